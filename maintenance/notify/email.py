@@ -1,0 +1,189 @@
+"""Email over SMTP: one connection per batch, multipart text + HTML, stable Message-IDs."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email import policy
+from email.message import EmailMessage as MimeMessage
+from email.utils import formatdate, parseaddr
+from typing import Any
+
+from maintenance.notify.base import (
+    Channel,
+    EmailMessage,
+    Message,
+    RealSendRefused,
+    SendError,
+    SendResult,
+    fail_on_real_sends,
+    is_loopback_host,
+    setting_flag,
+)
+
+# Long enough for a slow relay, short enough that a hung server does not stall a dispatch pass.
+SMTP_TIMEOUT_SECONDS = 30
+
+# Replies to RCPT that mean the mailbox does not exist or is not accepted: never retry it.
+BAD_MAILBOX_CODES = {550, 551, 553}
+
+_HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322 ftext)
+
+
+def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
+    """Build the MIME message (multipart/alternative when there is HTML) for an EmailMessage."""
+    _refuse_line_breaks("To", message.to)
+    _refuse_line_breaks("From", sender)
+    _refuse_line_breaks("Subject", message.subject)
+    _refuse_line_breaks("Message-ID", message.message_id)
+    for name, value in message.headers.items():
+        if not _HEADER_NAME.match(name):
+            raise ValueError(f"invalid header name {name!r}")
+        _refuse_line_breaks(name, value)
+
+    mime = MimeMessage(policy=policy.default)
+    mime["From"] = sender
+    mime["To"] = message.to
+    mime["Subject"] = message.subject
+    mime["Date"] = formatdate(usegmt=True)
+    mime["Message-ID"] = message.message_id
+    for name, value in message.headers.items():
+        mime[name] = value
+    # Quoted-printable keeps the body 7-bit clean, so relays without 8BITMIME pass it unchanged.
+    mime.set_content(message.text, charset="utf-8", cte="quoted-printable")
+    if message.html is not None:
+        mime.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return mime
+
+
+def _refuse_line_breaks(name: str, value: str) -> None:
+    # A CR or LF would let a recipient or subject inject headers of its own.
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"line break in {name} header refused")
+
+
+class SmtpEmailChannel(Channel):
+    """Sends EmailMessages through the SMTP server in MAIL_* settings."""
+
+    name = "email-smtp"
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.host: str = settings["MAIL_SERVER"]
+        if fail_on_real_sends(settings) and not is_loopback_host(self.host):
+            raise RealSendRefused(f"MAIL_SERVER {self.host!r} is not a local test server")
+        self.use_ssl = setting_flag(settings, "MAIL_USE_SSL")
+        # STARTTLS on top of implicit TLS makes no sense; SSL wins when both are set.
+        self.use_tls = setting_flag(settings, "MAIL_USE_TLS") and not self.use_ssl
+        default_port = 465 if self.use_ssl else 587 if self.use_tls else 25
+        self.port = int(settings.get("MAIL_PORT") or default_port)
+        self.username: str = settings.get("MAIL_USERNAME") or ""
+        self.password: str = settings.get("MAIL_PASSWORD") or ""
+        self.default_sender: str = settings.get("MAIL_DEFAULT_SENDER") or ""
+        self._smtp: smtplib.SMTP | None = None
+
+    def close(self) -> None:
+        """End the batch and say goodbye to the SMTP server."""
+        super().close()
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()  # the server is gone already; nothing left to say goodbye to
+
+    def _send(self, message: Message) -> SendResult:
+        if not isinstance(message, EmailMessage):
+            raise TypeError(f"{self.name} sends EmailMessage, not {type(message).__name__}")
+        sender = message.sender or self.default_sender
+        if not sender:
+            raise ValueError("no sender: set MAIL_DEFAULT_SENDER")
+        mime = build_mime(message, sender)
+        envelope_from = parseaddr(sender)[1]
+        while True:
+            smtp, fresh = self._connection()
+            try:
+                smtp.send_message(mime, from_addr=envelope_from, to_addrs=[message.to])
+                return SendResult(provider_id=message.message_id)
+            except smtplib.SMTPServerDisconnected as error:
+                smtp.close()
+                self._smtp = None
+                # A server may drop a batch connection that sat idle: reconnect once and retry.
+                # The Message-ID is unchanged, so a copy that did arrive can be recognised.
+                if fresh:
+                    reason = f"SMTP server disconnected: {error}"
+                    raise SendError(reason, permanent=False) from error
+            except smtplib.SMTPRecipientsRefused as error:
+                code, reply = next(iter(error.recipients.values()))
+                raise SendError(
+                    f"recipient refused: {_text(reply)}",
+                    permanent=_is_bad_mailbox(code, reply),
+                    code=str(code),
+                ) from error
+            except smtplib.SMTPResponseException as error:
+                # Sender refused or DATA rejected: about this message or our account, not the
+                # address, so it is worth another attempt later.
+                raise SendError(
+                    f"SMTP error: {_text(error.smtp_error)}",
+                    permanent=False,
+                    code=str(error.smtp_code),
+                ) from error
+            except (smtplib.SMTPException, OSError) as error:
+                raise SendError(f"SMTP failed: {error}", permanent=False) from error
+
+    def _connection(self) -> tuple[smtplib.SMTP, bool]:
+        """The batch's open connection, or a new one; True when it was just opened."""
+        # smtplib closes its socket itself after a 421 reply, so check the socket too.
+        if self._smtp is not None and self._smtp.sock is not None:
+            return self._smtp, False
+        self._smtp = None
+        try:
+            if self.use_ssl:
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    timeout=SMTP_TIMEOUT_SECONDS,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+        except smtplib.SMTPResponseException as error:
+            raise SendError(
+                f"SMTP greeting refused: {_text(error.smtp_error)}",
+                permanent=False,
+                code=str(error.smtp_code),
+            ) from error
+        except (smtplib.SMTPException, OSError) as error:
+            raise SendError(f"SMTP connect failed: {error}", permanent=False) from error
+        try:
+            if self.use_tls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password)
+        except smtplib.SMTPResponseException as error:
+            smtp.close()
+            raise SendError(
+                f"SMTP session refused: {_text(error.smtp_error)}",
+                permanent=False,
+                code=str(error.smtp_code),
+            ) from error
+        except (smtplib.SMTPException, OSError) as error:
+            smtp.close()
+            raise SendError(f"SMTP session failed: {error}", permanent=False) from error
+        self._smtp = smtp
+        return smtp, True
+
+
+def _is_bad_mailbox(code: int, reply: bytes | str) -> bool:
+    """Whether an RCPT reply says the address itself is bad (not a policy or capacity issue)."""
+    if code not in BAD_MAILBOX_CODES:
+        return False
+    # Enhanced status 5.7.x is a policy rejection (spam, reputation): the address may be fine.
+    return not _text(reply).startswith("5.7.")
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
