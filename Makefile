@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make run` (serve with demo data) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test lint install db demo clean
+
+$(BIN)/maintenance: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/maintenance
+
+install: $(BIN)/maintenance
+
+## Set up, migrate a SQLite database under instance/, load demo data, serve web + scheduler on :5000.
+run: install
+	$(BIN)/maintenance db upgrade
+	$(BIN)/maintenance demo
+	$(BIN)/maintenance serve --host 127.0.0.1 --port 5000
+
+## Set up and run the whole test suite (TEST_DATABASE_URL selects PostgreSQL).
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3 instance/outbox

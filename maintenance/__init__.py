@@ -1,0 +1,97 @@
+"""The maintenance service: QR labels, uniform maintenance protocols and reminders."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from maintenance.config import ROOT, Config
+
+
+def create_app(config: type[Config] | None = None, **overrides: object) -> Flask:
+    """Build the web application: config, extensions, blueprints, errors, CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(Path(ROOT / "instance")),
+    )
+    register_config(app, config or Config, overrides)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, config: type[Config], overrides: dict[str, object]) -> None:
+    """Load settings from the config class, then explicit overrides (tests)."""
+    app.config.from_object(config)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_logging(app: Flask) -> None:
+    """Log to stderr at the configured level."""
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extension objects to this app."""
+    from maintenance import i18n, models  # noqa: F401  (models register their tables)
+    from maintenance.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(_load_user)
+    app.jinja_env.globals["current_language"] = i18n.current_language
+    app.jinja_env.globals["text"] = i18n.localized
+    app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
+    app.jinja_env.filters["interval"] = i18n.describe_duration
+
+
+def _load_user(user_id: str) -> object:
+    from maintenance.extensions import db
+    from maintenance.models import User
+
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the HTML and JSON blueprints."""
+    from maintenance.api import api
+    from maintenance.web.auth import bp as auth_bp
+    from maintenance.web.manufacturer import bp as manufacturer_bp
+    from maintenance.web.public import bp as public_bp
+    from maintenance.web.resolver import bp as resolver_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(resolver_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(manufacturer_bp)
+    app.register_blueprint(api)
+
+
+def register_errors(app: Flask) -> None:
+    """Errors as JSON under /api and /webhooks, as a readable page elsewhere."""
+    from maintenance.web.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    """Add the `maintenance ...` commands to `flask`."""
+    from maintenance.cli import register
+
+    register(app)

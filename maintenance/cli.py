@@ -1,0 +1,168 @@
+"""The `maintenance` console script: the Flask CLI with the service's own commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from maintenance.config import ROOT
+
+
+def _create_app() -> Flask:
+    from maintenance import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """Proactive appliance maintenance: QR labels, protocols and reminders."""
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app (so `flask --app wsgi ...` has them too)."""
+    app.cli.add_command(protocols_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(tokens_group)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(serve_command)
+
+
+def _protocol_files(paths: tuple[str, ...]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml"), *path.glob("*.json")]))
+        else:
+            files.append(path)
+    return files
+
+
+@click.group("protocols")
+def protocols_group() -> None:
+    """Validate and import maintenance protocols."""
+
+
+@protocols_group.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+def protocols_validate(paths: tuple[str, ...]) -> None:
+    """Check protocol files; print one error a line as file:line: path: message."""
+    from maintenance.protocols import validate_file
+
+    failed = False
+    for path in _protocol_files(paths):
+        errors = validate_file(path)
+        for error in errors:
+            click.echo(str(error))
+        failed = failed or bool(errors)
+        if not errors:
+            click.echo(f"{path}: ok", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@protocols_group.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--organisation", help="Manufacturer to publish for; default: the library.")
+def protocols_import(paths: tuple[str, ...], organisation: str | None) -> None:
+    """Validate and publish protocol files; nothing is stored when any file has errors."""
+    from maintenance.accounts import get_or_create_organisation
+    from maintenance.protocols import ProtocolInvalid, load_protocol
+    from maintenance.protocols.publish import PublishConflict, PublishRefused, publish_protocol
+
+    files = _protocol_files(paths)
+    documents = []
+    failed = False
+    for path in files:
+        try:
+            documents.append((path, load_protocol(path.read_bytes(), filename=str(path))))
+        except ProtocolInvalid as exc:
+            failed = True
+            for error in exc.errors:
+                click.echo(str(error))
+    if failed:
+        sys.exit(1)
+    org = get_or_create_organisation(organisation, "manufacturer") if organisation else None
+    for path, document in documents:
+        try:
+            result = publish_protocol(document, organisation=org)
+        except (PublishConflict, PublishRefused) as exc:
+            raise click.ClickException(f"{path}: {exc}") from None
+        state = "published" if result.created else "unchanged"
+        click.echo(f"{path}: {state} as {result.version.protocol.category} v{result.version.number}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["manufacturer", "retailer", "admin"]))
+@click.option("--organisation", required=True, help="Created when it does not exist yet.")
+@click.option("--password", help="Asked for when omitted; leave empty for an API-only user.")
+def users_create(email: str, role: str, organisation: str, password: str | None) -> None:
+    """Create a staff user in an organisation."""
+    from maintenance.accounts import AccountError, create_user
+
+    if password is None:
+        password = click.prompt(
+            "Password (empty: API only)", hide_input=True, default="", show_default=False
+        )
+    try:
+        user = create_user(email, role, organisation, password or None)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.role} {user.email} in {user.organisation.name}")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API bearer tokens."""
+
+
+@tokens_group.command("create")
+@click.option("--email", required=True)
+def tokens_create(email: str) -> None:
+    """Issue an API token for a staff user; it is shown once."""
+    from maintenance.accounts import create_token, find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    click.echo(create_token(user))
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the protocol library and demo organisations, users, models and units."""
+    from maintenance.demo import load_demo
+
+    for line in load_demo(ROOT / "protocols" / "library"):
+        click.echo(line)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve_command(host: str, port: int) -> None:
+    """Development: the web app and, in its own process, the scheduler."""
+    import subprocess
+
+    from flask import current_app
+
+    scheduler = subprocess.Popen([sys.executable, "-m", "maintenance.cli", "scheduler"])
+    try:
+        current_app.run(host=host, port=port, use_reloader=False)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

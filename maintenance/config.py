@@ -1,0 +1,103 @@
+"""Every setting comes from the environment; one commented line each."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+class Config:
+    """Production and development settings, read once from the environment."""
+
+    # Database URL; SQLite file under instance/ when unset so a fresh clone runs with nothing else.
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'maintenance.sqlite3'}")
+    # Signs sessions, CSRF tokens and the links in messages; must be set in production.
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
+    # Public origin printed in QR codes and links; GS1 Digital Link URIs are built on it.
+    BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # SMTP server for email; unset means messages go to the file outbox.
+    MAIL_SERVER = _env("MAIL_SERVER")
+    # SMTP port (587 for STARTTLS, 465 for implicit TLS).
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    # Upgrade the SMTP connection with STARTTLS.
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", True)
+    # Connect with implicit TLS (SMTPS) instead of STARTTLS.
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+    # SMTP login; empty means no authentication.
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    # SMTP password.
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    # From address of every email.
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Onderhoud <noreply@localhost>")
+    # Twilio account for SMS; unset means SMS go to the file outbox.
+    TWILIO_ACCOUNT_SID = _env("TWILIO_ACCOUNT_SID")
+    # Twilio auth token; also verifies X-Twilio-Signature on webhooks.
+    TWILIO_AUTH_TOKEN = _env("TWILIO_AUTH_TOKEN")
+    # Sender number in E.164 (or use a messaging service below).
+    TWILIO_FROM_NUMBER = _env("TWILIO_FROM_NUMBER")
+    # Twilio messaging service SID, used instead of a from number when set.
+    TWILIO_MESSAGING_SERVICE_SID = _env("TWILIO_MESSAGING_SERVICE_SID")
+    # Send the Twilio client's HTTP to another base URL (a gateway or a local test double).
+    TWILIO_API_BASE_URL = _env("TWILIO_API_BASE_URL")
+    # Where development messages are written when no provider is configured.
+    OUTBOX_DIR = _env("OUTBOX_DIR", str(INSTANCE / "outbox"))
+    # Countries whose mobile numbers may sign up (ISO 3166 alpha-2, comma separated).
+    SMS_COUNTRIES = tuple(c.strip().upper() for c in _env("SMS_COUNTRIES", "NL,BE").split(","))
+    # Storage for rate limits; use redis://... when running several gunicorn workers.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # Largest request body accepted (protocol uploads, CSV batches), in bytes.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # Language used when the visitor's browser states none we support.
+    BABEL_DEFAULT_LOCALE = _env("DEFAULT_LANGUAGE", "nl")
+    # Time zone for owners who chose none.
+    DEFAULT_TIME_ZONE = _env("DEFAULT_TIME_ZONE", "Europe/Amsterdam")
+    # Days a task may be overdue before the single follow-up reminder goes.
+    FOLLOW_UP_DAYS = _int("FOLLOW_UP_DAYS", 7)
+    # Most messages one owner receives in any 7 days, whatever happens.
+    MAX_MESSAGES_PER_WEEK = _int("MAX_MESSAGES_PER_WEEK", 3)
+    # Seconds between dispatch passes of the scheduler process.
+    DISPATCH_INTERVAL_SECONDS = _int("DISPATCH_INTERVAL_SECONDS", 60)
+    # Log level of the service.
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    WTF_CSRF_TIME_LIMIT = None
+    FAIL_ON_REAL_SENDS = False
+    TESTING = False
+
+
+class TestConfig(Config):
+    """Settings for the test suite: its own database, and refusal of any real provider."""
+
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+    SECRET_KEY = "test-secret"
+    BASE_URL = "http://localhost"
+    MAIL_SERVER = ""
+    TWILIO_ACCOUNT_SID = ""
+    TWILIO_AUTH_TOKEN = ""
+    TWILIO_API_BASE_URL = ""
+    # A test that forgets its fake provider fails loudly instead of sending for real.
+    FAIL_ON_REAL_SENDS = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False

@@ -1,0 +1,65 @@
+"""Language choice (Dutch default, English) and picking texts from language maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import has_request_context, request
+from flask_babel import get_locale
+
+LANGUAGES = ("nl", "en")
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+def select_locale() -> str:
+    """?lang= first, then the language cookie, then Accept-Language, then the default."""
+    if not has_request_context():
+        return LANGUAGES[0]
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def current_language() -> str:
+    """The language of the current request."""
+    locale = get_locale()
+    return locale.language if locale is not None else LANGUAGES[0]
+
+
+def localized(texts: Mapping[str, str] | None, language: str | None = None) -> str:
+    """Pick the text in the wanted language, falling back to Dutch, English, then any."""
+    if not texts:
+        return ""
+    language = language or current_language()
+    for candidate in (language, "nl", "en"):
+        if candidate in texts:
+            return texts[candidate]
+    return next(iter(texts.values()))
+
+
+def describe_duration(text: str | None) -> str:
+    """An ISO 8601 duration in words of the current language: 'P1M' → '1 month'."""
+    from flask_babel import ngettext
+
+    from maintenance.durations import DurationError, parse_duration
+
+    if not text:
+        return ""
+    try:
+        delta = parse_duration(text)
+    except DurationError:
+        return text
+    parts = []
+    weeks, days = divmod(delta.days, 7) if delta.days % 7 == 0 else (0, delta.days)
+    for count, singular, plural in (
+        (delta.years, "%(num)s year", "%(num)s years"),
+        (delta.months, "%(num)s month", "%(num)s months"),
+        (weeks, "%(num)s week", "%(num)s weeks"),
+        (days, "%(num)s day", "%(num)s days"),
+        (delta.hours, "%(num)s hour", "%(num)s hours"),
+        (delta.minutes, "%(num)s minute", "%(num)s minutes"),
+    ):
+        if count:
+            parts.append(ngettext(singular, plural, count))
+    return " ".join(parts)

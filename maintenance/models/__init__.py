@@ -1,0 +1,31 @@
+"""The domain model: one module per aggregate, all imported here for Alembic."""
+
+from maintenance.models.catalog import ModelGtin, ProductModel
+from maintenance.models.events import ScanEvent
+from maintenance.models.organisation import ApiToken, Organisation, User
+from maintenance.models.owner import Consent, Owner, Ownership
+from maintenance.models.protocol import Protocol, ProtocolVersion, Task
+from maintenance.models.reminder import DeliveryEvent, Reminder, ReminderItem
+from maintenance.models.schedule import MaintenanceLog, TaskSchedule
+from maintenance.models.unit import Unit
+
+__all__ = [
+    "ApiToken",
+    "Consent",
+    "DeliveryEvent",
+    "MaintenanceLog",
+    "ModelGtin",
+    "Organisation",
+    "Owner",
+    "Ownership",
+    "ProductModel",
+    "Protocol",
+    "ProtocolVersion",
+    "Reminder",
+    "ReminderItem",
+    "ScanEvent",
+    "Task",
+    "TaskSchedule",
+    "Unit",
+    "User",
+]

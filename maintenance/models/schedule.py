@@ -1,0 +1,53 @@
+"""Per-unit task schedules and the log of maintenance done or skipped."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maintenance.extensions import db
+from maintenance.models._base import UtcDateTime, utcnow
+from maintenance.models.unit import Unit
+
+
+class TaskSchedule(db.Model):
+    """When a task of a unit is next due; snooze moves only the reminder, never the anchor."""
+
+    __tablename__ = "task_schedule"
+    __table_args__ = (UniqueConstraint("unit_id", "task_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    task_key: Mapped[str] = mapped_column(String(80))
+    # The version whose rule planned next_due; a newer version re-plans future dates.
+    version_id: Mapped[int] = mapped_column(ForeignKey("protocol_version.id"))
+    start_on: Mapped[date] = mapped_column(Date)
+    last_done_on: Mapped[date | None] = mapped_column(Date)
+    next_due: Mapped[date] = mapped_column(Date, index=True)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    follow_up_sent_on: Mapped[date | None] = mapped_column(Date)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class MaintenanceLog(db.Model):
+    """A task done or skipped on a unit, linked to the protocol version in force then."""
+
+    __tablename__ = "maintenance_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    task_key: Mapped[str] = mapped_column(String(80))
+    version_id: Mapped[int] = mapped_column(ForeignKey("protocol_version.id"))
+    # "done" or "skipped".
+    action: Mapped[str] = mapped_column(String(10))
+    done_on: Mapped[date] = mapped_column(Date)
+    logged_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Unset for anonymous logs and after the owner erased their data.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owner.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    # "page", "reminder", "owner"; with reminder_id when it came from a message link.
+    source: Mapped[str] = mapped_column(String(20), default="page")
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id", ondelete="SET NULL"))

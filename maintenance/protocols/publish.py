@@ -1,0 +1,158 @@
+"""Publishing a validated protocol: a new immutable version, never a rewrite of an old one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from maintenance.catalog import find_default_protocol
+from maintenance.extensions import db
+from maintenance.identifiers import normalize_gtin
+from maintenance.models import (
+    ModelGtin,
+    Organisation,
+    ProductModel,
+    Protocol,
+    ProtocolVersion,
+    Task,
+    User,
+)
+from maintenance.permissions import can_publish_protocol
+from maintenance.protocols.document import ProtocolDocument
+from maintenance.transactions import transactional
+
+
+class PublishRefused(PermissionError):
+    """The publisher may not publish this protocol; the message says why."""
+
+
+class PublishConflict(ValueError):
+    """The protocol cannot be published as given; the message says why."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """The version in force after publishing, and whether it is new."""
+
+    version: ProtocolVersion
+    created: bool
+
+
+def _publishing_organisation(
+    document: ProtocolDocument, user: User | None, organisation: Organisation | None
+) -> Organisation | None:
+    """Manufacturers publish for themselves; admins and the CLI name an organisation or the library."""
+    if user is not None and not user.is_admin:
+        return user.organisation
+    if organisation is not None:
+        return organisation
+    if document.applies_to is None:
+        return None  # a library category default
+    name = document.applies_to.manufacturer
+    found = db.session.scalar(
+        select(Organisation).where(Organisation.name == name, Organisation.kind == "manufacturer")
+    )
+    if found is None:
+        raise PublishConflict(f"applies_to.manufacturer: no manufacturer named {name!r}")
+    return found
+
+
+def _models_for(document: ProtocolDocument, organisation: Organisation) -> list[ProductModel]:
+    """The models the document applies to, created under the organisation when new."""
+    assert document.applies_to is not None
+    models: list[ProductModel] = []
+    for ref in document.applies_to.models:
+        gtin = normalize_gtin(ref.gtin)
+        row = db.session.get(ModelGtin, gtin)
+        if row is None:
+            model = ProductModel(
+                organisation=organisation,
+                brand=document.applies_to.manufacturer,
+                name=ref.name,
+                category=document.category,
+            )
+            model.gtins.append(ModelGtin(gtin=gtin))
+            db.session.add(model)
+        else:
+            model = row.product_model
+            if model.organisation_id != organisation.id:
+                raise PublishRefused(f"GTIN {gtin} belongs to another manufacturer's model")
+            if model.category != document.category:
+                raise PublishConflict(
+                    f"GTIN {gtin} is a {model.category}, not a {document.category}"
+                )
+        if model not in models:
+            models.append(model)
+    db.session.flush()
+    return models
+
+
+def _protocol_of(models: list[ProductModel], organisation: Organisation, category: str) -> Protocol:
+    """The one protocol these models follow now, or a new one for them."""
+    ids = {m.protocol_id for m in models if m.protocol_id is not None}
+    if len(ids) > 1:
+        raise PublishConflict(
+            "these models follow different protocols now; publish one file per protocol"
+        )
+    if ids:
+        return db.session.get_one(Protocol, ids.pop())
+    scope = f"gtin:{models[0].gtins[0].gtin}"
+    protocol = Protocol(organisation=organisation, category=category, scope=scope)
+    db.session.add(protocol)
+    return protocol
+
+
+@transactional
+def publish_protocol(
+    document: ProtocolDocument,
+    user: User | None = None,
+    organisation: Organisation | None = None,
+) -> Published:
+    """Store a validated document as the next version of its protocol (idempotent for equal content)."""
+    owner = _publishing_organisation(document, user, organisation)
+    if document.applies_to is not None and owner is None:
+        raise PublishConflict("a protocol for specific models needs a manufacturer")
+    if user is not None and not can_publish_protocol(user, None, owner.id if owner else None):
+        raise PublishRefused("you may only publish protocols of your own organisation")
+
+    if document.applies_to is None:
+        owner_id = owner.id if owner else None
+        protocol = find_default_protocol(document.category, owner_id)
+        if protocol is None:
+            protocol = Protocol(organisation=owner, category=document.category, scope="default")
+            db.session.add(protocol)
+        models: list[ProductModel] = []
+    else:
+        assert owner is not None
+        models = _models_for(document, owner)
+        protocol = _protocol_of(models, owner, document.category)
+    db.session.flush()
+
+    if protocol.versions and protocol.current.content_hash == document.content_hash:
+        return Published(protocol.current, created=False)
+
+    version = ProtocolVersion(
+        protocol=protocol,
+        number=len(protocol.versions) + 1,
+        document=document.raw,
+        content_hash=document.content_hash,
+        published_by=user,
+    )
+    for position, spec in enumerate(document.tasks):
+        version.tasks.append(
+            Task(
+                key=spec.id,
+                position=position,
+                every=spec.every,
+                rrule=spec.rrule,
+                first_due=spec.first_due,
+                difficulty=spec.difficulty,
+                spec=document.raw["tasks"][position],
+            )
+        )
+    db.session.add(version)
+    for model in models:
+        model.protocol_id = protocol.id
+    db.session.flush()
+    return Published(version, created=True)

@@ -1,0 +1,1 @@
+"""HTML blueprints: public scan pages, staff login, manufacturer, retailer, owner, admin."""

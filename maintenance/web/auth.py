@@ -1,0 +1,69 @@
+"""Staff login and logout (manufacturers, retailers, admins)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email
+
+from maintenance.accounts import authenticate
+from maintenance.extensions import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+def home_for(role: str) -> str:
+    """Where a staff member starts after logging in."""
+    return {"manufacturer": "manufacturer.index", "retailer": "public.index"}.get(
+        role, "manufacturer.index"
+    )
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow same-site relative redirects after login."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login() -> str | Response:
+    """Show the login form; log the staff member in."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            session.clear()  # a fresh session at login, so a planted session id is worthless
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for(home_for(user.role)))
+        flash(_("Unknown email address or wrong password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    """Log out and go back to the start page."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("public.index"))
+
+
+@bp.app_context_processor
+def inject_user() -> dict[str, object]:
+    """Templates see the staff member, if any."""
+    return {"staff": current_user if current_user.is_authenticated else None}

@@ -1,0 +1,150 @@
+"""Fixtures: an app on a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
+a client, builders with keyword defaults, and the real SMTP / Twilio test doubles."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from maintenance import create_app
+from maintenance.config import ROOT, TestConfig
+from maintenance.extensions import db as _db
+
+LIBRARY = ROOT / "protocols" / "library"
+PASSWORD = "correct horse battery"
+
+
+
+def _database_url(tmp: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.sqlite3'}"
+
+
+def _reset_schema(app: Flask) -> None:
+    """Start from an empty database, then build the schema with the Alembic migrations."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if _db.engine.dialect.name == "postgresql":
+            with _db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade(directory=str(ROOT / "migrations"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app for the session, its schema made by the migrations."""
+    tmp = tmp_path_factory.mktemp("instance")
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=_database_url(tmp),
+        OUTBOX_DIR=str(tmp / "outbox"),
+    )
+    _reset_schema(app)
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts with empty tables (works across threads and processes, unlike rollback)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        _db.session.remove()
+        tables = list(reversed(_db.metadata.sorted_tables))
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for service-level tests."""
+    with app.app_context():
+        yield app
+        _db.session.remove()
+
+
+@pytest.fixture
+def db(ctx: Flask):  # noqa: ANN201
+    """The SQLAlchemy extension inside an app context."""
+    return _db
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-like test client (CSRF checks on, as in production)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(ctx: Flask) -> Callable[..., object]:
+    """Build a staff user: make_user(role="retailer", organisation="Shop", email=...)."""
+    from maintenance.accounts import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def build(role: str = "manufacturer", organisation: str | None = None, email: str | None = None):
+        n = next(counter)
+        organisation = organisation or f"{role.title()} {n}"
+        return create_user(email or f"{role}{n}@example.com", role, organisation, PASSWORD)
+
+    return build
+
+
+@pytest.fixture
+def token_for(ctx: Flask) -> Callable[[object], dict[str, str]]:
+    """Authorization headers carrying a fresh API token for a user."""
+    from maintenance.accounts import create_token
+
+    def build(user: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {create_token(user)}"}
+
+    return build
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """Fetch a page and read its CSRF token, as a browser would."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    if match is None:
+        match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[object], FlaskClient]:
+    """Log a staff user in through the real login form."""
+
+    def do(user: object) -> FlaskClient:
+        token = csrf_token(client, "/login")
+        response = client.post(
+            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do
+
+
+@pytest.fixture
+def library(ctx: Flask) -> None:
+    """Publish the shipped protocol library (category defaults)."""
+    from maintenance.demo import import_library
+
+    import_library(LIBRARY)
