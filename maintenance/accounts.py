@@ -17,7 +17,11 @@ _hasher = PasswordHasher()
 # Verifying against this keeps the time of "unknown email" equal to "wrong password".
 _DUMMY_HASH = _hasher.hash("not-a-password")
 TOKEN_PREFIX = "mt_"
-ROLE_ORGANISATION_KIND = {"manufacturer": "manufacturer", "retailer": "retailer", "admin": "coordinator"}
+ROLE_ORGANISATION_KIND = {
+    "manufacturer": "manufacturer",
+    "retailer": "retailer",
+    "admin": "coordinator",
+}
 
 
 class AccountError(ValueError):

@@ -93,7 +93,9 @@ def protocols_import(paths: tuple[str, ...], organisation: str | None) -> None:
         except (PublishConflict, PublishRefused) as exc:
             raise click.ClickException(f"{path}: {exc}") from None
         state = "published" if result.created else "unchanged"
-        click.echo(f"{path}: {state} as {result.version.protocol.category} v{result.version.number}")
+        click.echo(
+            f"{path}: {state} as {result.version.protocol.category} v{result.version.number}"
+        )
 
 
 @click.group("users")

@@ -12,7 +12,9 @@ def can_edit_model(user: User, model: ProductModel) -> bool:
     )
 
 
-def can_publish_protocol(user: User, protocol: Protocol | None, organisation_id: int | None) -> bool:
+def can_publish_protocol(
+    user: User, protocol: Protocol | None, organisation_id: int | None
+) -> bool:
     """Manufacturers publish for their own organisation; only admins touch the library."""
     if user.is_admin:
         return True

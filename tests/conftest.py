@@ -20,7 +20,6 @@ LIBRARY = ROOT / "protocols" / "library"
 PASSWORD = "correct horse battery"
 
 
-
 def _database_url(tmp: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.sqlite3'}"
 
@@ -96,7 +95,9 @@ def make_user(ctx: Flask) -> Callable[..., object]:
 
     counter = iter(range(1, 10_000))
 
-    def build(role: str = "manufacturer", organisation: str | None = None, email: str | None = None):
+    def build(
+        role: str = "manufacturer", organisation: str | None = None, email: str | None = None
+    ):
         n = next(counter)
         organisation = organisation or f"{role.title()} {n}"
         return create_user(email or f"{role}{n}@example.com", role, organisation, PASSWORD)

@@ -18,9 +18,7 @@ def create_protocol() -> tuple[dict, int]:
     try:
         document = load_protocol(request.get_data(cache=False), filename="<request>")
     except ProtocolInvalid as exc:
-        raise ApiError(
-            422, "the protocol has errors", [e.as_dict() for e in exc.errors]
-        ) from None
+        raise ApiError(422, "the protocol has errors", [e.as_dict() for e in exc.errors]) from None
     try:
         published = publish_protocol(document, user=api_user())
     except PublishRefused as exc:

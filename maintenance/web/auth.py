@@ -34,7 +34,12 @@ def home_for(role: str) -> str:
 
 def _safe_next(target: str | None) -> str | None:
     """Only follow same-site relative redirects after login."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return None
 

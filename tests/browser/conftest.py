@@ -1,4 +1,4 @@
-"""Browser fixtures: the app served on a loopback port, and headless Debian Chromium via Playwright."""
+"""Browser fixtures: the app on a loopback port, and headless Debian Chromium (Playwright)."""
 
 from __future__ import annotations
 
