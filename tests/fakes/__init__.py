@@ -3,8 +3,8 @@
 A conftest exposes the fixtures with `from tests.fakes import smtp_server, twilio_double`.
 """
 
-from tests.fakes.smtp import FakeSmtpServer, Received, make_self_signed_certificate, smtp_server
-from tests.fakes.twilio_double import RecordedRequest, TwilioDouble, twilio_double
+from .smtp import FakeSmtpServer, Received, make_self_signed_certificate, smtp_server
+from .twilio_double import RecordedRequest, TwilioDouble, twilio_double
 
 __all__ = [
     "FakeSmtpServer",
