@@ -1,0 +1,344 @@
+"""Per-unit task schedules: plan, list, mark done or skipped, snooze, re-plan on a new version.
+
+The date arithmetic lives in maintenance.scheduling (pure functions); this module reads and
+writes the TaskSchedule and MaintenanceLog rows around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from maintenance.catalog import current_version_for_model, protocol_for_model
+from maintenance.extensions import db
+from maintenance.models import (
+    MaintenanceLog,
+    ProductModel,
+    Protocol,
+    ProtocolVersion,
+    Task,
+    TaskSchedule,
+    Unit,
+)
+from maintenance.scheduling import (
+    DEFAULT_SNOOZE_DAYS,
+    Schedule,
+    TaskRule,
+    days_overdue,
+    first_due,
+    next_due_after_done,
+    reminder_date,
+    replan_next_due,
+    snooze,
+)
+from maintenance.transactions import transactional
+
+
+class UnknownTask(LookupError):
+    """The unit's protocol has no task with this key."""
+
+
+@dataclass(frozen=True)
+class UpcomingTask:
+    """One task of a unit with its schedule: what to do and when it is due."""
+
+    task: Task
+    schedule: TaskSchedule
+
+    @property
+    def key(self) -> str:
+        """The uniform task id."""
+        return self.task.key
+
+    @property
+    def next_due(self) -> date:
+        """The day the task falls due."""
+        return self.schedule.next_due
+
+    @property
+    def reminder_on(self) -> date:
+        """The day the reminder goes (later than next_due while snoozed)."""
+        return reminder_date(Schedule.from_row(self.schedule))
+
+    def overdue_days(self, today: date) -> int:
+        """Days past due today (0 when not overdue)."""
+        return days_overdue(self.schedule.next_due, today)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A log entry and whether this call created it (False: the same event was logged before)."""
+
+    log: MaintenanceLog
+    created: bool
+
+
+def current_version(unit: Unit) -> ProtocolVersion | None:
+    """The protocol version in force for a unit's model."""
+    return current_version_for_model(unit.product_model)
+
+
+def _done_dates(unit: Unit, task_key: str) -> list[date]:
+    """Every day this task was done on this unit, by any owner or anonymously."""
+    return list(
+        db.session.scalars(
+            select(MaintenanceLog.done_on).where(
+                MaintenanceLog.unit_id == unit.id,
+                MaintenanceLog.task_key == task_key,
+                MaintenanceLog.action == "done",
+            )
+        )
+    )
+
+
+@transactional
+def ensure_schedules(unit: Unit, today: date) -> list[TaskSchedule]:
+    """Create or refresh one schedule per task of the unit's current protocol version."""
+    version = current_version(unit)
+    existing = {
+        row.task_key: row
+        for row in db.session.scalars(select(TaskSchedule).where(TaskSchedule.unit_id == unit.id))
+    }
+    if version is None:
+        return []
+    start = unit.sold_on or today
+    result: list[TaskSchedule] = []
+    for task in version.tasks:
+        rule = TaskRule.from_task(task)
+        row = existing.pop(task.key, None)
+        if row is None:
+            done = _done_dates(unit, task.key)
+            # A unit whose earlier history exists (a re-added task) plans from that history.
+            next_due = (
+                replan_next_due(rule, start=start, done_dates=done, today=today)
+                if done
+                else first_due(rule, start)
+            )
+            row = TaskSchedule(
+                unit_id=unit.id,
+                task_key=task.key,
+                version_id=version.id,
+                start_on=start,
+                last_done_on=max(done) if done else None,
+                next_due=next_due,
+            )
+            db.session.add(row)
+        elif row.version_id != version.id:
+            # A newer version re-plans future dates from the history; logs stay untouched.
+            row.next_due = replan_next_due(
+                rule, start=row.start_on, done_dates=_done_dates(unit, task.key), today=today
+            )
+            row.version_id = version.id
+            row.follow_up_sent_on = None
+        result.append(row)
+    for gone in existing.values():
+        # The task left the protocol: it has no future date, its history stays in the log.
+        _delete_schedule(gone)
+    db.session.flush()
+    return result
+
+
+def _delete_schedule(row: TaskSchedule) -> None:
+    """Remove a schedule of a task that no longer exists, with any reminder items for it."""
+    from maintenance.models import ReminderItem
+
+    for item in db.session.scalars(select(ReminderItem).where(ReminderItem.schedule_id == row.id)):
+        db.session.delete(item)
+    db.session.delete(row)
+
+
+def models_using(protocol: Protocol) -> list[ProductModel]:
+    """The product models for which this protocol is the one in force."""
+    if protocol.scope != "default":
+        candidates = select(ProductModel).where(ProductModel.protocol_id == protocol.id)
+    else:
+        candidates = select(ProductModel).where(
+            ProductModel.category == protocol.category, ProductModel.protocol_id.is_(None)
+        )
+    return [
+        model
+        for model in db.session.scalars(candidates)
+        if (found := protocol_for_model(model)) is not None and found.id == protocol.id
+    ]
+
+
+@transactional
+def replan_protocol(protocol: Protocol, today: date) -> int:
+    """Re-plan the schedules of every unit of the protocol's models; returns units re-planned."""
+    if not protocol.versions:
+        return 0
+    model_ids = [model.id for model in models_using(protocol)]
+    if not model_ids:
+        return 0
+    stale_units = db.session.scalars(
+        select(Unit)
+        .join(TaskSchedule, TaskSchedule.unit_id == Unit.id)
+        .where(
+            Unit.product_model_id.in_(model_ids),
+            TaskSchedule.version_id != protocol.current.id,
+        )
+        .distinct()
+    ).all()
+    for unit in stale_units:
+        ensure_schedules(unit, today)
+    return len(stale_units)
+
+
+def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:
+    """The unit's tasks with their schedules, earliest due first (then protocol order)."""
+    version = current_version(unit)
+    if version is None:
+        return []
+    rows = {row.task_key: row for row in ensure_schedules(unit, today)}
+    items = [UpcomingTask(task, rows[task.key]) for task in version.tasks if task.key in rows]
+    return sorted(items, key=lambda item: (item.schedule.next_due, item.task.position))
+
+
+def history(unit: Unit) -> list[MaintenanceLog]:
+    """Everything done or skipped on a unit, newest first."""
+    return list(
+        db.session.scalars(
+            select(MaintenanceLog)
+            .where(MaintenanceLog.unit_id == unit.id)
+            .order_by(MaintenanceLog.done_on.desc(), MaintenanceLog.id.desc())
+        )
+    )
+
+
+def _schedule_and_task(unit: Unit, task_key: str, today: date) -> tuple[TaskSchedule, Task]:
+    """The schedule and task of the current version for a key, or UnknownTask."""
+    version = current_version(unit)
+    if version is None:
+        raise UnknownTask(task_key)
+    task = next((task for task in version.tasks if task.key == task_key), None)
+    if task is None:
+        raise UnknownTask(task_key)
+    rows = {row.task_key: row for row in ensure_schedules(unit, today)}
+    return rows[task_key], task
+
+
+def _record(
+    unit: Unit,
+    task_key: str,
+    action: str,
+    done_on: date,
+    *,
+    owner_id: int | None,
+    source: str,
+    reminder_id: int | None,
+    note: str | None,
+) -> Recorded:
+    """Log a done or skipped task once per unit, task, action and day; move its schedule."""
+    schedule, task = _schedule_and_task(unit, task_key, done_on)
+    existing = db.session.scalar(
+        select(MaintenanceLog).where(
+            MaintenanceLog.unit_id == unit.id,
+            MaintenanceLog.task_key == task_key,
+            MaintenanceLog.action == action,
+            MaintenanceLog.done_on == done_on,
+        )
+    )
+    if existing is not None:
+        # A second tap on the same message link, or two household members on the same day.
+        return Recorded(existing, created=False)
+    log = MaintenanceLog(
+        unit_id=unit.id,
+        task_key=task_key,
+        version_id=schedule.version_id,
+        action=action,
+        done_on=done_on,
+        owner_id=owner_id,
+        note=(note or "").strip() or None,
+        source=source,
+        reminder_id=reminder_id,
+    )
+    db.session.add(log)
+    rule = TaskRule.from_task(task)
+    if action == "done":
+        schedule.next_due = next_due_after_done(
+            rule, start=schedule.start_on, due=schedule.next_due, done_on=done_on
+        )
+        if schedule.last_done_on is None or done_on > schedule.last_done_on:
+            schedule.last_done_on = done_on
+    else:
+        # Skipping lets the outstanding occurrence pass: plan as if done when it fell due.
+        passed = max(done_on, schedule.next_due)
+        schedule.next_due = next_due_after_done(
+            rule, start=schedule.start_on, due=schedule.next_due, done_on=passed
+        )
+    schedule.snoozed_until = None
+    schedule.follow_up_sent_on = None
+    db.session.flush()
+    return Recorded(log, created=True)
+
+
+def _id(thing: object | None) -> int | None:
+    return getattr(thing, "id", None) if thing is not None else None
+
+
+@transactional
+def record_done(
+    unit: Unit,
+    task_key: str,
+    done_on: date,
+    *,
+    owner: object | None = None,
+    source: str = "page",
+    reminder: object | None = None,
+    note: str | None = None,
+) -> Recorded:
+    """Log a task as done (with the version in force) and move its next due date by the rule."""
+    return _record(
+        unit,
+        task_key,
+        "done",
+        done_on,
+        owner_id=_id(owner),
+        source=source,
+        reminder_id=_id(reminder),
+        note=note,
+    )
+
+
+@transactional
+def record_skip(
+    unit: Unit,
+    task_key: str,
+    done_on: date,
+    *,
+    owner: object | None = None,
+    source: str = "page",
+    reminder: object | None = None,
+    note: str | None = None,
+) -> Recorded:
+    """Log a task as skipped and move it to its next occurrence."""
+    return _record(
+        unit,
+        task_key,
+        "skipped",
+        done_on,
+        owner_id=_id(owner),
+        source=source,
+        reminder_id=_id(reminder),
+        note=note,
+    )
+
+
+@transactional
+def snooze_task(schedule: TaskSchedule, today: date, days: int = DEFAULT_SNOOZE_DAYS) -> date:
+    """Put the reminder off for `days`; the due date stays. Returns the new reminder date."""
+    snoozed = snooze(Schedule.from_row(schedule), today, days)
+    schedule.snoozed_until = snoozed.snoozed_until
+    db.session.flush()
+    return reminder_date(snoozed)
+
+
+def find_schedule(unit: Unit, task_key: str) -> TaskSchedule | None:
+    """The schedule of one task of a unit, if planned."""
+    return db.session.scalar(
+        select(TaskSchedule).where(
+            TaskSchedule.unit_id == unit.id, TaskSchedule.task_key == task_key
+        )
+    )

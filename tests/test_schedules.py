@@ -1,0 +1,151 @@
+"""Per-unit schedules: first due dates, done/skip, idempotent logging, snooze and re-planning."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from maintenance.accounts import get_or_create_organisation
+from maintenance.demo import demo_gtin
+from maintenance.extensions import db
+from maintenance.models import MaintenanceLog, ModelGtin, ProductModel, Unit
+from maintenance.protocols import load_protocol
+from maintenance.protocols.publish import publish_protocol
+from maintenance.schedules import (
+    UnknownTask,
+    ensure_schedules,
+    find_schedule,
+    record_done,
+    record_skip,
+    replan_protocol,
+    snooze_task,
+    upcoming,
+)
+from maintenance.transactions import transactional
+
+PROTOCOL = """
+format: maintenance-protocol/1
+category: dishwasher
+title: {{nl: Vaatwasser, en: Dishwasher}}
+tasks:
+  - id: clean-filter
+    title: {{nl: Filter, en: Filter}}
+    why: {{nl: Schoon, en: Clean}}
+    every: {filter_every}
+    difficulty: easy
+    steps: [{{nl: Doe het, en: Do it}}]
+  - id: check-hoses
+    title: {{nl: Ontkalken, en: Descale}}
+    why: {{nl: Kalk, en: Scale}}
+    rrule: "FREQ=YEARLY;BYMONTH=4"
+    difficulty: easy
+    steps: [{{nl: Doe het, en: Do it}}]
+"""
+
+
+def publish(filter_every: str = "P1M") -> object:
+    """Publish the test category default for dishwashers."""
+    text = PROTOCOL.format(filter_every=filter_every)
+    return publish_protocol(load_protocol(text.encode(), filename="t.yaml")).version
+
+
+@transactional
+def make_unit(sold_on: date | None = date(2024, 1, 10), serial: str = "SN1") -> Unit:
+    """A dishwasher unit of a fresh model."""
+    maker = get_or_create_organisation("Maker", "manufacturer")
+    gtin = demo_gtin("871234599999")
+    row = db.session.get(ModelGtin, gtin)
+    if row is None:
+        model = ProductModel(organisation=maker, brand="Brand", name="DW", category="dishwasher")
+        model.gtins.append(ModelGtin(gtin=gtin))
+        db.session.add(model)
+    else:
+        model = row.product_model
+    unit = Unit(gtin=gtin, serial=serial, product_model=model, sold_on=sold_on)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def test_tasks_are_planned_from_the_sale_date_and_listed_by_due_date(ctx) -> None:
+    publish()
+    unit = make_unit(sold_on=date(2024, 1, 10))
+    tasks = upcoming(unit, date(2024, 1, 20))
+    assert [(t.key, t.next_due) for t in tasks] == [
+        ("clean-filter", date(2024, 2, 10)),
+        ("check-hoses", date(2024, 4, 1)),
+    ]
+
+
+def test_without_a_sale_date_the_plan_starts_today(ctx) -> None:
+    publish()
+    unit = make_unit(sold_on=None)
+    tasks = upcoming(unit, date(2024, 6, 5))
+    assert tasks[0].next_due == date(2024, 7, 5)
+
+
+def test_done_moves_the_next_date_and_logs_once_per_day(ctx) -> None:
+    publish()
+    unit = make_unit()
+    ensure_schedules(unit, date(2024, 1, 10))
+    first = record_done(unit, "clean-filter", date(2024, 2, 12), source="reminder")
+    again = record_done(unit, "clean-filter", date(2024, 2, 12), source="reminder")
+    assert first.created and not again.created
+    assert again.log.id == first.log.id
+    count = db.session.scalar(select(func.count()).select_from(MaintenanceLog))
+    assert count == 1
+    assert find_schedule(unit, "clean-filter").next_due == date(2024, 3, 12)
+    assert first.log.version_id == find_schedule(unit, "clean-filter").version_id
+
+
+def test_done_clears_snooze_and_snooze_keeps_the_due_date(ctx) -> None:
+    publish()
+    unit = make_unit()
+    ensure_schedules(unit, date(2024, 1, 10))
+    schedule = find_schedule(unit, "clean-filter")
+    assert snooze_task(schedule, date(2024, 2, 10), days=7) == date(2024, 2, 17)
+    assert schedule.next_due == date(2024, 2, 10)
+    record_done(unit, "clean-filter", date(2024, 2, 15))
+    assert schedule.snoozed_until is None
+
+
+def test_skip_moves_to_the_next_occurrence(ctx) -> None:
+    publish()
+    unit = make_unit()
+    ensure_schedules(unit, date(2024, 1, 10))
+    record_skip(unit, "check-hoses", date(2024, 3, 20))
+    assert find_schedule(unit, "check-hoses").next_due == date(2025, 4, 1)
+    log = db.session.scalar(select(MaintenanceLog))
+    assert log.action == "skipped"
+
+
+def test_unknown_task_is_refused(ctx) -> None:
+    publish()
+    unit = make_unit()
+    with pytest.raises(UnknownTask):
+        record_done(unit, "polish-the-moon", date(2024, 2, 1))
+
+
+def test_a_new_version_replans_future_dates_and_keeps_history(ctx) -> None:
+    first_version = publish("P1M")
+    unit = make_unit()
+    ensure_schedules(unit, date(2024, 1, 10))
+    record_done(unit, "clean-filter", date(2024, 2, 1))
+    second_version = publish("P2M")
+    assert replan_protocol(second_version.protocol, date(2024, 2, 5)) == 1
+    schedule = find_schedule(unit, "clean-filter")
+    assert schedule.next_due == date(2024, 4, 1)
+    assert schedule.version_id == second_version.id
+    log = db.session.scalar(select(MaintenanceLog))
+    assert log.version_id == first_version.id
+
+
+def test_a_new_version_never_makes_a_task_overdue(ctx) -> None:
+    publish("P6M")
+    unit = make_unit(sold_on=date(2024, 1, 1))
+    ensure_schedules(unit, date(2024, 1, 1))
+    version = publish("P1M")
+    replan_protocol(version.protocol, date(2024, 5, 1))
+    assert find_schedule(unit, "clean-filter").next_due == date(2024, 5, 1)
