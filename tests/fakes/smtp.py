@@ -123,8 +123,9 @@ class FakeSmtpServer:
             self.connections = 0
 
     def stop(self) -> None:
-        """Stop listening and close all connections."""
-        self._controller.stop()
+        """Stop listening and close all connections; stopping twice is harmless."""
+        if self._controller._thread is not None:
+            self._controller.stop()
 
     def __enter__(self) -> Self:
         self.start()
@@ -160,7 +161,10 @@ class FakeSmtpServer:
         if not isinstance(data, LoginPassword) or self.users is None:
             return AuthResult(success=False, handled=False)
         login, password = data.login.decode(), data.password.decode()
-        return AuthResult(success=self.users.get(login) == password, auth_data=data)
+        if self.users.get(login) != password:
+            # handled=False makes aiosmtpd answer "535 Authentication credentials invalid".
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, auth_data=data)
 
     def _rejection_for(self, address: str) -> str | None:
         with self._changed:
@@ -241,7 +245,8 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = cast(bytes, envelope.original_content)
-        login = session.login_data.decode() if isinstance(session.login_data, bytes) else None
+        auth = session.auth_data
+        login = auth.login.decode() if isinstance(auth, LoginPassword) else None
         received = Received(
             mail_from=cast(str, envelope.mail_from),
             rcpt_tos=list(envelope.rcpt_tos),
