@@ -1,6 +1,7 @@
 """The domain model: one module per aggregate, all imported here for Alembic."""
 
 from maintenance.models.catalog import ModelGtin, ProductModel
+from maintenance.models.confirmation import Confirmation
 from maintenance.models.events import ScanEvent
 from maintenance.models.organisation import ApiToken, Organisation, User
 from maintenance.models.owner import Consent, Owner, Ownership
@@ -11,6 +12,7 @@ from maintenance.models.unit import Unit
 
 __all__ = [
     "ApiToken",
+    "Confirmation",
     "Consent",
     "DeliveryEvent",
     "MaintenanceLog",
