@@ -68,17 +68,19 @@ LAYOUTS: dict[str, Layout] = {
     for layout in (
         Layout(
             name="a4-3x8",
-            description="A4 sheet of 24 labels, 63.5 x 38.1 mm (Avery L7160 and compatibles)",
+            # 24 labels of 63.5 x 33.9 mm (Avery L7159 geometry): eight rows of the L7160's
+            # 38.1 mm labels would be 305 mm, taller than A4's 297 mm.
+            description="A4 sheet of 24 labels, 63.5 x 33.9 mm (Avery L7159 and compatibles)",
             page_width_mm=210.0,
             page_height_mm=297.0,
             label_width_mm=63.5,
-            label_height_mm=38.1,
+            label_height_mm=33.9,
             columns=3,
             rows=8,
             left_mm=7.2,
-            top_mm=15.15,
+            top_mm=12.9,
             column_pitch_mm=66.04,
-            row_pitch_mm=38.1,
+            row_pitch_mm=33.9,
         ),
         Layout(
             name="62mm",
