@@ -196,6 +196,9 @@ def _error(status: int, code: int, message: str) -> dict[str, Any]:
 def _handler_for(double: TwilioDouble) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; without this, Nagle's algorithm holds the body
+        # back until the client's delayed ACK, adding 40 ms to every request.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             self._answer()
