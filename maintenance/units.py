@@ -1,0 +1,458 @@
+"""Units: create them for a shop (one, or a batch from CSV), find, void, label, count scans."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from maintenance.catalog import find_model_by_gtin
+from maintenance.extensions import db
+from maintenance.identifiers import (
+    IdentifierError,
+    new_unit_code,
+    normalize_gtin,
+    unit_uri,
+    validate_serial,
+)
+from maintenance.labels import LabelData, render_labels
+from maintenance.models import Organisation, ProductModel, ScanEvent, Unit, User
+from maintenance.models._base import utcnow
+from maintenance.permissions import can_manage_unit
+from maintenance.transactions import transactional
+
+# The line printed under every QR code, in the shop's language.
+LABEL_HINTS = {
+    "nl": "Scan voor onderhoudstips en herinneringen",
+    "en": "Scan for maintenance tips and reminders",
+}
+MAX_BATCH_ROWS = 1000  # one upload is one PDF; larger files go through the API in parts
+BATCH_COLUMNS = ("gtin", "serial", "sold_on")
+OPTIONAL_BATCH_COLUMNS = ("retailer_ref",)
+RETAILER_REF_MAX_LENGTH = 100
+# A sale date up to a day ahead is allowed: the till's clock and time zone may differ from ours.
+FUTURE_SALE_TOLERANCE = timedelta(days=1)
+EARLIEST_SALE_DATE = date(1980, 1, 1)
+
+
+class UnitError(ValueError):
+    """A unit request that cannot be honoured; the message says why, for the person at the till."""
+
+
+class UnknownModel(UnitError):
+    """The GTIN is valid but no manufacturer has registered a model with it."""
+
+
+class UnitConflict(UnitError):
+    """The GTIN + serial is already registered by another shop (or withdrawn)."""
+
+
+class UnitNotFound(LookupError):
+    """No such unit, or one the user may not see (both answered as 404, so ids do not leak)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an uploaded CSV file, on a 1-based physical line."""
+
+    line: int
+    message: str
+    column: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The shape used in API error details."""
+        path = f"line {self.line}" + (f".{self.column}" if self.column else "")
+        return {"path": path, "line": self.line, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.column + ': ' if self.column else ''}{self.message}"
+
+
+class BatchInvalid(UnitError):
+    """A CSV batch with errors; nothing was created."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = errors
+
+
+class UnitResult(NamedTuple):
+    """A unit and whether this call created it (False: it existed and is the same shop's)."""
+
+    unit: Unit
+    created: bool
+
+
+@dataclass(frozen=True)
+class _Checked:
+    gtin: str
+    serial: str | None
+    sold_on: date
+    retailer_ref: str | None
+    model: ProductModel
+    existing: Unit | None
+
+
+def local_today() -> date:
+    """Today's date in the service's default time zone (sale dates are local dates)."""
+    return datetime.now(ZoneInfo(current_app.config["DEFAULT_TIME_ZONE"])).date()
+
+
+def find_unit(gtin: str, serial: str | None = None, unit_code: str | None = None) -> Unit | None:
+    """The unit with this GTIN-14 and serial or unit code (voided ones included), if any."""
+    if (serial is None) == (unit_code is None):
+        raise ValueError("give exactly one of serial or unit_code")
+    query = select(Unit).where(Unit.gtin == gtin)
+    if serial is not None:
+        query = query.where(Unit.serial == serial)
+    else:
+        query = query.where(Unit.unit_code == unit_code)
+    return db.session.scalar(query)
+
+
+def get_unit_for(user: User, unit_id: int) -> Unit:
+    """The unit if the user may manage it; UnitNotFound for unknown and other shops' units alike."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not can_manage_unit(user, unit):
+        raise UnitNotFound(unit_id)
+    return unit
+
+
+def get_units_for(user: User, unit_ids: Sequence[int]) -> list[Unit]:
+    """Several units in the given order, each checked as in get_unit_for."""
+    found = {
+        unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))
+    }
+    units = []
+    for unit_id in unit_ids:
+        unit = found.get(unit_id)
+        if unit is None or not can_manage_unit(user, unit):
+            raise UnitNotFound(unit_id)
+        units.append(unit)
+    return units
+
+
+def recent_units(organisation_id: int, limit: int = 20) -> list[Unit]:
+    """The shop's most recently registered units, newest first."""
+    return list(
+        db.session.scalars(
+            select(Unit)
+            .where(Unit.retailer_id == organisation_id)
+            .order_by(Unit.created_at.desc(), Unit.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def parse_sale_date(text: str) -> date:
+    """A sale date as YYYY-MM-DD or DD-MM-YYYY (as Dutch spreadsheets write it)."""
+    text = text.strip()
+    for pattern in ("%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise UnitError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31")
+
+
+def _check(
+    retailer: Organisation,
+    gtin: str,
+    serial: str | None,
+    sold_on: date | None,
+    retailer_ref: str | None,
+    today: date,
+) -> _Checked:
+    """Validate one unit request and look up its model and any unit with the same GTIN + serial."""
+    try:
+        gtin14 = normalize_gtin(gtin)
+        serial = validate_serial(serial) if serial is not None and serial.strip() else None
+    except IdentifierError as exc:
+        raise UnitError(str(exc)) from None
+    if sold_on is None:
+        sold_on = today
+    if sold_on > today + FUTURE_SALE_TOLERANCE:
+        raise UnitError(f"the sale date {sold_on.isoformat()} is in the future")
+    if sold_on < EARLIEST_SALE_DATE:
+        raise UnitError(f"the sale date {sold_on.isoformat()} is too long ago")
+    if retailer_ref is not None:
+        retailer_ref = retailer_ref.strip() or None
+    if retailer_ref is not None and len(retailer_ref) > RETAILER_REF_MAX_LENGTH:
+        raise UnitError(f"the shop reference has more than {RETAILER_REF_MAX_LENGTH} characters")
+    model = find_model_by_gtin(gtin14)
+    if model is None:
+        raise UnknownModel(
+            f"no appliance model with GTIN {gtin14} is known yet; the manufacturer has to"
+            " register it first"
+        )
+    existing = find_unit(gtin14, serial=serial) if serial is not None else None
+    if existing is not None and existing.retailer_id not in (None, retailer.id):
+        raise UnitConflict(
+            f"serial number {serial} of GTIN {gtin14} is already registered by another shop"
+        )
+    return _Checked(gtin14, serial, sold_on, retailer_ref, model, existing)
+
+
+def _new_code(gtin: str) -> str:
+    """A unit code not yet used for this GTIN (a clash is very unlikely, but cheap to rule out)."""
+    while True:
+        code = new_unit_code()
+        if find_unit(gtin, unit_code=code) is None:
+            return code
+
+
+def _store(retailer: Organisation, checked: _Checked, created_by: User | None) -> UnitResult:
+    """Create the unit, or take over the existing one (same shop, or registered from a scan)."""
+    unit = checked.existing
+    if unit is not None:
+        # The same shop scanning the same appliance again wants the label again, not an error;
+        # an appliance an owner registered from a scan before the shop did becomes the shop's.
+        unit.retailer_id = retailer.id
+        unit.voided_at = None
+        unit.sold_on = unit.sold_on or checked.sold_on
+        unit.retailer_ref = checked.retailer_ref or unit.retailer_ref
+        unit.labels_printed += 1
+        return UnitResult(unit, False)
+    unit = Unit(
+        gtin=checked.gtin,
+        serial=checked.serial,
+        unit_code=None if checked.serial else _new_code(checked.gtin),
+        product_model=checked.model,
+        retailer_id=retailer.id,
+        sold_on=checked.sold_on,
+        retailer_ref=checked.retailer_ref,
+        created_by_id=created_by.id if created_by is not None else None,
+        labels_printed=1,
+    )
+    db.session.add(unit)
+    return UnitResult(unit, True)
+
+
+@transactional
+def create_unit(
+    retailer: Organisation,
+    gtin: str,
+    serial: str | None = None,
+    sold_on: date | None = None,
+    retailer_ref: str | None = None,
+    created_by: User | None = None,
+) -> UnitResult:
+    """Register a sold appliance (a unit code is issued when there is no serial); counts a label.
+
+    The same shop registering the same GTIN + serial again gets the existing unit back (created
+    False), reactivated if it had voided it: a till that scans twice should just reprint.
+    """
+    checked = _check(retailer, gtin, serial, sold_on, retailer_ref, local_today())
+    result = _store(retailer, checked, created_by)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another request registered the same serial between our check and insert.
+        raise UnitConflict(
+            f"serial number {checked.serial} of GTIN {checked.gtin} was registered just now"
+        ) from None
+    return result
+
+
+def read_units_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
+    """The rows of a CSV upload with their line numbers; BatchInvalid for an unreadable file."""
+    try:
+        text = data.decode("utf-8-sig")  # spreadsheets often start UTF-8 files with a BOM
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BatchInvalid([RowError(line, "the file is not UTF-8 text")]) from None
+    header_line = text.split("\n", 1)[0]
+    # Dutch spreadsheet programs write semicolons, because the comma is the decimal separator.
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader, None)
+        if header is None or not any(cell.strip() for cell in header):
+            raise BatchInvalid([RowError(1, "the file is empty; the first line must be a header")])
+        names = [cell.strip().lower() for cell in header]
+        errors = [
+            RowError(1, f"the header has no {name!r} column", name)
+            for name in BATCH_COLUMNS
+            if name not in names
+        ]
+        errors += [
+            RowError(1, f"unknown column {name!r}; the columns are {', '.join(BATCH_COLUMNS)}")
+            for name in names
+            if name not in BATCH_COLUMNS + OPTIONAL_BATCH_COLUMNS
+        ]
+        if errors:
+            raise BatchInvalid(errors)
+        rows = []
+        line = reader.line_num + 1
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                if len(cells) != len(names):
+                    errors.append(
+                        RowError(line, f"expected {len(names)} values, found {len(cells)}")
+                    )
+                else:
+                    rows.append((line, dict(zip(names, cells, strict=True))))
+            line = reader.line_num + 1
+            if len(rows) + len(errors) > MAX_BATCH_ROWS:
+                raise BatchInvalid(
+                    [RowError(line - 1, f"the file has more than {MAX_BATCH_ROWS} rows; split it")]
+                )
+    except csv.Error as exc:
+        error = RowError(reader.line_num, f"the file is not valid CSV: {exc}")
+        raise BatchInvalid([error]) from None
+    if errors:
+        raise BatchInvalid(errors)
+    if not rows:
+        raise BatchInvalid([RowError(2, "the file has a header but no rows")])
+    return rows
+
+
+@transactional
+def create_units_from_csv(
+    retailer: Organisation, data: bytes, created_by: User | None = None
+) -> list[Unit]:
+    """Register every row of a CSV file (gtin, serial, sold_on); nothing at all when any is bad."""
+    rows = read_units_csv(data)
+    today = local_today()
+    errors: list[RowError] = []
+    checked: list[_Checked] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in rows:
+        try:
+            sold_on = parse_sale_date(row["sold_on"]) if row["sold_on"].strip() else None
+        except UnitError as exc:
+            errors.append(RowError(line, str(exc), "sold_on"))
+            continue
+        try:
+            item = _check(
+                retailer, row["gtin"], row["serial"], sold_on, row.get("retailer_ref"), today
+            )
+        except UnitError as exc:
+            errors.append(RowError(line, str(exc)))
+            continue
+        if item.serial is not None:
+            first = seen.setdefault((item.gtin, item.serial), line)
+            if first != line:
+                errors.append(RowError(line, f"the same GTIN and serial as line {first}", "serial"))
+                continue
+        checked.append(item)
+    if errors:
+        raise BatchInvalid(errors)
+    units = [_store(retailer, item, created_by).unit for item in checked]
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise BatchInvalid([RowError(1, "some of these units were registered just now")]) from None
+    return units
+
+
+@transactional
+def register_unit_from_scan(gtin: str, serial: str) -> Unit:
+    """The unit for a scanned GTIN + serial no shop registered: created without a shop if new."""
+    try:
+        gtin14 = normalize_gtin(gtin)
+        serial = validate_serial(serial)
+    except IdentifierError as exc:
+        raise UnitError(str(exc)) from None
+    unit = find_unit(gtin14, serial=serial)
+    if unit is not None:
+        if unit.voided_at is not None:
+            raise UnitConflict("this label was withdrawn by the shop")
+        return unit
+    model = find_model_by_gtin(gtin14)
+    if model is None:
+        raise UnknownModel(f"no appliance model with GTIN {gtin14} is known")
+    unit = Unit(gtin=gtin14, serial=serial, product_model=model, labels_printed=0)
+    db.session.add(unit)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise UnitConflict("this appliance was registered just now; please try again") from None
+    return unit
+
+
+@transactional
+def void_unit(unit: Unit) -> Unit:
+    """Withdraw a unit registered by mistake; its label no longer resolves as an active unit."""
+    if unit.voided_at is None:
+        unit.voided_at = utcnow()
+    return unit
+
+
+def unit_link(unit: Unit, base_url: str | None = None) -> str:
+    """The unit's GS1 Digital Link URI on BASE_URL (what its QR code holds)."""
+    base = base_url or current_app.config["BASE_URL"]
+    return unit_uri(base, unit.gtin, serial=unit.serial, unit_code=unit.unit_code)
+
+
+def label_language(unit: Unit, user: User | None = None) -> str:
+    """The language of the shop that sold the unit, else of the user's organisation."""
+    if unit.retailer is not None:
+        return unit.retailer.language
+    return user.organisation.language if user is not None else "nl"
+
+
+def label_data(unit: Unit, language: str) -> LabelData:
+    """What the unit's label shows: its QR code's URI, brand, model, code and the hint."""
+    model = unit.product_model
+    return LabelData(
+        uri=unit_link(unit),
+        brand=model.brand,
+        model=model.name,
+        code_text=unit.code_text,
+        hint=LABEL_HINTS.get(language, LABEL_HINTS["en"]),
+    )
+
+
+@transactional
+def print_labels(
+    units: Sequence[Unit], layout: str, start_at: int = 1, user: User | None = None
+) -> bytes:
+    """One PDF with a label per unit in the layout; each unit's printed count goes up by one."""
+    if not units:
+        raise UnitError("there are no units to print")
+    voided = [unit for unit in units if unit.voided_at is not None]
+    if voided:
+        raise UnitError(f"unit {voided[0].id} was voided; its label cannot be printed")
+    labels = [label_data(unit, label_language(unit, user)) for unit in units]
+    try:
+        pdf = render_labels(labels, layout, start_at)
+    except ValueError as exc:
+        raise UnitError(str(exc)) from None
+    for unit in units:
+        unit.labels_printed += 1
+    return pdf
+
+
+@transactional
+def record_reprint(unit: Unit) -> Unit:
+    """Count one more label printed for a unit (the till's reprint button)."""
+    if unit.voided_at is not None:
+        raise UnitError("this unit was voided; its label cannot be printed")
+    unit.labels_printed += 1
+    return unit
+
+
+@transactional
+def record_scan(gtin: str, model_id: int | None, unit_id: int | None, source: str) -> None:
+    """One anonymous page view of a unit or model, for the figures: a single insert."""
+    tz = ZoneInfo(current_app.config["DEFAULT_TIME_ZONE"])
+    now = utcnow()
+    db.session.add(
+        ScanEvent(
+            gtin=gtin,
+            product_model_id=model_id,
+            unit_id=unit_id,
+            day=now.astimezone(tz).date(),
+            source=source,
+            at=now,
+        )
+    )
