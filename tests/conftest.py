@@ -82,9 +82,21 @@ def db(ctx: Flask):  # noqa: ANN201
     return _db
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in its own app context, as a server would, even inside a test's `ctx`.
+
+    Otherwise a request reuses the test's app context and with it `g` and the database session.
+    """
+
+    def open(self, *args: object, **kwargs: object):  # noqa: ANN202
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A browser-like test client (CSRF checks on, as in production)."""
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

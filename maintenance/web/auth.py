@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email
+from wtforms.validators import DataRequired
 
 from maintenance.accounts import authenticate
 from maintenance.extensions import limiter
@@ -21,7 +21,7 @@ bp = Blueprint("auth", __name__)
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Email()])
+    email = EmailField("Email", validators=[DataRequired()])
     password = PasswordField("Password", validators=[DataRequired()])
 
 

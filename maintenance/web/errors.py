@@ -40,6 +40,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):  # noqa: ANN202
+        app.logger.warning("CSRF refused: %s", exc.description)
         return _respond(400, _("The form expired or was sent from elsewhere. Please try again."))
 
     @app.errorhandler(413)
