@@ -77,7 +77,7 @@ def ctx(app: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def db(ctx: Flask):  # noqa: ANN201
+def db(ctx: Flask):
     """The SQLAlchemy extension inside an app context."""
     return _db
 
@@ -88,7 +88,7 @@ class IsolatedClient(FlaskClient):
     Otherwise a request reuses the test's app context and with it `g` and the database session.
     """
 
-    def open(self, *args: object, **kwargs: object):  # noqa: ANN202
+    def open(self, *args: object, **kwargs: object):
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -12,7 +12,7 @@ from maintenance.protocols.publish import PublishConflict, PublishRefused, publi
 from tests.builders import gtin, protocol_yaml
 
 
-def _publish(user=None, **kwargs):  # noqa: ANN001, ANN202
+def _publish(user=None, **kwargs):
     return publish_protocol(load_protocol(protocol_yaml(**kwargs)), user=user)
 
 

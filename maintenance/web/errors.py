@@ -25,7 +25,7 @@ def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
 
 
-def _respond(status: int, error: str, details: list[dict] | None = None):  # noqa: ANN202
+def _respond(status: int, error: str, details: list[dict] | None = None):
     if wants_json():
         return jsonify({"error": error, "details": details or []}), status
     return render_template("errors/error.html", status=status, message=error), status
@@ -35,21 +35,21 @@ def register(app: Flask) -> None:
     """Install the handlers on the app."""
 
     @app.errorhandler(ApiError)
-    def api_error(exc: ApiError):  # noqa: ANN202
+    def api_error(exc: ApiError):
         return _respond(exc.status, exc.error, exc.details)
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):  # noqa: ANN202
+    def csrf_error(exc: CSRFError):
         app.logger.warning("CSRF refused: %s", exc.description)
         return _respond(400, _("The form expired or was sent from elsewhere. Please try again."))
 
     @app.errorhandler(413)
-    def too_large(exc: HTTPException):  # noqa: ANN202
+    def too_large(exc: HTTPException):
         limit = app.config["MAX_CONTENT_LENGTH"] // 1024
         return _respond(413, _("The upload is too large: at most %(kb)s KB.", kb=limit))
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):  # noqa: ANN202
+    def http_error(exc: HTTPException):
         messages = {
             404: _("We could not find that page."),
             403: _("You may not do that."),

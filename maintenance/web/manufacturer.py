@@ -1,4 +1,4 @@
-"""Manufacturer pages: upload or paste a protocol, see errors beside their lines, preview, publish."""
+"""Manufacturer pages: upload or paste a protocol, see errors beside its lines, publish."""
 
 from __future__ import annotations
 
