@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test lint install db demo clean
+.PHONY: run test lint install translations catalogue clean
 
 $(BIN)/maintenance: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,16 @@ $(BIN)/maintenance: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(BIN)/maintenance
 
-install: $(BIN)/maintenance
+install: $(BIN)/maintenance translations
+
+## Compile the Dutch catalogue (English is the source language).
+translations: $(BIN)/maintenance
+	$(BIN)/pybabel compile -d maintenance/translations
+
+## Refresh the catalogue from the code and templates after changing texts, then translate.
+catalogue: $(BIN)/maintenance
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o maintenance/translations/messages.pot .
+	$(BIN)/pybabel update -N -i maintenance/translations/messages.pot -d maintenance/translations
 
 ## Set up, migrate a SQLite database under instance/, load demo data, serve web + scheduler on :5000.
 run: install
