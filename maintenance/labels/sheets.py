@@ -115,6 +115,8 @@ def get_layout(name: str) -> Layout:
 
 def _printable_char(char: str) -> str:
     """The character, or the closest the built-in PDF fonts can show (their encoding is cp1252)."""
+    if not char.isprintable():
+        return ""
     try:
         char.encode("cp1252")
         return char
@@ -141,6 +143,13 @@ def fit(text: str, font: str, size: float, width: float) -> str:
     while text and stringWidth(text + ELLIPSIS, font, size) > width:
         text = text[:-1]
     return text.rstrip() + ELLIPSIS if text else ""
+
+
+def shrink(text: str, font: str, size: float, width: float, smallest: float) -> float:
+    """The largest font size, down to smallest in quarter points, at which text fits width."""
+    while size > smallest and stringWidth(text, font, size) > width:
+        size -= 0.25
+    return size
 
 
 def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
@@ -202,11 +211,7 @@ def _draw_label(canvas: Canvas, layout: Layout, label: LabelData, left: float, t
     code = printable(label.code_text)
     if code:
         # The code is how a person types in the unit, so shrink it before cutting it short.
-        code_size = size
-        while code_size > MIN_CODE_FONT_SIZE and stringWidth(code, "Courier-Bold", code_size) > (
-            text_width
-        ):
-            code_size -= 0.25
+        code_size = shrink(code, "Courier-Bold", size, text_width, MIN_CODE_FONT_SIZE)
         lines.append(("Courier-Bold", fit(code, "Courier-Bold", code_size, text_width), code_size))
 
     for font, text, font_size in lines:
