@@ -262,8 +262,11 @@ def create_unit(
     return result
 
 
-def read_units_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    """The rows of a CSV upload with their line numbers; BatchInvalid for an unreadable file."""
+def read_units_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    """The rows of a CSV upload with their line numbers, and rows of the wrong shape.
+
+    BatchInvalid when the file as a whole cannot be read: encoding, header, size.
+    """
     try:
         text = data.decode("utf-8-sig")  # spreadsheets often start UTF-8 files with a BOM
     except UnicodeDecodeError as exc:
@@ -308,11 +311,9 @@ def read_units_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     except csv.Error as exc:
         error = RowError(reader.line_num, f"the file is not valid CSV: {exc}")
         raise BatchInvalid([error]) from None
-    if errors:
-        raise BatchInvalid(errors)
-    if not rows:
+    if not rows and not errors:
         raise BatchInvalid([RowError(2, "the file has a header but no rows")])
-    return rows
+    return rows, errors
 
 
 @transactional
@@ -320,9 +321,8 @@ def create_units_from_csv(
     retailer: Organisation, data: bytes, created_by: User | None = None
 ) -> list[Unit]:
     """Register every row of a CSV file (gtin, serial, sold_on); nothing at all when any is bad."""
-    rows = read_units_csv(data)
+    rows, errors = read_units_csv(data)
     today = local_today()
-    errors: list[RowError] = []
     checked: list[_Checked] = []
     seen: dict[tuple[str, str], int] = {}
     for line, row in rows:
@@ -345,7 +345,7 @@ def create_units_from_csv(
                 continue
         checked.append(item)
     if errors:
-        raise BatchInvalid(errors)
+        raise BatchInvalid(sorted(errors, key=lambda error: error.line))
     units = [_store(retailer, item, created_by).unit for item in checked]
     try:
         db.session.flush()

@@ -1,29 +1,341 @@
-"""GS1 Digital Link paths on BASE_URL: /01/{gtin} shows the model's maintenance protocol."""
+"""The GS1 conformant resolver on BASE_URL: /01/{gtin}[/21/{serial} | /235/{code}], QR images."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import gettext as _
 
 from maintenance.catalog import current_version_for_model, find_model_by_gtin
-from maintenance.identifiers import IdentifierError, normalize_gtin
+from maintenance.i18n import LANGUAGES
+from maintenance.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
+from maintenance.labels import qr_png, qr_svg
+from maintenance.models import ProductModel, Unit
+from maintenance.units import find_unit, record_scan
 from maintenance.web.errors import ApiError
-from maintenance.web.public import render_protocol
+from maintenance.web.unit_page import render_unit
 
 bp = Blueprint("resolver", __name__)
 
+GS1_VOC = "https://gs1.org/voc/"
+LINKSET_TYPE = "application/linkset+json"
+# Link types every GTIN offers (and so every unit of it), then those only a unit offers.
+MODEL_LINK_TYPES = ("defaultLink", "serviceInfo", "instructions", "support")
+UNIT_LINK_TYPES = (*MODEL_LINK_TYPES, "registerProduct")
+LINKSET_LINK_TYPES = ("linkset", "all")  # "all" is the name older GS1 resolvers used
+QR_MAX_AGE = 24 * 3600  # seconds; a code never changes unless BASE_URL does
+QR_FORMATS = ("svg", "png")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One typed link of a product or unit, as it appears in a linkset."""
+
+    href: str
+    title: str
+    media_type: str = "text/html"
+
+    def as_target(self) -> dict[str, object]:
+        """The RFC 9264 target object."""
+        return {
+            "href": self.href,
+            "title": self.title,
+            "hreflang": list(LANGUAGES),
+            "type": self.media_type,
+        }
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a Digital Link path points at: a model, and a unit when the path names one."""
+
+    link: DigitalLink
+    model: ProductModel
+    unit: Unit | None
+
+    @property
+    def is_unit_path(self) -> bool:
+        """Whether the path has a serial or unit code (even one no shop registered)."""
+        return self.link.serial is not None or self.link.unit_code is not None
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def raw_request_path() -> str:
+    """The request path still percent-encoded, so an encoded '/' or '%' keeps its meaning."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        return quote(request.path, safe="/!$&'()*+,;=:@-._~")
+    path = urlsplit(raw).path if "://" in raw.split("?", 1)[0] else raw.split("?", 1)[0]
+    root = request.script_root
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def wants_linkset() -> bool:
+    """The client asked for the linkset: ?linkType=linkset or a JSON Accept header."""
+    if request.args.get("linkType") in LINKSET_LINK_TYPES:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", LINKSET_TYPE, "application/json"])
+    return best in (LINKSET_TYPE, "application/json")
+
+
+def fail(status: int, message: str) -> Response:
+    """An error as JSON for linkset clients, else as a page a person understands."""
+    if wants_linkset():
+        response = jsonify({"error": message, "details": []})
+    else:
+        response = make_response(
+            render_template("errors/error.html", status=status, message=message)
+        )
+    response.status_code = status
+    return response
+
+
+def lookup(link: DigitalLink) -> Resolved | Response:
+    """The model and unit a parsed path names, or the 404/410 response for a person or client."""
+    model = find_model_by_gtin(link.gtin)
+    if model is None:
+        return fail(
+            404,
+            _(
+                "We do not know a product with the code %(gtin)s. Check the number under the"
+                " barcode; if it is right, the manufacturer has not registered this product yet.",
+                gtin=link.gtin,
+            ),
+        )
+    unit = None
+    if link.serial is not None:
+        unit = find_unit(link.gtin, serial=link.serial)
+    elif link.unit_code is not None:
+        unit = find_unit(link.gtin, unit_code=link.unit_code)
+        if unit is None:
+            # Unit codes are only issued by this service, so an unknown one is not a real label.
+            return fail(
+                404,
+                _(
+                    "We do not know the code %(code)s for %(brand)s %(model)s. Check that you"
+                    " typed it as printed on the label.",
+                    code=link.unit_code,
+                    brand=model.brand,
+                    model=model.name,
+                ),
+            )
+    if unit is not None and unit.voided_at is not None:
+        return fail(
+            410,
+            _(
+                "This label was withdrawn by the shop, probably because it was printed by"
+                " mistake. Ask the shop for a new label; the maintenance tips for %(brand)s"
+                " %(model)s are still at %(url)s.",
+                brand=model.brand,
+                model=model.name,
+                url=DigitalLink(link.gtin).uri(_base_url()),
+            ),
+        )
+    return Resolved(link, model, unit)
+
+
+def links_for(resolved: Resolved) -> dict[str, Link]:
+    """The link types this product or unit offers, by GS1 name, with their targets."""
+    model = resolved.model
+    page = resolved.link.uri(_base_url())
+    name = f"{model.brand} {model.name}"
+    links = {
+        "defaultLink": Link(page, _("Maintenance of the %(name)s", name=name)),
+        "support": Link(f"{page}#support", _("Questions about the %(name)s", name=name)),
+    }
+    version = current_version_for_model(model)
+    if version is not None:
+        protocol = f"{_base_url()}/protocols/v/{version.id}"
+        links["serviceInfo"] = Link(protocol, _("Maintenance protocol: what to do and when"))
+        links["instructions"] = Link(
+            protocol, _("Step-by-step maintenance instructions for the %(name)s", name=name)
+        )
+    if resolved.is_unit_path:
+        links["registerProduct"] = Link(
+            f"{page}#register", _("Get maintenance reminders for this appliance")
+        )
+    order = UNIT_LINK_TYPES if resolved.is_unit_path else MODEL_LINK_TYPES
+    return {key: links[key] for key in order if key in links}
+
+
+def linkset(resolved: Resolved) -> dict[str, object]:
+    """The RFC 9264 linkset document (GS1 flavour: link relation types as full URIs)."""
+    model = resolved.model
+    context: dict[str, object] = {
+        "anchor": resolved.link.uri(_base_url()),
+        "itemDescription": f"{model.brand} {model.name}",
+    }
+    for key, link in links_for(resolved).items():
+        context[GS1_VOC + key] = [link.as_target()]
+    return {"linkset": [context]}
+
+
+def linkset_response(resolved: Resolved) -> Response:
+    """The linkset as application/linkset+json (or application/json when that was asked)."""
+    response = make_response(jsonify(linkset(resolved)))
+    asked_json = request.accept_mimetypes.best_match([LINKSET_TYPE, "application/json"])
+    if request.args.get("linkType") in LINKSET_LINK_TYPES or asked_json != "application/json":
+        response.mimetype = LINKSET_TYPE
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public data, for other resolvers
+    return response
+
+
+def redirect_to(resolved: Resolved, link_type: str) -> Response:
+    """307 to the link type's target with the rest of the query string, or 404 if not offered."""
+    key = link_type.removeprefix("gs1:").removeprefix(GS1_VOC)
+    known = link_type.startswith(("gs1:", GS1_VOC))
+    link = links_for(resolved).get(key) if known else None
+    if link is None:
+        return fail(
+            404,
+            _(
+                "There is no link of type %(type)s for this product. Leave out linkType to see"
+                " its page, or use linkType=linkset to list the links there are.",
+                type=link_type,
+            ),
+        )
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(request.query_string.decode("latin-1")) if k != "linkType"]
+    )
+    href, hash_mark, fragment = link.href.partition("#")
+    if query:
+        href += ("&" if "?" in href else "?") + query
+    return redirect(href + hash_mark + fragment, code=307)
+
+
+def resolve() -> Response | str:
+    """Answer a Digital Link path: the page, the linkset, or a redirect for a linkType."""
+    try:
+        link = parse_digital_link_path(raw_request_path())
+    except IdentifierError as exc:
+        return fail(400, _("This is not a valid product code: %(reason)s", reason=str(exc)))
+    resolved = lookup(link)
+    if isinstance(resolved, Response):
+        return resolved
+    link_type = request.args.get("linkType")
+    if link_type and link_type not in LINKSET_LINK_TYPES:
+        return redirect_to(resolved, link_type)
+    if wants_linkset():
+        return linkset_response(resolved)
+    if resolved.is_unit_path:
+        page = render_unit(resolved.model, resolved.unit, link.gtin, link.serial, link.unit_code)
+    else:
+        page = _model_page(resolved)
+    response = make_response(page)
+    response.headers["Link"] = (
+        f'<{link.uri(_base_url())}?linkType=linkset>; rel="linkset"; type="{LINKSET_TYPE}"'
+    )
+    if request.method == "GET":
+        # After rendering: committing expires the loaded rows, which the page would reload.
+        source = "web" if request.referrer else "qr"
+        record_scan(
+            link.gtin, resolved.model.id, resolved.unit.id if resolved.unit else None, source
+        )
+    return response
+
+
+def _model_page(resolved: Resolved) -> str:
+    """The model's page: its protocol, or the unit page without a unit when there is none yet."""
+    from maintenance.web.public import render_protocol
+
+    version = current_version_for_model(resolved.model)
+    if version is None:
+        return render_unit(resolved.model, None, resolved.link.gtin, None, None)
+    return render_protocol(version, model=resolved.model)
+
+
+@bp.after_request
+def vary_on_accept(response: Response) -> Response:
+    """The same URI answers with a page or a linkset, so caches must key on Accept."""
+    if request.endpoint in ("resolver.model_page", "resolver.unit_page"):
+        response.vary.add("Accept")
+    return response
+
 
 @bp.get("/01/<gtin>")
-def model_page(gtin: str) -> str:
-    """The protocol of a model (its own, or its category default)."""
+def model_page(gtin: str) -> Response | str:
+    """A product model: its maintenance protocol (links apply to every unit of it)."""
+    return resolve()
+
+
+@bp.get("/01/<gtin>/<path:rest>")
+def unit_page(gtin: str, rest: str) -> Response | str:
+    """One unit: /21/{serial} or /235/{unit code} after the GTIN."""
+    return resolve()
+
+
+@bp.get("/.well-known/gs1resolver")
+def description() -> Response:
+    """What this resolver supports, for GS1 clients and other resolvers."""
+    response = jsonify(
+        {
+            "name": _("Appliance maintenance resolver"),
+            "resolverRoot": _base_url(),
+            "supportedPrimaryKeys": ["01"],
+            "supportedQualifiers": {"01": ["21", "235"]},
+            "supportedLinkTypes": [f"gs1:{key}" for key in UNIT_LINK_TYPES],
+            "supportedLinkType": [
+                {
+                    "namespace": GS1_VOC,
+                    "prefix": "gs1:",
+                    "profile": "https://gs1.org/voc/?show=linktypes",
+                }
+            ],
+            "linkTypeDefaultCanBeLinkset": False,
+            "linksetMediaType": LINKSET_TYPE,
+            "supportedLanguages": list(LANGUAGES),
+        }
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def qr_image_url(link: DigitalLink, image_format: str) -> str:
+    """The absolute URL of the QR image (svg or png) of a Digital Link."""
+    return f"{_base_url()}/qr{link.path}.{image_format}"
+
+
+@bp.get("/qr/01/<path:rest>")
+def qr_image(rest: str) -> Response:
+    """The QR code of a Digital Link path as SVG or PNG: /qr/01/{gtin}[/21/{serial}].svg|png."""
+    path = raw_request_path().removeprefix("/qr")
+    image_format = path.rsplit(".", 1)[-1] if "." in path else ""
+    if image_format not in QR_FORMATS:
+        raise ApiError(404, _("QR images end in .svg or .png."))
     try:
-        gtin14 = normalize_gtin(gtin)
+        link = parse_digital_link_path(path[: -len(image_format) - 1])
     except IdentifierError as exc:
-        raise ApiError(400, _("This is not a valid product code: %(reason)s", reason=exc)) from None
-    model = find_model_by_gtin(gtin14)
-    if model is None:
-        abort(404)
-    version = current_version_for_model(model)
-    if version is None:
-        abort(404)
-    return render_protocol(version, model=model)
+        raise ApiError(
+            400, _("This is not a valid product code: %(reason)s", reason=str(exc))
+        ) from None
+    scale = request.args.get("scale", "8")
+    if image_format == "png" and not (scale.isdigit() and 1 <= int(scale) <= 32):
+        raise ApiError(400, _("scale must be a whole number of pixels from 1 to 32"))
+    uri = link.uri(_base_url())
+    etag = hashlib.sha256(f"{uri}|{image_format}|{scale}|M".encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    elif image_format == "svg":
+        response = Response(qr_svg(uri), mimetype="image/svg+xml")
+    else:
+        response = Response(qr_png(uri, int(scale)), mimetype="image/png")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = QR_MAX_AGE
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)
