@@ -294,9 +294,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> _Refused:
     """Turn a parser error into a plain sentence at the line where the parser stopped."""
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
-        return _Refused(None, (), f"this is not valid YAML: {exc.problem}")
+        return _Refused(None, (), f"this is not valid YAML or JSON: {exc.problem}")
     line_text = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
     problem = str(exc.problem or "syntax error")
+    if "nesting depth" in problem:  # libyaml's own limit, met while it reads ahead.
+        return _Refused(mark.line + 1, (), f"values are nested more than {MAX_DEPTH} deep")
     if "cannot start any token" in problem and "\t" in line_text[: mark.column + 1]:
         return _Refused(mark.line + 1, (), "a tab is used for indentation; YAML needs spaces")
     if "\t" in line_text[: mark.column + 1] and not line_text[: mark.column].strip(" \t"):
@@ -304,4 +306,4 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> _Refused:
     context = f" ({exc.context})" if exc.context else ""
     if exc.context and exc.context_mark and exc.context_mark.line != mark.line:
         context = f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
-    return _Refused(mark.line + 1, (), f"this is not valid YAML: {problem}{context}")
+    return _Refused(mark.line + 1, (), f"this is not valid YAML or JSON: {problem}{context}")

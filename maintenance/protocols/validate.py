@@ -145,6 +145,20 @@ _HINTS = {
 }
 
 
+# Names people reach for that the format spells differently.
+_RENAMED = {
+    "interval": "every",
+    "frequency": "every",
+    "schedule": "every",
+    "recurrence": "rrule",
+    "time": "duration",
+    "instructions": "steps",
+    "name": "title",
+    "description": "why",
+    "warning": "safety",
+}
+
+
 def _unknown_fields(path: Path, instance: Any, schema: dict[str, Any], report: _Report) -> None:
     known = list(schema.get("properties", {}))
     patterns = list(schema.get("patternProperties", {}))
@@ -154,7 +168,8 @@ def _unknown_fields(path: Path, instance: Any, schema: dict[str, Any], report: _
         if not known:  # A text per language: its keys are language codes.
             message = f"{key!r} is not a language code; use two lower-case letters such as nl or en"
         else:
-            close = difflib.get_close_matches(key, known, n=1)
+            close = [_RENAMED[key]] if _RENAMED.get(key) in known else []
+            close = close or difflib.get_close_matches(key, known, n=1)
             advice = (
                 f"did you mean {close[0]!r}?" if close else f"the fields here are {_list(known)}"
             )
@@ -218,7 +233,7 @@ def _count_message(path: Path, keyword: str, limit: int) -> str:
     if keyword == "maxItems":
         return f"has more than {limit} items"
     what = {"tasks": "task", "steps": "step", "models": "model"}.get(str(path[-1]), "item")
-    return f"needs at least {limit} {what}"
+    return f"needs at least one {what}" if limit == 1 else f"needs at least {limit} {what}s"
 
 
 def _every_or_rrule(path: Path, task: dict[str, Any], report: _Report) -> None:
@@ -315,11 +330,12 @@ def _check_task_id(
     if task_id.startswith("x-") or not uniform or task_id in uniform:
         return
     close = difflib.get_close_matches(task_id, uniform, n=1)
-    advice = f"did you mean {close[0]!r}? " if close else ""
+    advice = f" (did you mean {close[0]!r}?)" if close else ""
     report.add(
         id_path,
-        f"{task_id!r} is not a uniform task id for {category}; {advice}the uniform ids are "
-        f"{_list(uniform)}; a task of your own gets an id starting with 'x-' (x-{task_id})",
+        f"{task_id!r} is not a uniform task id for {category}{advice}; the uniform ids are "
+        f"{_list(uniform)}; a task of your own needs an id starting with 'x-', such as "
+        f"x-{task_id}",
     )
 
 
@@ -337,9 +353,10 @@ def _check_text(path: Path, text: Any, report: _Report, languages: Sequence[str]
         report.add(path, f"the {names} texts are missing (every text needs {_list(languages)})")
 
 
-def _list(words: Sequence[str]) -> str:
+def _list(words: Sequence[str], conjunction: str = "and") -> str:
+    """Join words as a sentence does: "a, b and c"."""
     words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
 def _parse(text: str) -> relativedelta | str:
@@ -401,7 +418,7 @@ def _rrule_problem(text: str) -> str | None:
     if unknown:
         return f"{unknown[0]!r} is not allowed in a rule; use {_list(sorted(_RRULE_PARTS))}"
     if parts.get("FREQ") not in _RRULE_FREQS:
-        return f"FREQ must be {_list(_RRULE_FREQS)} ({text!r})"
+        return f"FREQ must be {_list(_RRULE_FREQS, 'or')} ({text!r})"
     interval = parts.get("INTERVAL", "1")
     if not interval.isdigit() or not 1 <= int(interval) <= 100:
         return f"INTERVAL must be a whole number from 1 to 100 ({text!r})"

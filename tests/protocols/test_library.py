@@ -1,0 +1,37 @@
+"""The shipped protocol library and the schema agree with the category vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from maintenance.protocols import LIBRARY_DIR, load_categories, load_schema, validate_file
+
+LIBRARY_FILES = sorted(LIBRARY_DIR.glob("*.yaml"))
+
+
+def test_library_is_not_empty() -> None:
+    # Without this, an empty folder would make the parametrised test below pass by not running.
+    assert len(LIBRARY_FILES) >= 1
+
+
+@pytest.mark.parametrize("path", LIBRARY_FILES, ids=[path.name for path in LIBRARY_FILES])
+def test_library_protocol_validates_with_dutch_and_english(path: Path) -> None:
+    assert [str(error) for error in validate_file(path)] == []
+
+
+def test_library_files_are_named_after_their_category() -> None:
+    import yaml
+
+    for path in LIBRARY_FILES:
+        assert yaml.safe_load(path.read_text(encoding="utf-8"))["category"] == path.stem
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    Draft202012Validator.check_schema(load_schema())
+
+
+def test_schema_categories_are_the_vocabulary() -> None:
+    assert load_schema()["properties"]["category"]["enum"] == list(load_categories())
