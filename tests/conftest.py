@@ -15,6 +15,7 @@ from sqlalchemy import text
 from maintenance import create_app
 from maintenance.config import ROOT, TestConfig
 from maintenance.extensions import db as _db
+from maintenance.extensions import limiter
 
 LIBRARY = ROOT / "protocols" / "library"
 PASSWORD = "correct horse battery"
@@ -57,6 +58,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
+        limiter.reset()  # rate-limit counters belong to one test, not the session
         _db.session.remove()
         tables = list(reversed(_db.metadata.sorted_tables))
         with _db.engine.begin() as conn:
