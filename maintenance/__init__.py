@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from maintenance.config import ROOT, Config
+from maintenance.config import INSTANCE, ROOT, Config
 
 
 def create_app(config: type[Config] | None = None, **overrides: object) -> Flask:
@@ -16,7 +16,7 @@ def create_app(config: type[Config] | None = None, **overrides: object) -> Flask
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(Path(ROOT / "instance")),
+        instance_path=str(INSTANCE),
     )
     register_config(app, config or Config, overrides)
     register_logging(app)
@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from maintenance.api import api
     from maintenance.web.auth import bp as auth_bp
     from maintenance.web.manufacturer import bp as manufacturer_bp
+    from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
     from maintenance.web.resolver import bp as resolver_bp
 
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(resolver_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manufacturer_bp)
+    app.register_blueprint(owner_bp)
     app.register_blueprint(api)
 
 
