@@ -1,0 +1,97 @@
+"""Signed, expiring links in reminder messages: one salt per action, so a token fits one door."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+# Long enough for a reminder read late or snoozed twice; short enough that old mail goes stale.
+DEFAULT_MAX_AGE_DAYS = 60
+
+# The paths the links open; maintenance.web.actions serves them.
+ACTION_PATHS = {
+    "done": "/a/done/",
+    "snooze": "/a/snooze/",
+    "steps": "/a/steps/",
+    "unsubscribe": "/a/unsubscribe/",
+}
+SHORT_PATH = "/r/"
+_SHORT_SALT = "reminder-short"
+
+
+class InvalidLink(Exception):
+    """A token that is forged, damaged, expired or for another action."""
+
+    def __init__(self, reason: str, *, expired: bool = False) -> None:
+        super().__init__(reason)
+        self.expired = expired
+
+
+def _max_age() -> int:
+    return int(current_app.config.get("LINK_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS)) * 24 * 3600
+
+
+def _serializer(action: str) -> URLSafeTimedSerializer:
+    if action not in ACTION_PATHS:
+        raise ValueError(f"unknown link action {action!r}")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"reminder-{action}")
+
+
+def make_token(action: str, payload: dict[str, Any]) -> str:
+    """A signed, timestamped token for one action."""
+    return _serializer(action).dumps(payload)
+
+
+def read_token(action: str, token: str) -> dict[str, Any]:
+    """The payload of a token for this action, or InvalidLink."""
+    try:
+        payload = _serializer(action).loads(token, max_age=_max_age())
+    except SignatureExpired as exc:
+        raise InvalidLink("expired", expired=True) from exc
+    except BadSignature as exc:
+        raise InvalidLink("bad signature") from exc
+    if not isinstance(payload, dict):
+        raise InvalidLink("bad payload")
+    return payload
+
+
+def action_url(action: str, payload: dict[str, Any]) -> str:
+    """The absolute URL (on BASE_URL) of a signed action link."""
+    return current_app.config["BASE_URL"] + ACTION_PATHS[action] + make_token(action, payload)
+
+
+def _short_signer() -> TimestampSigner:
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt=_SHORT_SALT)
+
+
+def make_short_token(reminder_id: int) -> str:
+    """A short token naming one reminder, for the single link in an SMS."""
+    return _short_signer().sign(_base36(reminder_id)).decode()
+
+
+def read_short_token(token: str) -> int:
+    """The reminder id in a short token, or InvalidLink."""
+    try:
+        value = _short_signer().unsign(token, max_age=_max_age()).decode()
+        return int(value, 36)
+    except SignatureExpired as exc:
+        raise InvalidLink("expired", expired=True) from exc
+    except (BadSignature, ValueError) as exc:
+        raise InvalidLink("bad signature") from exc
+
+
+def short_url(reminder_id: int) -> str:
+    """The absolute short URL of a reminder's task page."""
+    return current_app.config["BASE_URL"] + SHORT_PATH + make_short_token(reminder_id)
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if number == 0:
+            return text

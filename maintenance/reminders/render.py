@@ -1,0 +1,171 @@
+"""Render a reminder as an email (multipart text + HTML) or an SMS, in the owner's language."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale, format_date, ngettext
+from flask_babel import gettext as _
+
+from maintenance.i18n import LANGUAGES, localized
+from maintenance.models import Owner, Reminder, Task, Unit
+from maintenance.notify import EmailMessage, Message, SmsMessage
+from maintenance.reminders.links import action_url, short_url
+
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+# Task titles in an SMS are cut so the message stays within about one segment.
+SMS_TITLE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One task in a reminder, with what is needed to show it."""
+
+    schedule_id: int
+    task: Task
+    unit: Unit
+    next_due: date
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One task as a message shows it: texts in the owner's language and its three links."""
+
+    title: str
+    why: str
+    appliance: str
+    due: str
+    overdue: bool
+    done_url: str
+    snooze_url: str
+    steps_url: str
+
+
+def language_of(owner: Owner) -> str:
+    """The owner's language when the service speaks it, else the default."""
+    return owner.language if owner.language in LANGUAGES else LANGUAGES[0]
+
+
+def message_id_for(reminder: Reminder) -> str:
+    """A Message-ID that is the same on every attempt, even after a crash lost the stored one."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(secret, reminder.dedupe_key.encode(), hashlib.sha256).hexdigest()[:16]
+    return f"<reminder.{reminder.id}.{digest}@{_mail_domain()}>"
+
+
+def _mail_domain() -> str:
+    sender = parseaddr(current_app.config.get("MAIL_DEFAULT_SENDER") or "")[1]
+    if "@" in sender:
+        return sender.rsplit("@", 1)[1]
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
+def _lines(reminder: Reminder, entries: list[Entry], language: str) -> list[TaskLine]:
+    lines = []
+    for entry in entries:
+        payload = {"r": reminder.id, "s": entry.schedule_id}
+        model = entry.unit.product_model
+        lines.append(
+            TaskLine(
+                title=localized(entry.task.spec.get("title"), language),
+                why=localized(entry.task.spec.get("why"), language),
+                appliance=f"{model.brand} {model.name}",
+                due=format_date(entry.next_due, format="long"),
+                overdue=entry.next_due < reminder.send_on,
+                done_url=action_url("done", payload),
+                snooze_url=action_url("snooze", payload),
+                steps_url=action_url("steps", payload),
+            )
+        )
+    return lines
+
+
+def render_email(reminder: Reminder, owner: Owner, entries: list[Entry]) -> EmailMessage:
+    """The reminder as an email with List-* headers, one-click unsubscribe and per-task links."""
+    if not owner.email:
+        raise ValueError("owner has no email address")
+    language = language_of(owner)
+    base = current_app.config["BASE_URL"]
+    with force_locale(language):
+        lines = _lines(reminder, entries, language)
+        unsubscribe = action_url("unsubscribe", {"o": owner.id, "c": "email"})
+        context: dict[str, Any] = {
+            "lines": lines,
+            "follow_up": reminder.kind == "follow-up",
+            "unsubscribe_url": unsubscribe,
+            "base_url": base,
+            "language": language,
+        }
+        subject = _subject(reminder, lines)
+        text = render_template("email/reminder.txt", subject=subject, **context)
+        html = render_template("email/reminder.html", subject=subject, **context)
+        list_name = _("Maintenance reminders")
+    host = urlsplit(base).hostname or "localhost"
+    return EmailMessage(
+        to=owner.email,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=reminder.message_id or message_id_for(reminder),
+        headers={
+            "List-Id": f"{list_name} <reminders.{host}>",
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": language,
+        },
+    )
+
+
+def _subject(reminder: Reminder, lines: list[TaskLine]) -> str:
+    if reminder.kind == "follow-up":
+        if len(lines) == 1:
+            return _("Still to do: %(task)s", task=lines[0].title)
+        return ngettext(
+            "Still to do: %(num)s maintenance task",
+            "Still to do: %(num)s maintenance tasks",
+            len(lines),
+        )
+    if len(lines) == 1:
+        return _("Maintenance due: %(task)s", task=lines[0].title)
+    return ngettext("%(num)s maintenance task due", "%(num)s maintenance tasks due", len(lines))
+
+
+def render_sms(reminder: Reminder, owner: Owner, entries: list[Entry]) -> SmsMessage:
+    """A short SMS in the owner's language with one short link to the reminder's tasks."""
+    if not owner.phone:
+        raise ValueError("owner has no phone number")
+    language = language_of(owner)
+    with force_locale(language):
+        link = short_url(reminder.id)
+        if len(entries) == 1:
+            title = localized(entries[0].task.spec.get("title"), language)
+            if len(title) > SMS_TITLE_CHARS:
+                title = title[: SMS_TITLE_CHARS - 1].rstrip() + "…"
+            body = _("Maintenance due: %(task)s. Done or later: %(url)s", task=title, url=link)
+        else:
+            body = ngettext(
+                "%(num)s maintenance task due. Open: %(url)s",
+                "%(num)s maintenance tasks due. Open: %(url)s",
+                len(entries),
+                url=link,
+            )
+    return SmsMessage(
+        to=owner.phone,
+        body=body,
+        status_callback=current_app.config["BASE_URL"] + STATUS_CALLBACK_PATH,
+    )
+
+
+def render(reminder: Reminder, owner: Owner, entries: list[Entry]) -> Message:
+    """The message for the reminder's channel."""
+    if reminder.channel == "sms":
+        return render_sms(reminder, owner, entries)
+    return render_email(reminder, owner, entries)

@@ -1,0 +1,73 @@
+"""Materialising due tasks into reminder rows: digests, per-task, follow-ups, the weekly cap."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from maintenance.reminders.materialise import materialise_due
+from tests.reminders.helpers import make_owner, make_unit, own, reminders, set_due
+
+TODAY = date(2025, 3, 10)
+# 06:00 UTC = 07:00 in Amsterdam: before the 09:00 send hour.
+NOW = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
+
+
+def test_tasks_due_this_week_on_two_appliances_make_one_digest(db: object) -> None:
+    owner = make_owner()
+    washer, dryer = make_unit(TODAY), make_unit(TODAY)
+    own(owner, washer)
+    own(owner, dryer)
+    set_due(washer, clean_filter=TODAY, refill_salt=TODAY + timedelta(days=3))
+    set_due(dryer, clean_filter=TODAY + timedelta(days=6), refill_salt=TODAY + timedelta(days=20))
+
+    result = materialise_due(NOW)
+
+    [reminder] = reminders()
+    assert result.reminders == 1
+    assert len(reminder.items) == 3
+    assert reminder.send_on == TODAY
+    assert reminder.next_attempt_at == datetime(2025, 3, 10, 8, 0, tzinfo=UTC)  # 09:00 local
+
+
+def test_materialise_twice_adds_nothing(db: object) -> None:
+    owner = make_owner()
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY)
+
+    materialise_due(NOW)
+    again = materialise_due(NOW + timedelta(minutes=5))
+    next_day = materialise_due(NOW + timedelta(days=1))
+
+    assert again.reminders == 0 and next_day.reminders == 0
+    assert len(reminders()) == 1
+
+
+def test_owner_who_chose_one_message_per_task_gets_one_each(db: object) -> None:
+    owner = make_owner(digest=False)
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY, refill_salt=TODAY - timedelta(days=1))
+
+    materialise_due(NOW)
+
+    rows = reminders()
+    assert len(rows) == 2
+    assert all(len(reminder.items) == 1 for reminder in rows)
+
+
+def test_unverified_paused_or_former_owners_get_nothing(db: object) -> None:
+    unit = make_unit(TODAY)
+    set_due(unit, clean_filter=TODAY)
+    unverified = make_owner()
+    unverified.email_verified_at = None
+    paused = make_owner()
+    paused.paused = True
+    former = make_owner()
+    db.session.commit()  # type: ignore[attr-defined]
+    for owner in (unverified, paused, former):
+        own(owner, unit)
+    former.ownerships[0].ended_at = NOW
+    db.session.commit()  # type: ignore[attr-defined]
+
+    assert materialise_due(NOW).reminders == 0
