@@ -267,14 +267,15 @@ def vary_on_accept(response: Response) -> Response:
     return response
 
 
-@bp.get("/01/<gtin>")
+@bp.get("/01/<gtin>", merge_slashes=False)
 def model_page(gtin: str) -> Response | str:
     """A product model: its maintenance protocol (links apply to every unit of it)."""
     return resolve()
 
 
-@bp.get("/01/<gtin>/<path:rest>")
-def unit_page(gtin: str, rest: str) -> Response | str:
+# The whole rest of the path, so that a malformed one (say, a double slash) still gets its 400.
+@bp.get("/01/<path:rest>", merge_slashes=False)
+def unit_page(rest: str) -> Response | str:
     """One unit: /21/{serial} or /235/{unit code} after the GTIN."""
     return resolve()
 
@@ -310,7 +311,7 @@ def qr_image_url(link: DigitalLink, image_format: str) -> str:
     return f"{_base_url()}/qr{link.path}.{image_format}"
 
 
-@bp.get("/qr/01/<path:rest>")
+@bp.get("/qr/01/<path:rest>", merge_slashes=False)
 def qr_image(rest: str) -> Response:
     """The QR code of a Digital Link path as SVG or PNG: /qr/01/{gtin}[/21/{serial}].svg|png."""
     path = raw_request_path().removeprefix("/qr")
