@@ -196,6 +196,37 @@ def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:
     return sorted(items, key=lambda item: (item.schedule.next_due, item.task.position))
 
 
+def preview(unit: Unit | None, version: ProtocolVersion, today: date) -> list[UpcomingTask]:
+    """The plan as `upcoming` gives it, without writing: for page views and unregistered units."""
+    rows: dict[str, TaskSchedule] = {}
+    if unit is not None:
+        rows = {
+            row.task_key: row
+            for row in db.session.scalars(
+                select(TaskSchedule).where(TaskSchedule.unit_id == unit.id)
+            )
+        }
+    start = (unit.sold_on if unit is not None else None) or today
+    items = []
+    for task in version.tasks:
+        row = rows.get(task.key)
+        if row is None or row.version_id != version.id:
+            rule = TaskRule.from_task(task)
+            done = _done_dates(unit, task.key) if unit is not None else []
+            planned_start = row.start_on if row is not None else start
+            next_due = (
+                replan_next_due(rule, start=planned_start, done_dates=done, today=today)
+                if done or row is not None
+                else first_due(rule, start)
+            )
+            # Not added to the session: a page view never writes a plan.
+            row = TaskSchedule(
+                task_key=task.key, version_id=version.id, start_on=planned_start, next_due=next_due
+            )
+        items.append(UpcomingTask(task, row))
+    return sorted(items, key=lambda item: (item.schedule.next_due, item.task.position))
+
+
 def history(unit: Unit) -> list[MaintenanceLog]:
     """Everything done or skipped on a unit, newest first."""
     return list(
