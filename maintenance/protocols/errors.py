@@ -54,6 +54,6 @@ class ProtocolInvalid(ValueError):
 
 
 def sort_errors(errors: Iterable[ProtocolError]) -> list[ProtocolError]:
-    """Sort errors by line (file-wide errors first) and drop exact repeats."""
+    """Sort errors by line (errors about the whole file last) and drop exact repeats."""
     unique = dict.fromkeys(errors)
-    return sorted(unique, key=lambda e: e.line or 0)
+    return sorted(unique, key=lambda e: (e.line is None, e.line or 0))

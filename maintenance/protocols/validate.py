@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -18,10 +18,13 @@ from maintenance.identifiers import gtin_check_digit
 from maintenance.protocols.errors import Path, ProtocolError, render_path, sort_errors
 from maintenance.protocols.loader import Loaded
 from maintenance.protocols.vocabulary import load_categories, load_schema, uniform_task_ids
+from maintenance.scheduling import TaskRule
 
 FORMAT = "maintenance-protocol/1"
 DEFAULT_LANGUAGES = ("nl", "en")
 MAX_TASKS = 100
+# A hostile or badly broken upload can hold 100,000 errors; listing them helps nobody.
+MAX_ERRORS = 200
 
 # The schema's patterns, named so their errors get their own explanation.
 _TEXT_PATTERN = r"\S"
@@ -47,10 +50,26 @@ class _Report:
         self.filename = filename
         self.loaded = loaded
         self.errors: list[ProtocolError] = []
+        # The schema gives one `required` error per missing field, all about the same mapping.
+        self.required_reported: set[Path] = set()
+
+    @property
+    def full(self) -> bool:
+        """Whether enough errors are collected to stop looking for more."""
+        return len(self.errors) >= MAX_ERRORS
 
     def add(self, path: Path, message: str) -> None:
-        line = self.loaded.line_of(path)
-        self.errors.append(ProtocolError(self.filename, line, render_path(path), message))
+        if not self.full:
+            line = self.loaded.line_of(path)
+            self.errors.append(ProtocolError(self.filename, line, render_path(path), message))
+
+    def sorted(self) -> list[ProtocolError]:
+        """The errors by line, with a last note when the list was cut short."""
+        errors = sort_errors(self.errors)
+        if self.full:
+            note = f"there are more errors; only the first {MAX_ERRORS} found are listed"
+            errors.append(ProtocolError(self.filename, None, "", note))
+        return errors
 
 
 def _pattern(
@@ -86,10 +105,12 @@ def check_document(
         report.add(("format",), f"this service reads {FORMAT}, not {document['format']!r}")
         return report.errors
     for error in _validator().iter_errors(document):
+        if report.full:
+            break
         _translate(error, report)
     if isinstance(document, dict):
         _check_semantics(document, report, languages)
-    return sort_errors(report.errors)
+    return report.sorted()
 
 
 def _other_format(value: Any) -> bool:
@@ -105,6 +126,9 @@ def _translate(error: ValidationError, report: _Report) -> None:
     path: Path = tuple(error.absolute_path)
     keyword, instance, schema = error.validator, error.instance, error.schema
     if keyword == "required":
+        if path in report.required_reported:
+            return
+        report.required_reported.add(path)
         for name in error.validator_value:
             if isinstance(instance, dict) and name not in instance:
                 report.add(path, f"the required field {name!r} is missing{_HINTS.get(name, '')}")
@@ -138,9 +162,13 @@ _HINTS = {
     "category": " (one of the category ids in protocols/categories.yaml, e.g. dishwasher)",
     "title": " (a text per language, e.g. {nl: ..., en: ...})",
     "tasks": " (a list of maintenance tasks)",
+    "id": " (a uniform task id such as clean-filter)",
     "why": " (the benefit of the task, e.g. a longer life or less energy)",
     "difficulty": " (easy, moderate or professional)",
     "steps": " (a list of steps, each a text per language)",
+    "manufacturer": " (the manufacturer's name)",
+    "gtin": ' (the GTIN in quotes, e.g. "08712345678906")',
+    "name": " (the model name as printed on the appliance)",
     "models": " (a list of {gtin, name}; leave applies_to out for a category default)",
 }
 
@@ -163,6 +191,8 @@ def _unknown_fields(path: Path, instance: Any, schema: dict[str, Any], report: _
     known = list(schema.get("properties", {}))
     patterns = list(schema.get("patternProperties", {}))
     for key in instance:
+        if report.full:
+            return
         if key in known or any(re.search(pattern, key) for pattern in patterns):
             continue
         if not known:  # A text per language: its keys are language codes.
@@ -263,7 +293,7 @@ def _check_semantics(document: dict[str, Any], report: _Report, languages: Seque
     category = document.get("category")
     first_use: dict[str, int] = {}
     for index, task in enumerate(tasks):
-        if isinstance(task, dict):
+        if isinstance(task, dict) and not report.full:
             _check_task(("tasks", index), task, category, first_use, report, languages)
 
 
@@ -296,6 +326,7 @@ def _check_task(
     task_id = task.get("id")
     if isinstance(task_id, str) and len(task_id) <= 64 and re.fullmatch(_ID_PATTERN[1:-1], task_id):
         _check_task_id(path, task_id, category, first_use, report)
+    problems = 0
     for name, check in (
         ("every", _interval_problem),
         ("first_due", _first_due_problem),
@@ -306,6 +337,9 @@ def _check_task(
         problem = check(value) if isinstance(value, str) else None
         if problem:
             report.add((*path, name), problem)
+            problems += 1
+    if not problems:
+        _check_schedulable(path, task, report)
     for name in _TASK_TEXTS:
         _check_text((*path, name), task.get(name), report, languages)
     for name in _TASK_TEXT_LISTS:
@@ -313,6 +347,19 @@ def _check_task(
         if isinstance(items, list):
             for index, item in enumerate(items):
                 _check_text((*path, name, index), item, report, languages)
+
+
+def _check_schedulable(path: Path, task: dict[str, Any], report: _Report) -> None:
+    """Ask the scheduler itself, so nothing accepted here can fail when it is planned."""
+    fields = {name: task.get(name) for name in ("every", "rrule", "first_due")}
+    if not all(value is None or isinstance(value, str) for value in fields.values()):
+        return  # The schema has reported the wrong type.
+    if (fields["every"] is None) == (fields["rrule"] is None):
+        return  # The schema has reported it as "either every or rrule".
+    try:
+        TaskRule(**fields)
+    except ValueError as exc:
+        report.add((*path, "rrule" if fields["rrule"] else "every"), str(exc))
 
 
 def _check_task_id(
@@ -379,12 +426,18 @@ def _interval_problem(text: str) -> str | None:
         return delta
     if _seconds(delta) < 86400:
         return f"{text!r} is shorter than a day; reminders come at most daily (P1D)"
-    return None
+    return _whole_days_problem(text, delta)
 
 
 def _first_due_problem(text: str) -> str | None:
     delta = _parse(text)
-    return delta if isinstance(delta, str) else None
+    return delta if isinstance(delta, str) else _whole_days_problem(text, delta)
+
+
+def _whole_days_problem(text: str, delta: relativedelta) -> str | None:
+    if delta.hours or delta.minutes or delta.seconds:
+        return f"{text!r} has hours or minutes; due dates count whole days (P1D, P2W, P1M)"
+    return None
 
 
 def _duration_problem(text: str) -> str | None:
@@ -399,6 +452,7 @@ def _duration_problem(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def _rrule_problem(text: str) -> str | None:
     """Why a recurrence rule is unusable for reminders, or None when it is fine."""
     example = "such as FREQ=YEARLY;BYMONTH=4"

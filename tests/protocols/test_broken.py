@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
-from maintenance.protocols import ProtocolInvalid, load_protocol, validate_file
+from maintenance.protocols import ProtocolInvalid, load_protocol, loader, validate, validate_file
 
 BROKEN = Path(__file__).parent / "broken"
 
@@ -204,3 +205,24 @@ def test_missing_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
     [error] = validate_file(tmp_path / "nowhere.yaml")
     assert error.line is None
     assert "cannot read the file" in error.message
+
+
+@pytest.mark.parametrize(("fixture", "expected"), CASES, ids=[name for name, _ in CASES])
+def test_pure_python_parser_finds_the_same_lines_and_paths(
+    fixture: str, expected: list[tuple[int | None, str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where PyYAML is built without libyaml the loader falls back to its pure-Python parser;
+    # only the wording of raw syntax errors differs between the two.
+    monkeypatch.setattr(loader, "_PARSER", yaml.SafeLoader)
+    errors = validate_file(BROKEN / fixture)
+    assert [(error.line, error.path) for error in errors] == [(ln, p) for ln, p, _ in expected]
+
+
+def test_a_flood_of_errors_is_cut_short_with_a_note() -> None:
+    text = "format: maintenance-protocol/1\n" + "".join(f"k{i}: v\n" for i in range(300))
+    errors = validate(text, "flood.yaml")
+    assert len(errors) == 201
+    assert [e.line for e in errors[:-1]] == sorted(e.line or 0 for e in errors[:-1])
+    assert (
+        str(errors[-1]) == "flood.yaml: there are more errors; only the first 200 found are listed"
+    )
