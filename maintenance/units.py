@@ -46,6 +46,10 @@ EARLIEST_SALE_DATE = date(1980, 1, 1)
 class UnitError(ValueError):
     """A unit request that cannot be honoured; the message says why, for the person at the till."""
 
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field  # the input it is about (gtin, serial, sold_on, retailer_ref), if one
+
 
 class UnknownModel(UnitError):
     """The GTIN is valid but no manufacturer has registered a model with it."""
@@ -160,7 +164,7 @@ def parse_sale_date(text: str) -> date:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise UnitError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31")
+    raise UnitError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31", "sold_on")
 
 
 def _check(
@@ -174,29 +178,37 @@ def _check(
     """Validate one unit request and look up its model and any unit with the same GTIN + serial."""
     try:
         gtin14 = normalize_gtin(gtin)
+    except IdentifierError as exc:
+        raise UnitError(str(exc), "gtin") from None
+    try:
         serial = validate_serial(serial) if serial is not None and serial.strip() else None
     except IdentifierError as exc:
-        raise UnitError(str(exc)) from None
+        raise UnitError(str(exc), "serial") from None
     if sold_on is None:
         sold_on = today
     if sold_on > today + FUTURE_SALE_TOLERANCE:
-        raise UnitError(f"the sale date {sold_on.isoformat()} is in the future")
+        raise UnitError(f"the sale date {sold_on.isoformat()} is in the future", "sold_on")
     if sold_on < EARLIEST_SALE_DATE:
-        raise UnitError(f"the sale date {sold_on.isoformat()} is too long ago")
+        raise UnitError(f"the sale date {sold_on.isoformat()} is too long ago", "sold_on")
     if retailer_ref is not None:
         retailer_ref = retailer_ref.strip() or None
     if retailer_ref is not None and len(retailer_ref) > RETAILER_REF_MAX_LENGTH:
-        raise UnitError(f"the shop reference has more than {RETAILER_REF_MAX_LENGTH} characters")
+        raise UnitError(
+            f"the shop reference has more than {RETAILER_REF_MAX_LENGTH} characters",
+            "retailer_ref",
+        )
     model = find_model_by_gtin(gtin14)
     if model is None:
         raise UnknownModel(
             f"no appliance model with GTIN {gtin14} is known yet; the manufacturer has to"
-            " register it first"
+            " register it first",
+            "gtin",
         )
     existing = find_unit(gtin14, serial=serial) if serial is not None else None
     if existing is not None and existing.retailer_id not in (None, retailer.id):
         raise UnitConflict(
-            f"serial number {serial} of GTIN {gtin14} is already registered by another shop"
+            f"serial number {serial} of GTIN {gtin14} is already registered by another shop",
+            "serial",
         )
     return _Checked(gtin14, serial, sold_on, retailer_ref, model, existing)
 
@@ -336,7 +348,7 @@ def create_units_from_csv(
                 retailer, row["gtin"], row["serial"], sold_on, row.get("retailer_ref"), today
             )
         except UnitError as exc:
-            errors.append(RowError(line, str(exc)))
+            errors.append(RowError(line, str(exc), exc.field))
             continue
         if item.serial is not None:
             first = seen.setdefault((item.gtin, item.serial), line)
