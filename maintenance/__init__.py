@@ -19,6 +19,7 @@ def create_app(config: type[Config] | None = None, **overrides: object) -> Flask
         instance_path=str(INSTANCE),
     )
     register_config(app, config or Config, overrides)
+    register_proxy_fix(app)
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
@@ -32,6 +33,17 @@ def register_config(app: Flask, config: type[Config], overrides: dict[str, objec
     app.config.from_object(config)
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from PROXY_FIX_HOPS proxies (0: none), for scheme, host and client IP."""
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
 
 
 def register_logging(app: Flask) -> None:
@@ -71,11 +83,14 @@ def _load_user(user_id: str) -> object:
 def register_blueprints(app: Flask) -> None:
     """Mount the HTML and JSON blueprints."""
     from maintenance.api import api
+    from maintenance.web.actions import bp as actions_bp
+    from maintenance.web.admin import bp as admin_bp
     from maintenance.web.auth import bp as auth_bp
     from maintenance.web.manufacturer import bp as manufacturer_bp
     from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
     from maintenance.web.resolver import bp as resolver_bp
+    from maintenance.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(resolver_bp)
@@ -83,6 +98,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(manufacturer_bp)
     app.register_blueprint(owner_bp)
     app.register_blueprint(api)
+    app.register_blueprint(actions_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(webhooks_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -30,6 +30,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(tokens_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(dispatch_command)
 
 
 def _protocol_files(paths: tuple[str, ...]) -> list[Path]:
@@ -164,6 +166,40 @@ def serve_command(host: str, port: int) -> None:
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the periodic jobs (materialise and dispatch reminders) until stopped."""
+    from flask import current_app
+
+    from maintenance.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@click.command("dispatch")
+@click.option("--now", "now_text", help="ISO 8601 moment to act as (default: now).")
+def dispatch_command(now_text: str | None) -> None:
+    """One pass: materialise due reminders, then send what is due (for cron and tests)."""
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+
+    from maintenance.reminders.dispatch import dispatch_once
+    from maintenance.reminders.materialise import materialise_due
+
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
+    except ValueError:
+        raise click.BadParameter(
+            f"{now_text!r} is not an ISO 8601 date-time", param_hint="--now"
+        ) from None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    materialised = materialise_due(now)
+    click.echo(f"materialised: {asdict(materialised)}")
+    dispatched = dispatch_once(now)
+    click.echo(f"dispatched: {asdict(dispatched)}")
 
 
 if __name__ == "__main__":

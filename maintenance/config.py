@@ -77,6 +77,14 @@ class Config:
     MAX_MESSAGES_PER_WEEK = _int("MAX_MESSAGES_PER_WEEK", 3)
     # Seconds between dispatch passes of the scheduler process.
     DISPATCH_INTERVAL_SECONDS = _int("DISPATCH_INTERVAL_SECONDS", 60)
+    # Send attempts per reminder (retries back off from 5 minutes, doubling) before it fails.
+    REMINDER_MAX_ATTEMPTS = _int("REMINDER_MAX_ATTEMPTS", 8)
+    # Seconds a dispatcher holds claimed reminders; a crashed one's are taken over after this.
+    REMINDER_LEASE_SECONDS = _int("REMINDER_LEASE_SECONDS", 300)
+    # Days the done / snooze / unsubscribe links in a reminder keep working.
+    LINK_MAX_AGE_DAYS = _int("LINK_MAX_AGE_DAYS", 60)
+    # Proxies in front of the app whose X-Forwarded-* headers to trust (0: none, serve directly).
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
     # Log level of the service.
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 

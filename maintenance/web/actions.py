@@ -1,0 +1,108 @@
+"""The targets of the links in reminders: done, snooze, steps, unsubscribe, and the SMS page.
+
+A GET never changes anything (mail scanners and link previews follow links): it shows a page
+with a button, and the POST does the work. Forged or expired links get a readable 403 page.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_babel import gettext as _
+
+from maintenance.extensions import csrf
+from maintenance.owners import now_utc
+from maintenance.reminders import actions
+from maintenance.reminders.links import InvalidLink, action_url
+
+bp = Blueprint("actions", __name__)
+
+
+def _invalid(error: InvalidLink) -> tuple[str, int]:
+    message = (
+        _("This link has expired. Open your appliances from a newer message or log in.")
+        if error.expired
+        else _("This link is not valid. Please use the link from the message exactly as it is.")
+    )
+    return render_template("actions/invalid.html", message=message), 403
+
+
+def _links(link: actions.TaskLink) -> dict[str, str]:
+    payload = {"r": link.reminder.id, "s": link.schedule.id}
+    return {name: action_url(name, payload) for name in ("done", "snooze", "steps")}
+
+
+@bp.errorhandler(InvalidLink)
+def invalid_link(error: InvalidLink) -> tuple[str, int]:
+    """Forged, damaged or expired tokens: nothing changed, say so plainly."""
+    return _invalid(error)
+
+
+@bp.get("/a/done/<token>")
+def confirm_done(token: str) -> str:
+    """Ask to confirm the task is done."""
+    link = actions.resolve_task_link("done", token)
+    earlier = actions.done_by_this_reminder(link)
+    return render_template(
+        "actions/confirm.html", link=link, action="done", earlier=earlier, links=_links(link)
+    )
+
+
+@bp.post("/a/done/<token>")
+def do_done(token: str) -> str:
+    """Log the task as done (once)."""
+    link = actions.resolve_task_link("done", token)
+    outcome = actions.mark_done(link, now_utc())
+    return render_template("actions/result.html", link=link, action="done", outcome=outcome)
+
+
+@bp.get("/a/snooze/<token>")
+def confirm_snooze(token: str) -> str:
+    """Ask to confirm putting the reminder off a week."""
+    link = actions.resolve_task_link("snooze", token)
+    earlier = actions.snoozed_since_reminder(link)
+    return render_template(
+        "actions/confirm.html", link=link, action="snooze", earlier=earlier, links=_links(link)
+    )
+
+
+@bp.post("/a/snooze/<token>")
+def do_snooze(token: str) -> str:
+    """Snooze the task's reminder a week (once)."""
+    link = actions.resolve_task_link("snooze", token)
+    outcome = actions.snooze_week(link, now_utc())
+    return render_template("actions/result.html", link=link, action="snooze", outcome=outcome)
+
+
+@bp.get("/a/steps/<token>")
+def steps(token: str) -> str:
+    """The task's steps, with the done and snooze buttons."""
+    link = actions.resolve_task_link("steps", token)
+    return render_template("actions/steps.html", link=link, links=_links(link))
+
+
+@bp.get("/r/<token>")
+def reminder_page(token: str) -> str:
+    """The page behind the short link in an SMS: the reminder's tasks and their buttons."""
+    reminder, links = actions.resolve_short_link(token)
+    return render_template(
+        "actions/reminder.html",
+        reminder=reminder,
+        entries=[(link, _links(link)) for link in links],
+    )
+
+
+@bp.get("/a/unsubscribe/<token>")
+def confirm_unsubscribe(token: str) -> str:
+    """Ask to confirm: stop all reminders."""
+    owner, _channel = actions.resolve_unsubscribe(token)
+    return render_template("actions/unsubscribe.html", owner=owner, done=None)
+
+
+@bp.post("/a/unsubscribe/<token>")
+@csrf.exempt
+def do_unsubscribe(token: str) -> str:
+    """Unsubscribe: also the RFC 8058 one-click POST a mail client sends, without login or CSRF
+    token (the signed token is the authentication)."""
+    owner, _channel = actions.resolve_unsubscribe(token)
+    outcome = actions.unsubscribe(owner, now_utc())
+    return render_template("actions/unsubscribe.html", owner=owner, done=outcome)
