@@ -150,3 +150,16 @@ def test_unusable_recurrence_rules_are_explained(rule: str, words: str) -> None:
 )
 def test_rare_but_real_recurrence_rules_are_accepted(rule: str) -> None:
     assert validate(VALID_YAML.replace("FREQ=YEARLY;BYMONTH=4", rule)) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "path"),
+    [
+        ("every: P1M", "every: P1DT12H", 15, "tasks[0].every"),
+        ("first_due: P2W", "first_due: PT36H", 16, "tasks[0].first_due"),
+    ],
+)
+def test_due_dates_count_whole_days(old: str, new: str, line: int, path: str) -> None:
+    [error] = validate(VALID_YAML.replace(old, new))
+    assert (error.line, error.path) == (line, path)
+    assert "has hours or minutes; due dates count whole days" in error.message

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from maintenance.protocols import LIBRARY_DIR, load_categories, load_schema, validate_file
+from maintenance.protocols import (
+    LIBRARY_DIR,
+    load_categories,
+    load_protocol,
+    load_schema,
+    validate_file,
+)
 
 LIBRARY_FILES = sorted(LIBRARY_DIR.glob("*.yaml"))
 
@@ -35,3 +41,22 @@ def test_schema_is_valid_draft_2020_12() -> None:
 
 def test_schema_categories_are_the_vocabulary() -> None:
     assert load_schema()["properties"]["category"]["enum"] == list(load_categories())
+
+
+DOC = Path(__file__).parents[2] / "docs" / "protocol-format.md"
+
+
+def test_example_in_the_format_docs_is_valid() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    document = load_protocol(example, "protocol-format.md")
+    assert [task.id for task in document.tasks] == ["clean-filter", "x-check-softener"]
+
+
+def test_format_docs_list_every_category_and_uniform_task_id() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for category, entry in load_categories().items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{category}` "))
+        assert [f"`{task}`" for task in entry["tasks"]] == row.strip(" |").split(" | ")[1].split(
+            ", "
+        )
