@@ -24,6 +24,7 @@ def create_app(config: type[Config] | None = None, **overrides: object) -> Flask
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_security(app)
     register_cli(app)
     return app
 
@@ -85,27 +86,38 @@ def register_blueprints(app: Flask) -> None:
     from maintenance.api import api
     from maintenance.web.actions import bp as actions_bp
     from maintenance.web.admin import bp as admin_bp
+    from maintenance.web.admin_audit import bp as admin_audit_bp
     from maintenance.web.auth import bp as auth_bp
     from maintenance.web.manufacturer import bp as manufacturer_bp
     from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
     from maintenance.web.resolver import bp as resolver_bp
+    from maintenance.web.retailer import bp as retailer_bp
     from maintenance.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(resolver_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manufacturer_bp)
+    app.register_blueprint(retailer_bp)
     app.register_blueprint(owner_bp)
     app.register_blueprint(api)
     app.register_blueprint(actions_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(admin_audit_bp)
     app.register_blueprint(webhooks_bp)
 
 
 def register_errors(app: Flask) -> None:
     """Errors as JSON under /api and /webhooks, as a readable page elsewhere."""
     from maintenance.web.errors import register
+
+    register(app)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers on every response; secure cookies when BASE_URL is https."""
+    from maintenance.security import register
 
     register(app)
 

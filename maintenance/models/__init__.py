@@ -1,5 +1,6 @@
 """The domain model: one module per aggregate, all imported here for Alembic."""
 
+from maintenance.models.audit import AuditEvent
 from maintenance.models.catalog import ModelGtin, ProductModel
 from maintenance.models.confirmation import Confirmation
 from maintenance.models.events import ScanEvent
@@ -12,6 +13,7 @@ from maintenance.models.unit import Unit
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Confirmation",
     "Consent",
     "DeliveryEvent",

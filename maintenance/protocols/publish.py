@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from maintenance import audit
 from maintenance.catalog import find_default_protocol
 from maintenance.extensions import db
 from maintenance.identifiers import normalize_gtin
@@ -155,4 +156,5 @@ def publish_protocol(
     for model in models:
         model.protocol_id = protocol.id
     db.session.flush()
+    audit.record("protocol.publish", version, user, protocol=protocol.id, number=version.number)
     return Published(version, created=True)
