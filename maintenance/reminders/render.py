@@ -10,7 +10,7 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 
@@ -67,6 +67,12 @@ def _mail_domain() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 
+def _render(name: str, **context: Any) -> str:
+    # Straight from the Jinja environment: web context processors (the logged-in user, request
+    # data) mean nothing in a message rendered by the scheduler process.
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
 def _lines(reminder: Reminder, entries: list[Entry], language: str) -> list[TaskLine]:
     lines = []
     for entry in entries:
@@ -104,8 +110,8 @@ def render_email(reminder: Reminder, owner: Owner, entries: list[Entry]) -> Emai
             "language": language,
         }
         subject = _subject(reminder, lines)
-        text = render_template("email/reminder.txt", subject=subject, **context)
-        html = render_template("email/reminder.html", subject=subject, **context)
+        text = _render("email/reminder.txt", subject=subject, **context)
+        html = _render("email/reminder.html", subject=subject, **context)
         list_name = _("Maintenance reminders")
     host = urlsplit(base).hostname or "localhost"
     return EmailMessage(
