@@ -460,10 +460,14 @@ def _rrule_problem(text: str) -> str | None:
         return f"is empty; write a recurrence rule {example}"
     if ":" in text or "\n" in text:
         return f"write only the rule itself, {example} (no 'RRULE:' and no DTSTART)"
-    parts = {}
-    for part in text.upper().split(";"):
-        name, _, value = part.partition("=")
-        parts[name.strip()] = value
+    parts: dict[str, str] = {}
+    for part in filter(None, text.upper().split(";")):  # The scheduler allows a trailing ";".
+        name, equals, value = part.partition("=")
+        if not equals or not name.strip() or not value.strip():
+            return f"{part!r} in {text!r} is not NAME=VALUE, {example}"
+        if name.strip() in parts:
+            return f"{name.strip()} appears twice in {text!r}"
+        parts[name.strip()] = value.strip()
     unknown = sorted(set(parts) - _RRULE_PARTS)
     if {"COUNT", "UNTIL"} & set(unknown):
         return "the rule must repeat without end: leave out COUNT and UNTIL"
@@ -477,9 +481,13 @@ def _rrule_problem(text: str) -> str | None:
     if not interval.isdigit() or not 1 <= int(interval) <= 100:
         return f"INTERVAL must be a whole number from 1 to 100 ({text!r})"
     try:
-        rule = rrulestr(text, dtstart=_RRULE_TRIAL_START)
+        body = ";".join(f"{name}={value}" for name, value in parts.items())
+        rule = rrulestr(body, dtstart=_RRULE_TRIAL_START)
+        first = next(iter(rule), None) if isinstance(rule, rrule) else None
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        return f"{text!r} is not a valid recurrence rule ({exc})"
-    if not isinstance(rule, rrule) or next(iter(rule), None) is None:
+        # dateutil's ValueErrors name the bad part; its other errors say nothing useful.
+        detail = f" ({exc})" if isinstance(exc, ValueError) else ""
+        return f"{text!r} is not a valid recurrence rule{detail}"
+    if first is None:
         return f"{text!r} never falls on a real date (check BYMONTH and BYMONTHDAY)"
     return None

@@ -135,6 +135,8 @@ def test_trailing_newline_in_an_id_is_not_accepted() -> None:
         ("FREQ=WEEKLY;UNTIL=20300101", "must repeat without end"),
         ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "never falls on a real date"),
         ("FREQ=YEARLY;BYEASTER=0", "'BYEASTER' is not allowed in a rule"),
+        ("FREQ=YEARLY;BYMONTH", "'BYMONTH' in 'FREQ=YEARLY;BYMONTH' is not NAME=VALUE"),
+        ("FREQ=YEARLY;BYDAY=+99MO", "'FREQ=YEARLY;BYDAY=+99MO' is not a valid recurrence rule"),
     ],
 )
 def test_unusable_recurrence_rules_are_explained(rule: str, words: str) -> None:
