@@ -1,4 +1,4 @@
-"""Dispatching reminders to a real SMTP server and, with the real twilio client, to a Twilio double."""
+"""Dispatching reminders to a real SMTP server, and through the twilio client to its double."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from maintenance.models import DeliveryEvent
+from maintenance.models import DeliveryEvent, Owner
 from maintenance.notify import Channel
 from maintenance.reminders.dispatch import dispatch_once
 from maintenance.reminders.materialise import materialise_due
@@ -20,7 +20,7 @@ MATERIALISE_AT = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)  # 07:00 in Amsterdam
 SEND_AT = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam, the send hour
 
 
-def _due_owner(**options: object):  # noqa: ANN202
+def _due_owner(**options: object) -> Owner:
     owner = make_owner(**options)
     unit = make_unit(TODAY)
     own(owner, unit)

@@ -71,3 +71,75 @@ def test_unverified_paused_or_former_owners_get_nothing(db: object) -> None:
     db.session.commit()  # type: ignore[attr-defined]
 
     assert materialise_due(NOW).reminders == 0
+
+
+def _send_everything(now: datetime) -> None:
+    """Mark every pending reminder as sent, as a dispatch pass would."""
+    from maintenance.extensions import db
+
+    for reminder in reminders():
+        if reminder.status == "pending":
+            reminder.status = "sent"
+            reminder.sent_at = now
+    db.session.commit()
+
+
+def test_one_follow_up_a_week_after_the_reminder_then_nothing_until_the_owner_acts(
+    db: object,
+) -> None:
+    from maintenance.schedules import record_done
+
+    owner = make_owner()
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY)
+    materialise_due(NOW)
+    _send_everything(NOW)
+
+    added = {}
+    for days in range(1, 15):
+        result = materialise_due(NOW + timedelta(days=days))
+        added[days] = (result.reminders, result.follow_ups)
+        _send_everything(NOW + timedelta(days=days))
+
+    assert added[7] == (1, 1)
+    assert all(added[day] == (0, 0) for day in added if day != 7)
+    assert [reminder.kind for reminder in reminders()] == ["due", "follow-up"]
+
+    record_done(unit, "clean-filter", TODAY + timedelta(days=15), owner=owner)
+    assert materialise_due(NOW + timedelta(days=16)).reminders == 0
+
+
+def test_at_most_three_messages_a_week_whatever_is_due(db: object) -> None:
+    owner = make_owner(digest=False)
+    for _ in range(2):
+        unit = make_unit(TODAY)
+        own(owner, unit)
+        set_due(unit, clean_filter=TODAY, refill_salt=TODAY, check_hoses=TODAY)
+
+    first = materialise_due(NOW)
+    during_week = [materialise_due(NOW + timedelta(days=day)).reminders for day in range(1, 7)]
+    week_later = materialise_due(NOW + timedelta(days=7))
+
+    assert first.reminders == 3 and first.held_by_cap == 3
+    assert during_week == [0] * 6
+    assert week_later.reminders == 3
+
+
+def test_a_snoozed_task_is_reminded_again_when_the_snooze_ends(db: object) -> None:
+    from maintenance.schedules import find_schedule, snooze_task
+
+    owner = make_owner()
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY)
+    materialise_due(NOW)
+    _send_everything(NOW)
+    snooze_task(find_schedule(unit, "clean-filter"), TODAY, 7)
+
+    before = [materialise_due(NOW + timedelta(days=day)).reminders for day in range(1, 7)]
+    at_end = materialise_due(NOW + timedelta(days=7))
+
+    assert before == [0] * 6
+    assert at_end.reminders == 1 and at_end.follow_ups == 0
+    assert reminders()[-1].items[0].due_on == TODAY + timedelta(days=7)
