@@ -221,8 +221,13 @@ def _new_code(gtin: str) -> str:
             return code
 
 
-def _store(retailer: Organisation, checked: _Checked, created_by: User | None) -> UnitResult:
-    """Create the unit, or take over the existing one (same shop, or registered from a scan)."""
+def _store(
+    retailer: Organisation, checked: _Checked, created_by: User | None, labels: int = 1
+) -> UnitResult:
+    """Create the unit, or take over the existing one (same shop, or registered from a scan).
+
+    labels is how many labels the caller prints right away (the till prints one).
+    """
     unit = checked.existing
     if unit is not None:
         # The same shop scanning the same appliance again wants the label again, not an error;
@@ -231,7 +236,7 @@ def _store(retailer: Organisation, checked: _Checked, created_by: User | None) -
         unit.voided_at = None
         unit.sold_on = unit.sold_on or checked.sold_on
         unit.retailer_ref = checked.retailer_ref or unit.retailer_ref
-        unit.labels_printed += 1
+        unit.labels_printed += labels
         return UnitResult(unit, False)
     unit = Unit(
         gtin=checked.gtin,
@@ -242,7 +247,7 @@ def _store(retailer: Organisation, checked: _Checked, created_by: User | None) -
         sold_on=checked.sold_on,
         retailer_ref=checked.retailer_ref,
         created_by_id=created_by.id if created_by is not None else None,
-        labels_printed=1,
+        labels_printed=labels,
     )
     db.session.add(unit)
     return UnitResult(unit, True)
@@ -332,7 +337,10 @@ def read_units_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[
 def create_units_from_csv(
     retailer: Organisation, data: bytes, created_by: User | None = None
 ) -> list[Unit]:
-    """Register every row of a CSV file (gtin, serial, sold_on); nothing at all when any is bad."""
+    """Register every row of a CSV file (gtin, serial, sold_on); nothing at all when any is bad.
+
+    No label is counted: print them with print_labels (batch_labels does both at once).
+    """
     rows, errors = read_units_csv(data)
     today = local_today()
     checked: list[_Checked] = []
@@ -358,12 +366,25 @@ def create_units_from_csv(
         checked.append(item)
     if errors:
         raise BatchInvalid(sorted(errors, key=lambda error: error.line))
-    units = [_store(retailer, item, created_by).unit for item in checked]
+    units = [_store(retailer, item, created_by, labels=0).unit for item in checked]
     try:
         db.session.flush()
     except IntegrityError:
         raise BatchInvalid([RowError(1, "some of these units were registered just now")]) from None
     return units
+
+
+@transactional
+def batch_labels(
+    retailer: Organisation,
+    data: bytes,
+    layout: str,
+    start_at: int = 1,
+    created_by: User | None = None,
+) -> tuple[list[Unit], bytes]:
+    """Register a CSV file's units and print their labels as one PDF, all or nothing."""
+    units = create_units_from_csv(retailer, data, created_by)
+    return units, print_labels(units, layout, start_at, user=created_by)
 
 
 @transactional
