@@ -6,15 +6,30 @@ with a button, and the POST does the work. Forged or expired links get a readabl
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, request
+from flask import render_template as _render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from maintenance.extensions import csrf
+from maintenance.i18n import LANGUAGES
+from maintenance.models import Owner
 from maintenance.owners import now_utc
 from maintenance.reminders import actions
 from maintenance.reminders.links import InvalidLink, action_url
 
 bp = Blueprint("actions", __name__)
+
+
+def render_template(name: str, owner: Owner | None = None, **context: Any) -> str:
+    """Render in the owner's language, unless the visitor chose one (?lang= or the cookie)."""
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if owner is None or chosen in LANGUAGES or owner.language not in LANGUAGES:
+        return _render_template(name, owner=owner, **context)
+    with force_locale(owner.language):
+        return _render_template(name, owner=owner, **context)
 
 
 def _invalid(error: InvalidLink) -> tuple[str, int]:
@@ -43,7 +58,12 @@ def confirm_done(token: str) -> str:
     link = actions.resolve_task_link("done", token)
     earlier = actions.done_by_this_reminder(link)
     return render_template(
-        "actions/confirm.html", link=link, action="done", earlier=earlier, links=_links(link)
+        "actions/confirm.html",
+        owner=link.owner,
+        link=link,
+        action="done",
+        earlier=earlier,
+        links=_links(link),
     )
 
 
@@ -52,7 +72,9 @@ def do_done(token: str) -> str:
     """Log the task as done (once)."""
     link = actions.resolve_task_link("done", token)
     outcome = actions.mark_done(link, now_utc())
-    return render_template("actions/result.html", link=link, action="done", outcome=outcome)
+    return render_template(
+        "actions/result.html", owner=link.owner, link=link, action="done", outcome=outcome
+    )
 
 
 @bp.get("/a/snooze/<token>")
@@ -61,7 +83,12 @@ def confirm_snooze(token: str) -> str:
     link = actions.resolve_task_link("snooze", token)
     earlier = actions.snoozed_since_reminder(link)
     return render_template(
-        "actions/confirm.html", link=link, action="snooze", earlier=earlier, links=_links(link)
+        "actions/confirm.html",
+        owner=link.owner,
+        link=link,
+        action="snooze",
+        earlier=earlier,
+        links=_links(link),
     )
 
 
@@ -70,14 +97,16 @@ def do_snooze(token: str) -> str:
     """Snooze the task's reminder a week (once)."""
     link = actions.resolve_task_link("snooze", token)
     outcome = actions.snooze_week(link, now_utc())
-    return render_template("actions/result.html", link=link, action="snooze", outcome=outcome)
+    return render_template(
+        "actions/result.html", owner=link.owner, link=link, action="snooze", outcome=outcome
+    )
 
 
 @bp.get("/a/steps/<token>")
 def steps(token: str) -> str:
     """The task's steps, with the done and snooze buttons."""
     link = actions.resolve_task_link("steps", token)
-    return render_template("actions/steps.html", link=link, links=_links(link))
+    return render_template("actions/steps.html", owner=link.owner, link=link, links=_links(link))
 
 
 @bp.get("/r/<token>")
@@ -86,6 +115,7 @@ def reminder_page(token: str) -> str:
     reminder, links = actions.resolve_short_link(token)
     return render_template(
         "actions/reminder.html",
+        owner=links[0].owner if links else None,
         reminder=reminder,
         entries=[(link, _links(link)) for link in links],
     )
