@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -48,10 +47,10 @@ def register_proxy_fix(app: Flask) -> None:
 
 
 def register_logging(app: Flask) -> None:
-    """Log to stderr at the configured level."""
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """Log to stderr at the configured level, as text or JSON, with the request id."""
+    from maintenance.logging import configure
+
+    configure(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -84,10 +83,14 @@ def _load_user(user_id: str) -> object:
 def register_blueprints(app: Flask) -> None:
     """Mount the HTML and JSON blueprints."""
     from maintenance.api import api
+    from maintenance.health import bp as health_bp
+    from maintenance.logging import bp as request_ids_bp
+    from maintenance.metrics import bp as metrics_bp
     from maintenance.web.actions import bp as actions_bp
     from maintenance.web.admin import bp as admin_bp
     from maintenance.web.admin_audit import bp as admin_audit_bp
     from maintenance.web.auth import bp as auth_bp
+    from maintenance.web.dashboards import bp as dashboards_bp
     from maintenance.web.manufacturer import bp as manufacturer_bp
     from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
@@ -104,8 +107,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(actions_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(dashboards_bp)
     app.register_blueprint(admin_audit_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
+    app.register_blueprint(request_ids_bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -32,6 +32,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(dispatch_command)
+    from maintenance.check import check_command
+
+    app.cli.add_command(check_command)
+    from maintenance.figures.generate import generate_activity_command
+
+    app.cli.add_command(generate_activity_command)
 
 
 def _protocol_files(paths: tuple[str, ...]) -> list[Path]:

@@ -87,6 +87,12 @@ class Config:
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
     # Log level of the service.
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    # Log lines as "text" (for people) or "json" (one object a line, for log collectors).
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    # Days to keep reminders' delivery events (provider reports and errors); 0 keeps them all.
+    RETAIN_DELIVERY_EVENTS_DAYS = _int("RETAIN_DELIVERY_EVENTS_DAYS", 180)
+    # Days to keep anonymous scan events (older figures are lost); 0 keeps them all.
+    RETAIN_SCAN_EVENTS_DAYS = _int("RETAIN_SCAN_EVENTS_DAYS", 1095)
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True

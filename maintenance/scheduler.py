@@ -37,11 +37,11 @@ def dispatch_job(now: datetime) -> object:
     return dispatch_once(now)
 
 
-def purge_job(now: datetime) -> object:
-    """Remove sign-ups that were never confirmed."""
-    from maintenance import owners
+def retention_job(now: datetime) -> object:
+    """Delete what is past its retention period, unconfirmed sign-ups included."""
+    from maintenance.retention import apply_retention
 
-    return owners.purge_unconfirmed(now)
+    return apply_retention(now)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("dispatch", dispatch_job, lambda app: int(app.config["DISPATCH_INTERVAL_SECONDS"])),
     Job("materialise", materialise_job, lambda app: MATERIALISE_INTERVAL_SECONDS),
-    Job("purge-unconfirmed", purge_job, lambda app: PURGE_INTERVAL_SECONDS),
+    Job("retention", retention_job, lambda app: PURGE_INTERVAL_SECONDS),
 )
 
 

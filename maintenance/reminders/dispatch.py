@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
-from maintenance import scheduling
+from maintenance import metrics, scheduling
 from maintenance.extensions import db
 from maintenance.models import (
     DeliveryEvent,
@@ -294,6 +294,9 @@ def _record(
             result.failed += 1
         else:
             result.retried += 1
+        metrics.count_failure(
+            job.channel, error.code or ("permanent" if error.permanent else "temporary")
+        )
         if error.permanent:
             suppress_channel(job.owner_id, job.channel, clock, reason=error.reason)
 
@@ -394,4 +397,5 @@ def dispatch_once(
             _record(outcomes, claim, clock, rng, total)
         deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)
         _send_jobs(jobs, channels, claim, clock, deadline, rng, total)
+        metrics.observe_dispatch(time.monotonic() - claimed_at)
     return total

@@ -1,0 +1,134 @@
+"""`maintenance check`: passes on a good setup, names each problem and exits 1 otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from click.testing import Result
+from flask import Flask
+
+from tests.fakes import FakeSmtpServer
+
+SID = "AC" + "0123456789abcdef" * 2
+SERVICE = "MG" + "fedcba9876543210" * 2
+
+
+def run_check(app: Flask) -> Result:
+    return app.test_cli_runner().invoke(args=["check"])
+
+
+def lines_at(result: Result, level: str) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith(level)]
+
+
+def test_check_passes_on_a_migrated_database_with_file_outbox(app: Flask) -> None:
+    result = run_check(app)
+    assert result.exit_code == 0, result.output
+    assert lines_at(result, "FAIL") == []
+    assert "ok    database: reachable" in result.output
+    assert "ok    migrations: at head" in result.output
+    assert "file outbox" in result.output
+
+
+def test_check_fails_on_a_bad_database_url(
+    make_app: Callable[..., Flask], closed_port: int
+) -> None:
+    app = make_app(database_url=f"postgresql+psycopg://postgres:pw@127.0.0.1:{closed_port}/x")
+    result = run_check(app)
+    assert result.exit_code == 1
+    [failure] = lines_at(result, "FAIL")
+    assert failure.startswith("FAIL  database: cannot reach postgresql+psycopg://postgres:***@")
+    assert "pw@" not in result.output  # the password never reaches the terminal
+
+
+def test_check_fails_when_migrations_are_behind(make_app: Callable[..., Flask]) -> None:
+    result = run_check(make_app(migrate_to="0001"))
+    assert result.exit_code == 1
+    [failure] = lines_at(result, "FAIL")
+    assert "migrations: database is at revision 0001" in failure
+
+
+def test_check_connects_to_the_smtp_server(
+    app: Flask, smtp_server: FakeSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in smtp_server.settings().items():
+        monkeypatch.setitem(app.config, key, value)
+    result = run_check(app)
+    assert result.exit_code == 0, result.output
+    assert f"ok    mail: SMTP server 127.0.0.1:{smtp_server.port} answers EHLO" in result.output
+    assert smtp_server.connections == 1
+
+
+def test_check_fails_on_an_unreachable_smtp_server(
+    app: Flask, closed_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", closed_port)
+    result = run_check(app)
+    assert result.exit_code == 1
+    [failure] = lines_at(result, "FAIL")
+    assert failure.startswith(f"FAIL  mail: cannot use SMTP server 127.0.0.1:{closed_port}")
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "secret"}, "TWILIO_FROM_NUMBER or"),
+        ({"TWILIO_ACCOUNT_SID": SID, "TWILIO_FROM_NUMBER": "+3197010000000"}, "AUTH_TOKEN is"),
+        ({"TWILIO_AUTH_TOKEN": "secret", "TWILIO_FROM_NUMBER": "+31970"}, "SID is missing"),
+        (
+            {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "0612"},
+            "not a number in E.164",
+        ),
+        (
+            {"TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "+31"},
+            "AC followed by 32 hex digits",
+        ),
+    ],
+)
+def test_check_fails_on_half_configured_twilio(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], problem: str
+) -> None:
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    result = run_check(app)
+    assert result.exit_code == 1
+    assert any(problem in line for line in lines_at(result, "FAIL  sms:")), result.output
+
+
+@pytest.mark.parametrize(
+    "sender", [{"TWILIO_FROM_NUMBER": "+3197010000000"}, {"TWILIO_MESSAGING_SERVICE_SID": SERVICE}]
+)
+def test_check_accepts_a_complete_twilio_account(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, sender: dict[str, str]
+) -> None:
+    settings = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": "secret", **sender}
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    result = run_check(app)
+    assert result.exit_code == 0, result.output
+    assert "ok    sms: Twilio account AC0123… sends from" in result.output
+
+
+@pytest.mark.parametrize(
+    ("settings", "problem"),
+    [
+        ({"BASE_URL": "https://onderhoud.example.nl"}, "SECRET_KEY is the example value"),
+        (
+            {"BASE_URL": "https://onderhoud.example.nl", "SECRET_KEY": "short"},
+            "SECRET_KEY has 5 characters",
+        ),
+        ({"BASE_URL": "onderhoud.example.nl"}, "is not an http(s) URL with a host"),
+        ({"BASE_URL": "https://example.nl/app?x=1"}, "must be an origin"),
+    ],
+)
+def test_check_fails_on_unsafe_or_malformed_settings(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], problem: str
+) -> None:
+    monkeypatch.setitem(app.config, "SECRET_KEY", "dev-only-secret-change-me")
+    for key, value in settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    result = run_check(app)
+    assert result.exit_code == 1
+    assert any(problem in line for line in lines_at(result, "FAIL  settings:")), result.output
