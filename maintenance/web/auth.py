@@ -39,6 +39,9 @@ def _safe_next(target: str | None) -> str | None:
         and target.startswith("/")
         and not target.startswith("//")
         and not urlsplit(target).netloc
+        # Browsers read "/\\host" and "/<tab>/host" as "//host", another site.
+        and "\\" not in target
+        and target.isprintable()
     ):
         return target
     return None

@@ -44,13 +44,23 @@ def protocol_version(version_id: int) -> str:
     return render_protocol(version)
 
 
+def _local_path(target: str) -> bool:
+    """A path on this site; browsers read "/\\host" and "/<tab>/host" as "//host", another site."""
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    )
+
+
 @bp.get("/language/<language>")
 def set_language(language: str) -> Response:
     """Remember the chosen language in a cookie and go back."""
     if language not in LANGUAGES:
         abort(404)
     target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
+    if not _local_path(target):
         target = url_for("public.index")
     response = make_response(redirect(target))
     response.set_cookie("lang", language, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
