@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from maintenance import audit
 from maintenance.catalog import find_model_by_gtin
 from maintenance.extensions import db
 from maintenance.identifiers import (
@@ -276,6 +277,7 @@ def create_unit(
         raise UnitConflict(
             f"serial number {checked.serial} of GTIN {checked.gtin} was registered just now"
         ) from None
+    audit.record("unit.create", result.unit, created_by, created=result.created)
     return result
 
 
@@ -371,6 +373,7 @@ def create_units_from_csv(
         db.session.flush()
     except IntegrityError:
         raise BatchInvalid([RowError(1, "some of these units were registered just now")]) from None
+    audit.record("unit.batch", units, created_by)
     return units
 
 
@@ -417,6 +420,7 @@ def void_unit(unit: Unit) -> Unit:
     """Withdraw a unit registered by mistake; its label no longer resolves as an active unit."""
     if unit.voided_at is None:
         unit.voided_at = utcnow()
+        audit.record("unit.void", unit)
     return unit
 
 
@@ -462,6 +466,7 @@ def print_labels(
         raise UnitError(str(exc)) from None
     for unit in units:
         unit.labels_printed += 1
+    audit.record("unit.print", units, user, layout=layout)
     return pdf
 
 
@@ -471,6 +476,7 @@ def record_reprint(unit: Unit) -> Unit:
     if unit.voided_at is not None:
         raise UnitError("this unit was voided; its label cannot be printed")
     unit.labels_printed += 1
+    audit.record("unit.reprint", unit)
     return unit
 
 
