@@ -95,12 +95,18 @@ def normalize_email(text: str) -> str:
 
 def normalize_phone(text: str, countries: tuple[str, ...] | list[str]) -> str:
     """A mobile number in E.164 (Dutch formats such as 06 12345678 accepted), or OwnerError."""
-    allowed = [country.upper() for country in countries]
-    try:
-        number = phonenumbers.parse(text.strip(), allowed[0] if allowed else "NL")
-    except phonenumbers.NumberParseException:
-        raise OwnerError(_("This does not look like a mobile number.")) from None
-    if not phonenumbers.is_valid_number(number):
+    allowed = [country.upper() for country in countries] or ["NL"]
+    number = None
+    # A national number (06..., 0470...) is read as from each allowed country in turn, first wins.
+    for region in allowed:
+        try:
+            candidate = phonenumbers.parse(text.strip(), region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(candidate):
+            number = candidate
+            break
+    if number is None:
         raise OwnerError(_("This does not look like a mobile number."))
     if phonenumbers.region_code_for_number(number) not in allowed:
         raise OwnerError(
@@ -271,9 +277,10 @@ def _create_signup(
         # Nobody confirmed this address yet: the latest sign-up's choices win.
         owner.language = language
         owner.preferred_hour = preferred_hour
+    db.session.flush()
     db.session.add(
         Consent(
-            owner=owner,
+            owner_id=owner.id,
             channel=contact.channel,
             text_version=CONSENT_TEXT_VERSION,
             source=source,
