@@ -47,8 +47,14 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+def _login_address() -> str:
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+# Per address too, so guessing one account's password from many IPs stays slow.
+@limiter.limit("20 per hour", key_func=_login_address, methods=["POST"])
 def login() -> str | Response:
     """Show the login form; log the staff member in."""
     form = LoginForm()
