@@ -34,7 +34,10 @@ DUE = date(2025, 3, 12)
 
 
 def _add_due_reminders(count: int) -> None:
-    """count owners, each with a unit and one pending reminder due now, inserted in bulk."""
+    """count SMS owners, each with a unit and one pending reminder due now, inserted in bulk.
+
+    SMS to the file outbox is the fastest real sink: the test is about claiming, not MIME.
+    """
     template = make_unit(DUE)
     schedule = _db.session.scalar(select(TaskSchedule).where(TaskSchedule.unit_id == template.id))
     session = _db.session
@@ -56,7 +59,7 @@ def _add_due_reminders(count: int) -> None:
     session.execute(
         insert(Owner),
         [
-            {"id": i, "email": f"o{i}@example.com", "email_verified_at": NOW, "channel": "email"}
+            {"id": i, "phone": f"+3161{i:07d}", "phone_verified_at": NOW, "channel": "sms"}
             for i in ids
         ],
     )
@@ -82,7 +85,7 @@ def _add_due_reminders(count: int) -> None:
                 "id": i,
                 "dedupe_key": f"bulk:{i}",
                 "owner_id": i,
-                "channel": "email",
+                "channel": "sms",
                 "send_on": NOW.date(),
                 "next_attempt_at": NOW - timedelta(minutes=1),
             }
@@ -120,7 +123,7 @@ def _dispatcher(outbox: Path, now: datetime) -> subprocess.Popen[bytes]:
 
 def _received(outbox: Path) -> Counter[str]:
     """Messages per recipient in the outbox (the recipient is part of each file name)."""
-    return Counter(path.name.split("-email-")[1].rsplit("-", 1)[0] for path in outbox.glob("*.eml"))
+    return Counter(path.name.split("-sms-")[1].rsplit("-", 1)[0] for path in outbox.glob("*.txt"))
 
 
 def _status_counts() -> dict[str, int]:
@@ -156,7 +159,7 @@ def test_a_dispatcher_killed_mid_batch_loses_nothing_after_its_lease_expires(
     outbox = tmp_path / "outbox"
     process = _dispatcher(outbox, NOW)
     # Wait for the dispatcher to be well into its work (a condition, not a deadline).
-    while len(list(outbox.glob("*.eml"))) < 500 if outbox.exists() else True:
+    while len(list(outbox.glob("*.txt"))) < 500 if outbox.exists() else True:
         assert process.poll() is None, "the dispatcher finished before it could be killed"
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
