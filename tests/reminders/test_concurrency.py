@@ -7,8 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +101,17 @@ def _add_due_reminders(count: int) -> None:
     session.commit()
 
 
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Path]:
+    """An outbox directory in memory when possible: creating files on disk costs ~1 ms each."""
+    memory = Path("/dev/shm")
+    if not (memory.is_dir() and os.access(memory, os.W_OK)):
+        yield tmp_path / "outbox"
+        return
+    with tempfile.TemporaryDirectory(dir=memory, prefix="outbox-") as directory:
+        yield Path(directory)
+
+
 def _dispatcher(outbox: Path, now: datetime) -> subprocess.Popen[bytes]:
     """`maintenance dispatch --now` in its own process, writing to the file outbox."""
     env = {
@@ -133,11 +146,10 @@ def _status_counts() -> dict[str, int]:
 
 
 def test_four_dispatcher_processes_send_20000_reminders_exactly_once(
-    db: object, tmp_path: Path
+    db: object, outbox: Path
 ) -> None:
     count = 20_000
     _add_due_reminders(count)
-    outbox = tmp_path / "outbox"
 
     processes = [_dispatcher(outbox, NOW) for _ in range(4)]
     outputs = [process.communicate(timeout=600) for process in processes]
@@ -152,11 +164,10 @@ def test_four_dispatcher_processes_send_20000_reminders_exactly_once(
 
 
 def test_a_dispatcher_killed_mid_batch_loses_nothing_after_its_lease_expires(
-    app: Flask, db: object, tmp_path: Path
+    app: Flask, db: object, outbox: Path
 ) -> None:
     count = 3_000
     _add_due_reminders(count)
-    outbox = tmp_path / "outbox"
     process = _dispatcher(outbox, NOW)
     # Wait for the dispatcher to be well into its work (a condition, not a deadline).
     while len(list(outbox.glob("*.txt"))) < 500 if outbox.exists() else True:
