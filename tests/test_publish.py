@@ -92,3 +92,27 @@ def test_a_gtin_of_another_category_is_a_conflict_and_nothing_is_stored(ctx, db,
         )
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(ProtocolVersion)) == before
+
+
+def test_a_new_version_replans_units_already_under_maintenance(ctx, db, make_user) -> None:
+    from datetime import date
+
+    from maintenance.models import MaintenanceLog, Unit
+    from maintenance.schedules import ensure_schedules, find_schedule, record_done
+
+    maker = make_user(role="manufacturer", organisation="Acme")
+    g = gtin("871234500106")
+    first = _publish(maker, manufacturer="Acme", models=[(g, "DW 6")], every="P1M")
+    unit = Unit(gtin=g, serial="A1", product_model=find_model_by_gtin(g), sold_on=date(2026, 1, 1))
+    db.session.add(unit)
+    db.session.commit()
+    ensure_schedules(unit, date(2026, 1, 1))
+    record_done(unit, "clean-filter", date(2026, 11, 1))
+    assert find_schedule(unit, "clean-filter").next_due == date(2026, 12, 1)
+
+    second = _publish(maker, manufacturer="Acme", models=[(g, "DW 6")], every="P6M")
+    schedule = find_schedule(unit, "clean-filter")
+    assert schedule.version_id == second.version.id
+    assert schedule.next_due == date(2027, 5, 1)
+    [log] = db.session.scalars(select(MaintenanceLog)).all()
+    assert log.version_id == first.version.id, "history keeps the version that was in force"

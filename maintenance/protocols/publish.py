@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from maintenance.models import (
 )
 from maintenance.permissions import can_publish_protocol
 from maintenance.protocols.document import ProtocolDocument
+from maintenance.schedules import replan_protocol
 from maintenance.transactions import transactional
 
 
@@ -43,7 +45,7 @@ class Published:
 def _publishing_organisation(
     document: ProtocolDocument, user: User | None, organisation: Organisation | None
 ) -> Organisation | None:
-    """Manufacturers publish for themselves; admins and the CLI name an organisation or the library."""
+    """Manufacturers publish for themselves; admins and the CLI name one, or the library."""
     if user is not None and not user.is_admin:
         return user.organisation
     if organisation is not None:
@@ -110,7 +112,7 @@ def publish_protocol(
     user: User | None = None,
     organisation: Organisation | None = None,
 ) -> Published:
-    """Store a validated document as the next version of its protocol (idempotent for equal content)."""
+    """Store a document as the next version of its protocol; equal content adds nothing."""
     owner = _publishing_organisation(document, user, organisation)
     if document.applies_to is not None and owner is None:
         raise PublishConflict("a protocol for specific models needs a manufacturer")
@@ -157,4 +159,6 @@ def publish_protocol(
         model.protocol_id = protocol.id
     db.session.flush()
     audit.record("protocol.publish", version, user, protocol=protocol.id, number=version.number)
+    # Units already under maintenance follow the new version from now on; history stays put.
+    replan_protocol(protocol, datetime.now(UTC).date())
     return Published(version, created=True)

@@ -56,3 +56,12 @@ def test_logout_ends_the_session(client, login, make_user) -> None:
     token = csrf_token(client, "/manufacturer/")
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/manufacturer/").status_code == 302
+
+
+def test_a_retailer_lands_on_the_till_after_login(client, make_user) -> None:
+    user = make_user(role="retailer")
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.headers["Location"].endswith("/retailer/")
