@@ -9,6 +9,7 @@ from flask import request
 
 from maintenance.api import api
 from maintenance.api.auth import api_user, token_required
+from maintenance.api.pagination import page_json, read_page
 from maintenance.identifiers import DigitalLink
 from maintenance.models import Unit
 from maintenance.units import (
@@ -18,6 +19,7 @@ from maintenance.units import (
     create_unit,
     get_unit_for,
     unit_link,
+    units_page,
     void_unit,
 )
 from maintenance.web.errors import ApiError
@@ -127,6 +129,15 @@ def create_unit_api() -> tuple[dict, int]:
             422, "the request has errors", [{"path": exc.field or "", "message": str(exc)}]
         ) from None
     return unit_json(result.unit), 201 if result.created else 200
+
+
+@api.get("/units")
+@token_required("retailer")
+def list_units_api() -> dict:
+    """The caller's shop's units, newest first, a page at a time."""
+    limit, cursor = read_page()
+    rows = units_page(api_user().organisation_id, limit + 1, below=cursor)
+    return page_json(rows, limit, unit_json)
 
 
 @api.get("/units/<int:unit_id>")

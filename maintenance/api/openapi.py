@@ -1,0 +1,334 @@
+"""GET /api/v1/openapi.json: the API's OpenAPI 3.1 document.
+
+Written by hand next to the views it describes; tests/api/test_openapi.py compares it with the
+routes in app.url_map both ways, and a schemathesis test checks the responses against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from maintenance.api import api
+from maintenance.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from maintenance.labels.sheets import LAYOUTS
+from maintenance.units import MAX_BATCH_ROWS, RETAILER_REF_MAX_LENGTH
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(_ref("Error"))}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    """The error responses an endpoint can give, all with the {"error", "details"} body."""
+    descriptions = {
+        401: "No valid bearer token.",
+        403: "The token's role may not do this.",
+        404: "No such unit, or one of another shop (the same answer, so ids do not leak).",
+        405: "Method not allowed on this path.",
+        409: "Conflicts with what exists (e.g. the serial is registered by another shop).",
+        413: "The body is larger than the upload limit (1 MiB by default).",
+        422: "The request has errors; `details` names each one.",
+    }
+    return {str(code): _error(descriptions[code]) for code in codes}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "details"],
+        "properties": {
+            "error": {"type": "string", "description": "What went wrong, in one sentence."},
+            "details": {"type": "array", "items": _ref("ErrorDetail")},
+        },
+    },
+    "ErrorDetail": {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "path": {
+                "type": "string",
+                "description": "The field (`serial`, `units[2]`, `tasks[0].every`); empty for all.",
+            },
+            "line": {"type": "integer", "description": "Line in an uploaded file, from 1."},
+            "message": {"type": "string"},
+        },
+    },
+    "UnitCreate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["gtin"],
+        "properties": {
+            "gtin": {
+                "type": "string",
+                "description": "GTIN-8, -12, -13 or -14 of a model a manufacturer has registered.",
+                "examples": ["08712345678906"],
+            },
+            "serial": {
+                "type": ["string", "null"],
+                "maxLength": 20,
+                "description": "The serial number (GS1 AI 21); without it a unit code is issued.",
+            },
+            "sold_on": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "Sale date (YYYY-MM-DD); today when left out.",
+            },
+            "retailer_ref": {
+                "type": ["string", "null"],
+                "maxLength": RETAILER_REF_MAX_LENGTH,
+                "description": "The shop's own reference, e.g. the receipt number.",
+            },
+        },
+    },
+    "Unit": {
+        "type": "object",
+        "required": [
+            "id",
+            "uri",
+            "gtin",
+            "brand",
+            "model",
+            "sold_on",
+            "retailer_ref",
+            "labels_printed",
+            "voided",
+            "qr_svg",
+            "qr_png",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "uri": {"type": "string", "description": "The GS1 Digital Link URI in the QR code."},
+            "gtin": {"type": "string", "pattern": "^[0-9]{14}$"},
+            "serial": {"type": "string"},
+            "unit_code": {"type": "string", "description": "Issued when there is no serial."},
+            "brand": {"type": "string"},
+            "model": {"type": "string"},
+            "sold_on": {"type": ["string", "null"], "format": "date"},
+            "retailer_ref": {"type": ["string", "null"]},
+            "labels_printed": {"type": "integer", "minimum": 0},
+            "voided": {"type": "boolean"},
+            "qr_svg": {"type": "string", "description": "URL of the QR code as SVG."},
+            "qr_png": {"type": "string", "description": "URL of the QR code as PNG."},
+        },
+        "oneOf": [{"required": ["serial"]}, {"required": ["unit_code"]}],
+    },
+    "UnitPage": {
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Unit")},
+            "next_cursor": {
+                "type": ["string", "null"],
+                "description": "Pass as `cursor` for the next page; null on the last page.",
+            },
+        },
+    },
+    "LabelRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["units", "layout"],
+        "properties": {
+            "units": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "minItems": 1,
+                "maxItems": MAX_BATCH_ROWS,
+                "description": "Unit ids, one label each, in this order.",
+            },
+            "layout": {"type": "string", "enum": list(LAYOUTS)},
+            "start_at": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "description": "First free position on a partly used sheet (1 = top left).",
+            },
+        },
+    },
+    "ProtocolPublished": {
+        "type": "object",
+        "required": ["id", "version", "category", "created", "tasks", "url"],
+        "properties": {
+            "id": {"type": "integer", "description": "The protocol's id."},
+            "version": {"type": "integer", "description": "The version number in force now."},
+            "category": {"type": "string"},
+            "created": {
+                "type": "boolean",
+                "description": "False when the content equals the current version (nothing new).",
+            },
+            "tasks": {"type": "array", "items": {"type": "string"}},
+            "url": {"type": "string", "description": "The public page of this version."},
+        },
+    },
+}
+
+UNIT_ID = {
+    "name": "unit_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+}
+
+PAGINATION = [
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        "description": "Items per page.",
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "The `next_cursor` of the previous page; leave out for the first page.",
+    },
+]
+
+PATHS: dict[str, Any] = {
+    "/api/v1/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document.",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI document.",
+                    "content": _json({"type": "object"}),
+                }
+            },
+        }
+    },
+    "/api/v1/protocols": {
+        "post": {
+            "operationId": "publishProtocol",
+            "summary": "Validate and publish a maintenance protocol (manufacturer token).",
+            "description": (
+                "The body is a protocol in the uniform format, as YAML or JSON"
+                " (docs/protocol-format.md). Errors name line and path; nothing is stored when"
+                " any error exists."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/yaml": {"schema": {"type": "string"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Published as a new version.",
+                    "content": _json(_ref("ProtocolPublished")),
+                },
+                "200": {
+                    "description": "The same content as the current version; nothing changed.",
+                    "content": _json(_ref("ProtocolPublished")),
+                },
+                **_errors(401, 403, 409, 413, 422),
+            },
+        }
+    },
+    "/api/v1/units": {
+        "get": {
+            "operationId": "listUnits",
+            "summary": "The shop's units, newest first, a page at a time (retailer token).",
+            "parameters": PAGINATION,
+            "responses": {
+                "200": {"description": "A page of units.", "content": _json(_ref("UnitPage"))},
+                **_errors(401, 403, 422),
+            },
+        },
+        "post": {
+            "operationId": "createUnit",
+            "summary": "Register a sold appliance and get its label URI (retailer token).",
+            "requestBody": {"required": True, "content": _json(_ref("UnitCreate"))},
+            "responses": {
+                "201": {"description": "Registered.", "content": _json(_ref("Unit"))},
+                "200": {
+                    "description": "This shop had registered it already (e.g. a second scan).",
+                    "content": _json(_ref("Unit")),
+                },
+                **_errors(401, 403, 409, 413, 422),
+            },
+        },
+    },
+    "/api/v1/units/{unit_id}": {
+        "get": {
+            "operationId": "getUnit",
+            "summary": "One of the shop's units (retailer token).",
+            "parameters": [UNIT_ID],
+            "responses": {
+                "200": {"description": "The unit.", "content": _json(_ref("Unit"))},
+                **_errors(401, 403, 404),
+            },
+        }
+    },
+    "/api/v1/units/{unit_id}/void": {
+        "post": {
+            "operationId": "voidUnit",
+            "summary": "Withdraw a unit registered by mistake; its URI then answers 410.",
+            "parameters": [UNIT_ID],
+            "responses": {
+                "200": {"description": "The voided unit.", "content": _json(_ref("Unit"))},
+                **_errors(401, 403, 404, 413),
+            },
+        }
+    },
+    "/api/v1/labels": {
+        "post": {
+            "operationId": "printLabels",
+            "summary": "One PDF with a label per unit, in a label layout (retailer token).",
+            "requestBody": {"required": True, "content": _json(_ref("LabelRequest"))},
+            "responses": {
+                "200": {
+                    "description": "The labels.",
+                    "content": {"application/pdf": {"schema": {"type": "string"}}},
+                },
+                **_errors(401, 403, 404, 413, 422),
+            },
+        }
+    },
+}
+
+
+def openapi_document(base_url: str) -> dict[str, Any]:
+    """The whole document, with the service's own origin as its server."""
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Appliance maintenance API",
+            "version": API_VERSION,
+            "description": "Units, labels and maintenance protocols. See docs/api.md.",
+        },
+        "servers": [{"url": base_url}],
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `maintenance tokens create --email E`.",
+                }
+            },
+            "schemas": SCHEMAS,
+        },
+    }
+
+
+@api.get("/openapi.json")
+def openapi_json() -> dict[str, Any]:
+    """The OpenAPI document; public, so integrators can read it before they have a token."""
+    return openapi_document(current_app.config["BASE_URL"])
