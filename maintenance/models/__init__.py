@@ -3,7 +3,7 @@
 from maintenance.models.audit import AuditEvent
 from maintenance.models.catalog import ModelGtin, ProductModel
 from maintenance.models.confirmation import Confirmation
-from maintenance.models.events import ScanEvent
+from maintenance.models.events import EVENT_KINDS, Event, ScanEvent
 from maintenance.models.organisation import ApiToken, Organisation, User
 from maintenance.models.owner import Consent, Owner, Ownership
 from maintenance.models.protocol import Protocol, ProtocolVersion, Task
@@ -12,11 +12,13 @@ from maintenance.models.schedule import MaintenanceLog, TaskSchedule
 from maintenance.models.unit import Unit
 
 __all__ = [
+    "EVENT_KINDS",
     "ApiToken",
     "AuditEvent",
     "Confirmation",
     "Consent",
     "DeliveryEvent",
+    "Event",
     "MaintenanceLog",
     "ModelGtin",
     "Organisation",

@@ -25,3 +25,55 @@ class ScanEvent(db.Model):
     # "qr" for a code scanned, "web" for a link followed, "api" for integrations.
     source: Mapped[str] = mapped_column(String(10), default="qr")
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# What an Event row records; the figures count these (scans come from ScanEvent).
+EVENT_KINDS = (
+    "signup",  # someone asked for reminders for a unit (before confirming)
+    "confirmed",  # an owner was tied to a unit (confirmed sign-up, or added while logged in)
+    "reminder_sent",  # one task in a message the provider accepted (a digest gives several)
+    "reminder_delivered",  # the provider reported that message delivered, per task in it
+    "reminder_failed",  # the message finally failed, per task in it
+    "task_done",
+    "task_skipped",
+    "task_snoozed",
+    "unsubscribed",  # an owner stopped a channel (link in a message, or SMS STOP)
+    "ownership_ended",
+)
+
+
+class Event(db.Model):
+    """Something an owner or a message did, kept for figures without saying who.
+
+    Never an owner id, address, IP or free text: erasing an owner leaves these rows as they
+    are, so the sector's figures do not change when people use their right to be forgotten.
+    """
+
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_kind_day", "kind", "day"),
+        Index("ix_event_manufacturer_kind_day", "manufacturer_id", "kind", "day"),
+        Index("ix_event_model_kind_day", "product_model_id", "kind", "day"),
+        Index("ix_event_retailer_kind_day", "retailer_id", "kind", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    # The owner's local day it happened (done_on for tasks); figures group by it.
+    day: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    # Copied from the unit so figures need no joins and survive a unit being removed.
+    product_model_id: Mapped[int | None] = mapped_column(ForeignKey("product_model.id"))
+    manufacturer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    retailer_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    category: Mapped[str | None] = mapped_column(String(40))
+    task_key: Mapped[str | None] = mapped_column(String(80))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_version.id"))
+    channel: Mapped[str | None] = mapped_column(String(10))
+    # For task events: when the task was due, so done on time / late can be told apart.
+    due_on: Mapped[date | None] = mapped_column(Date)
+    # day - due_on, kept so figures compare integers instead of parsing dates on every row.
+    days_late: Mapped[int | None]
+    # A task done or skipped through a reminder's link within 14 days of that reminder.
+    from_reminder: Mapped[bool] = mapped_column(default=False)
