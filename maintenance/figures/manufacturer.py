@@ -54,13 +54,8 @@ def funnel(scope: Scope) -> tuple[Table, Table]:
         [Event.product_model_id],
         [Measure("signup", kind_is("signup")), Measure("confirmed", kind_is("confirmed"))],
     )
-    total_scans = scans(scope, [])
-    totals = grouped(
-        Event,
-        and_(scope.event_filter(), kind_is("signup", "confirmed")),
-        [],
-        [Measure("signup", kind_is("signup")), Measure("confirmed", kind_is("confirmed"))],
-    )
+    total_scans = scanned.rollup(lambda key: ())
+    totals = people.rollup(lambda key: ())
     total = Table(
         "funnel",
         _("From scan to reminders"),
