@@ -161,14 +161,15 @@ def demo_command() -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve_command(host: str, port: int) -> None:
-    """Development: the web app and, in its own process, the scheduler."""
+    """Development: the web app, and the scheduler in a process of its own as in production."""
     import subprocess
 
     from flask import current_app
+    from werkzeug.serving import run_simple
 
     scheduler = subprocess.Popen([sys.executable, "-m", "maintenance.cli", "scheduler"])
     try:
-        current_app.run(host=host, port=port, use_reloader=False)
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
