@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select, update
 
+from maintenance.events import record_event
 from maintenance.extensions import db
 from maintenance.i18n import LANGUAGES
 from maintenance.models import (
@@ -288,6 +289,7 @@ def _create_signup(
         )
     )
     confirmation, secret = _new_confirmation(owner, "signup", contact.channel, now, unit, role)
+    record_event("signup", unit=unit, at=now, channel=contact.channel)
     return owner, confirmation, secret
 
 
@@ -454,6 +456,7 @@ def add_unit(owner: Owner, unit: Unit, now: datetime, role: str = "owner") -> Ow
             return ownership
     ownership = Ownership(owner=owner, unit=unit, role=role, started_at=now)
     db.session.add(ownership)
+    record_event("confirmed", unit=unit, at=now, channel=owner.channel)
     ensure_schedules(unit, now.date())
     db.session.flush()
     return ownership
@@ -484,6 +487,7 @@ def end_ownership(owner: Owner, unit: Unit, now: datetime) -> bool:
             ended = True
     if ended:
         _drop_pending_reminders(owner.id, unit.id)
+        record_event("ownership_ended", unit=unit, at=now)
     return ended
 
 

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy import select
 
 from maintenance.catalog import current_version_for_model, protocol_for_model
+from maintenance.events import record_task_logged, record_task_snoozed
 from maintenance.extensions import db
 from maintenance.models import (
     MaintenanceLog,
@@ -286,6 +287,7 @@ def _record(
         reminder_id=reminder_id,
     )
     db.session.add(log)
+    record_task_logged(log, due_on=schedule.next_due)
     rule = TaskRule.from_task(task)
     if action == "done":
         schedule.next_due = next_due_after_done(
@@ -362,6 +364,7 @@ def snooze_task(schedule: TaskSchedule, today: date, days: int = DEFAULT_SNOOZE_
     """Put the reminder off for `days`; the due date stays. Returns the new reminder date."""
     snoozed = snooze(Schedule.from_row(schedule), today, days)
     schedule.snoozed_until = snoozed.snoozed_until
+    record_task_snoozed(schedule, today)
     db.session.flush()
     return reminder_date(snoozed)
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 
 from maintenance import scheduling
+from maintenance.events import record_event
 from maintenance.extensions import db
 from maintenance.models import (
     MaintenanceLog,
@@ -153,6 +154,7 @@ def unsubscribe(owner: Owner, now: datetime) -> Outcome:
     if owner.paused:
         return Outcome(changed=False)
     owner.paused = True
+    record_event("unsubscribed", at=now, channel=owner.channel)
     db.session.execute(
         update(Reminder)
         .where(Reminder.owner_id == owner.id, Reminder.status == "pending")

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from maintenance.events import record_event, record_reminder
 from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, Owner, Reminder
 from maintenance.reminders.dispatch import suppress_channel
@@ -45,6 +46,9 @@ def record_status(
     )
     if status in REPORTED and STATUS_RANK[status] > STATUS_RANK.get(reminder.status, 0):
         reminder.status = status
+        record_reminder(
+            "reminder_delivered" if status == "delivered" else "reminder_failed", reminder, at
+        )
         if status != "delivered":
             reminder.last_error = f"provider reported {status}" + (
                 f" (code {error_code})" if error_code else ""
@@ -67,6 +71,7 @@ def handle_inbound(from_number: str, body: str, at: datetime) -> str | None:
         # Twilio itself confirms the opt-out to the sender; we only stop sending.
         if owner is not None:
             suppress_channel(owner.id, "sms", at, reason=f"replied {word}")
+            record_event("unsubscribed", at=at, channel="sms")
         return None
     if word in START_WORDS:
         if owner is not None and owner.phone_suppressed_at is not None:

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from maintenance import metrics, scheduling
+from maintenance.events import record_reminder
 from maintenance.extensions import db
 from maintenance.models import (
     DeliveryEvent,
@@ -230,6 +231,8 @@ def _record(
             ],
         )
         result.sent += len(outcomes.sent)
+        for job, _provider in outcomes.sent:
+            record_reminder("reminder_sent", db.session.get(Reminder, job.reminder_id), clock)
     for reminder_id, reason in outcomes.cancelled:
         connection.execute(
             update(table)
@@ -292,6 +295,7 @@ def _record(
         )
         if final:
             result.failed += 1
+            record_reminder("reminder_failed", db.session.get(Reminder, job.reminder_id), clock)
         else:
             result.retried += 1
         metrics.count_failure(
