@@ -54,7 +54,7 @@ def bar_chart(
     title: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Sequence[str], unit: str = ""
 ) -> Markup:
     """Grouped horizontal bars: one group per row label, one bar per series."""
-    parts, y = _legend(series, 0) if len(series) > 1 else ([], 0.0)
+    parts, y = _legend(series, 0)
     values = [v for _label, vals in rows for v in vals if v is not None]
     top = max([100.0] if unit == "%" else [*values, 1])
     bar, gap, room = 14, 4, WIDTH - 50

@@ -1,0 +1,5 @@
+"""The browser fixtures of tests/browser, for the dashboard screenshots."""
+
+from tests.browser.conftest import browser, live_server, page
+
+__all__ = ["browser", "live_server", "page"]
