@@ -21,9 +21,9 @@ def create_app(config: type[Config] | None = None, **overrides: object) -> Flask
     register_proxy_fix(app)
     register_logging(app)
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_errors(app)
-    register_security(app)
     register_cli(app)
     return app
 
@@ -123,7 +123,7 @@ def register_errors(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Security headers on every response; secure cookies when BASE_URL is https."""
+    """Bounded ids in routes, secure cookies on https, security headers on every response."""
     from maintenance.security import register
 
     register(app)

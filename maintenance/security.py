@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 # No inline script or style anywhere: templates link static files only, so this policy costs
@@ -32,6 +35,18 @@ HEADERS = {
 }
 
 
+# The largest value of an integer id column (32 bits on PostgreSQL).
+MAX_DATABASE_INT = 2**31 - 1
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """<int:...> in routes, bounded by what the database holds: a larger id is a 404, not a 500."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_DATABASE_INT)
+        super().__init__(map, *args, **kwargs)
+
+
 def is_https(app: Flask) -> bool:
     """Whether the service's public origin is https."""
     return str(app.config.get("BASE_URL", "")).startswith("https://")
@@ -46,7 +61,11 @@ def security_headers(https: bool) -> dict[str, str]:
 
 
 def register(app: Flask) -> None:
-    """Secure cookies on https, and the security headers on every response."""
+    """Bounded ids in routes, secure cookies on https, and the headers on every response.
+
+    Runs before the blueprints are registered, so their routes use the bounded converter.
+    """
+    app.url_map.converters["int"] = DatabaseIntConverter
     https = is_https(app)
     if https:
         # Config computes these from the environment; an explicit BASE_URL override must win too.

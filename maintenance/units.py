@@ -42,6 +42,9 @@ RETAILER_REF_MAX_LENGTH = 100
 # A sale date up to a day ahead is allowed: the till's clock and time zone may differ from ours.
 FUTURE_SALE_TOLERANCE = timedelta(days=1)
 EARLIEST_SALE_DATE = date(1980, 1, 1)
+# The largest id the unit table holds (a 32-bit column on PostgreSQL); larger ids name no unit,
+# and asking the database about them would be an error instead of "not found".
+MAX_UNIT_ID = 2**31 - 1
 
 
 class UnitError(ValueError):
@@ -125,7 +128,7 @@ def find_unit(gtin: str, serial: str | None = None, unit_code: str | None = None
 
 def get_unit_for(user: User, unit_id: int) -> Unit:
     """The unit if the user may manage it; UnitNotFound for unknown and other shops' units alike."""
-    unit = db.session.get(Unit, unit_id)
+    unit = db.session.get(Unit, unit_id) if 0 < unit_id <= MAX_UNIT_ID else None
     if unit is None or not can_manage_unit(user, unit):
         raise UnitNotFound(unit_id)
     return unit
@@ -133,8 +136,9 @@ def get_unit_for(user: User, unit_id: int) -> Unit:
 
 def get_units_for(user: User, unit_ids: Sequence[int]) -> list[Unit]:
     """Several units in the given order, each checked as in get_unit_for."""
+    valid_ids = [unit_id for unit_id in unit_ids if 0 < unit_id <= MAX_UNIT_ID]
     found = {
-        unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))
+        unit.id: unit for unit in db.session.scalars(select(Unit).where(Unit.id.in_(valid_ids)))
     }
     units = []
     for unit_id in unit_ids:

@@ -13,7 +13,7 @@ from flask import current_app
 from maintenance.api import api
 from maintenance.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from maintenance.labels.sheets import LAYOUTS
-from maintenance.units import MAX_BATCH_ROWS, RETAILER_REF_MAX_LENGTH
+from maintenance.units import MAX_BATCH_ROWS, MAX_UNIT_ID, RETAILER_REF_MAX_LENGTH
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
@@ -62,7 +62,10 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "The field (`serial`, `units[2]`, `tasks[0].every`); empty for all.",
             },
-            "line": {"type": "integer", "description": "Line in an uploaded file, from 1."},
+            "line": {
+                "type": ["integer", "null"],
+                "description": "Line in an uploaded file, from 1; null when no line applies.",
+            },
             "message": {"type": "string"},
         },
     },
@@ -143,7 +146,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "units": {
                 "type": "array",
-                "items": {"type": "integer"},
+                "items": {"type": "integer", "minimum": 1, "maximum": MAX_UNIT_ID},
                 "minItems": 1,
                 "maxItems": MAX_BATCH_ROWS,
                 "description": "Unit ids, one label each, in this order.",
@@ -177,7 +180,7 @@ UNIT_ID = {
     "name": "unit_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "integer"},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_UNIT_ID},
 }
 
 PAGINATION = [

@@ -21,7 +21,11 @@ class HasId(Protocol):
 
 def read_page() -> tuple[int, int | None]:
     """The requested page size and the id to continue below; 422 for anything else."""
-    details = []
+    details = [
+        {"path": name, "message": "unknown parameter; the parameters are limit and cursor"}
+        for name in request.args
+        if name not in ("limit", "cursor")
+    ]
     limit = DEFAULT_LIMIT
     raw_limit = request.args.get("limit")
     if raw_limit is not None:

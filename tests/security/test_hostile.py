@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from flask import url_for
 from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from tests.owners.fixtures import (  # noqa: F401
 )
 from tests.units.builders import GTIN, make_model
 
+EN = {"Accept-Language": "en"}
 BROKEN = Path(__file__).parent.parent / "protocols" / "broken"
 TWO_MEGABYTES = 2 * 1024 * 1024
 
@@ -59,6 +61,7 @@ def test_json_endpoints_refuse_two_megabytes_with_413_json(
 ) -> None:
     body = json.dumps({"gtin": GTIN, "retailer_ref": "x" * TWO_MEGABYTES})
     headers = maker if path.endswith("protocols") else shop
+    headers = {**headers, "Accept-Language": "en"}
     response = client.post(path, data=body, content_type="application/json", headers=headers)
     assert response.status_code == 413
     assert response.json["error"].startswith("The upload is too large")
@@ -68,7 +71,9 @@ def test_json_endpoints_refuse_two_megabytes_with_413_json(
 @pytest.mark.parametrize("path", ["/remind", "/me/login", "/login"])
 def test_forms_refuse_two_megabytes_with_413(client: FlaskClient, db: object, path: str) -> None:
     token = csrf_token(client, "/login")
-    response = client.post(path, data={"csrf_token": token, "contact": "x" * TWO_MEGABYTES})
+    response = client.post(
+        path, data={"csrf_token": token, "contact": "x" * TWO_MEGABYTES}, headers=EN
+    )
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
     assert count(Owner) == 0
@@ -384,3 +389,21 @@ def test_language_switch_and_login_never_redirect_off_site(
     )
     assert response.status_code == 302
     assert "evil" not in response.location
+
+
+# Ids beyond any database integer -----------------------------------------------------------------
+
+
+def test_huge_ids_in_any_path_are_404_not_500(
+    app, client: FlaskClient, make_user: object, login: object
+) -> None:
+    login(make_user(role="admin", organisation="Coordinator"))
+    huge = 2**64
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and "int:" in rule.rule:
+            with app.test_request_context():
+                paths.append(url_for(rule.endpoint, **dict.fromkeys(rule.arguments, huge)))
+    assert len(paths) >= 4
+    for path in paths:
+        assert client.get(path).status_code in (302, 404), path

@@ -77,6 +77,8 @@ def test_code_confirmation_allows_thirty_tries_an_hour_per_ip(
     for _ in range(30):
         response = client.post("/me/code", data={"csrf_token": token, "code": "000000"})
         assert response.status_code == 400
-    blocked = client.post("/me/code", data={"csrf_token": token, "code": "000000"})
+    blocked = client.post(
+        "/me/code", data={"csrf_token": token, "code": "000000"}, headers={"Accept-Language": "en"}
+    )
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.get_data(as_text=True)
