@@ -506,8 +506,14 @@ def run(args: argparse.Namespace) -> int:
             release_wave(app, plan, kill)
             processes.start_scheduler("scheduler-a")  # its first materialise takes the new wave
         if args.restart_postgres:
+            # Restart once the last wave is materialised (a materialise pass cut short by the
+            # restart is only retried at its next interval, five minutes later) and sending.
             low, high = plan.wave(WAVES - 1)
-            wait_for("the last wave under way", lambda: outbox.made_in(low, high) > 0, remaining())
+            wait_for(
+                "the last wave materialised",
+                lambda: outbox.made_in(low, high) == high - low + 1,
+                remaining(),
+            )
             wait_for(
                 "the last wave on its way", outbox.on_its_way(WAVES - 1, plan), remaining(), 0.05
             )
