@@ -583,6 +583,8 @@ def main() -> None:
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--profile", type=int, metavar="N", help="only profile N requests")
     args = parser.parse_args()
+    # Stopped by `timeout` or a CI runner: unwind as for Ctrl-C, so the servers are stopped too.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(f"stopped by signal {number}"))
     levels = [int(level) for level in args.concurrency.split(",")]
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
     closed_loop = run_wrk if use_wrk else run_python
