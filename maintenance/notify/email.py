@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import re
+import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -30,10 +32,105 @@ SMTP_TIMEOUT_SECONDS = 30
 BAD_MAILBOX_CODES = {550, 551, 553}
 
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322 ftext)
+# RFC 5322 asks for lines of at most 78 characters; longer words are left whole (limit 998).
+MAX_HEADER_LINE = 78
 
 
 def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
     """Build the MIME message (multipart/alternative when there is HTML) for an EmailMessage."""
+    _check_headers(message, sender)
+    mime = MimeMessage(policy=policy.default)
+    mime["From"] = sender
+    mime["To"] = message.to
+    mime["Subject"] = message.subject
+    mime["Date"] = formatdate(usegmt=True)
+    mime["Message-ID"] = message.message_id
+    # Quoted-printable keeps the body 7-bit clean, so relays without 8BITMIME pass it unchanged.
+    mime.set_content(message.text, charset="utf-8", cte="quoted-printable")
+    if message.html is not None:
+        mime.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # After set_content, which drops every Content-* header (Content-Language among them).
+    for name, value in message.headers.items():
+        mime[name] = value
+    return mime
+
+
+def mime_bytes(message: EmailMessage, sender: str) -> bytes:
+    """The message as build_mime makes it, ready for SMTP (CRLF), built directly as bytes.
+
+    The email package parses and refolds every header (milliseconds per message); this writes
+    the same headers and parts itself and only hands non-ASCII header values to the email
+    package. A recipient parses exactly what build_mime gives. Non-ASCII addresses need
+    SMTPUTF8: use build_mime and send_message for those (see is_plain_ascii).
+    """
+    _check_headers(message, sender)
+    headers = [
+        ("From", sender),
+        ("To", message.to),
+        ("Subject", message.subject),
+        ("Date", formatdate(usegmt=True)),
+        ("Message-ID", message.message_id),
+        *message.headers.items(),
+        ("MIME-Version", "1.0"),
+    ]
+    lines = [_fold(name, value) for name, value in headers]
+    text = _text_part("plain", message.text)
+    if message.html is None:
+        return "".join(lines).encode("ascii") + text
+    # "=_" never occurs in quoted-printable output, so no body can contain the boundary.
+    boundary = "=_" + secrets.token_hex(16)
+    lines.append(f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n')
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    return b"".join(
+        [
+            "".join(lines).encode("ascii"),
+            delimiter,
+            text,
+            b"\r\n",
+            delimiter,
+            _text_part("html", message.html),
+            f"\r\n--{boundary}--\r\n".encode("ascii"),
+        ]
+    )
+
+
+def is_plain_ascii(message: EmailMessage, sender: str) -> bool:
+    """Whether both addresses are ASCII, so the message goes without SMTPUTF8 (mime_bytes)."""
+    return message.to.isascii() and sender.isascii()
+
+
+def _fold(name: str, value: str) -> str:
+    """One header line (CRLF), folded at spaces; RFC 2047 words only where non-ASCII needs them."""
+    if not value.isascii() or "=?" in value:
+        # Encoded words are subtle (which words, which charset, lengths): the email package's.
+        return policy.SMTP.header_factory(name, value).fold(policy=policy.SMTP)
+    line = f"{name}: {value}"
+    if len(line) <= MAX_HEADER_LINE:
+        return line + "\r\n"
+    # Fold before a space; unfolding (removing the CRLF) gives the value back unchanged.
+    folded, current, has_word = [], f"{name}:", False
+    for word in value.split(" "):
+        if word and has_word and len(current) + 1 + len(word) > MAX_HEADER_LINE:
+            folded.append(current)
+            current = ""
+        current += " " + word
+        has_word = has_word or bool(word)
+    folded.append(current)
+    return "\r\n".join(folded) + "\r\n"
+
+
+def _text_part(subtype: str, content: str) -> bytes:
+    """A text part's headers and quoted-printable UTF-8 body, as set_content writes them."""
+    # Like set_content: line breaks normalised and a final one added.
+    body = b"\n".join(content.encode("utf-8").splitlines()) + b"\n"
+    encoded = binascii.b2a_qp(body, istext=True).replace(b"\n", b"\r\n")
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    ).encode("ascii") + encoded
+
+
+def _check_headers(message: EmailMessage, sender: str) -> None:
     _refuse_line_breaks("To", message.to)
     _refuse_line_breaks("From", sender)
     _refuse_line_breaks("Subject", message.subject)
@@ -42,20 +139,6 @@ def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
         if not _HEADER_NAME.match(name):
             raise ValueError(f"invalid header name {name!r}")
         _refuse_line_breaks(name, value)
-
-    mime = MimeMessage(policy=policy.default)
-    mime["From"] = sender
-    mime["To"] = message.to
-    mime["Subject"] = message.subject
-    mime["Date"] = formatdate(usegmt=True)
-    mime["Message-ID"] = message.message_id
-    for name, value in message.headers.items():
-        mime[name] = value
-    # Quoted-printable keeps the body 7-bit clean, so relays without 8BITMIME pass it unchanged.
-    mime.set_content(message.text, charset="utf-8", cte="quoted-printable")
-    if message.html is not None:
-        mime.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    return mime
 
 
 def _refuse_line_breaks(name: str, value: str) -> None:
@@ -101,12 +184,18 @@ class SmtpEmailChannel(Channel):
         sender = message.sender or self.default_sender
         if not sender:
             raise ValueError("no sender: set MAIL_DEFAULT_SENDER")
-        mime = build_mime(message, sender)
         envelope_from = parseaddr(sender)[1]
+        if is_plain_ascii(message, sender):
+            content: bytes | MimeMessage = mime_bytes(message, sender)
+        else:
+            content = build_mime(message, sender)  # send_message negotiates SMTPUTF8
         while True:
             smtp, fresh = self._connection()
             try:
-                smtp.send_message(mime, from_addr=envelope_from, to_addrs=[message.to])
+                if isinstance(content, bytes):
+                    smtp.sendmail(envelope_from, [message.to], content)
+                else:
+                    smtp.send_message(content, from_addr=envelope_from, to_addrs=[message.to])
                 return SendResult(provider_id=message.message_id)
             except smtplib.SMTPServerDisconnected as error:
                 smtp.close()
