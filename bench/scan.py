@@ -457,7 +457,7 @@ def run_threads(count: int, work: Callable[[int], None]) -> None:
 def run_python(port: int, gtins: list[str], units: int, connections: int, seconds: float) -> Result:
     """Closed-loop load from Python threads, when wrk is not installed."""
     latencies: list[float] = []
-    errors = [0]
+    failed: list[int] = []  # list.append is atomic; += on a shared int is not
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -468,14 +468,14 @@ def run_python(port: int, gtins: list[str], units: int, connections: int, second
             if ok:
                 latencies.append(time.perf_counter() - now)  # list.append is atomic
             else:
-                errors[0] += 1
+                failed.append(1)
 
     run_threads(connections, work)
     ordered = sorted(latencies)
     return Result(
         len(ordered),
         time.perf_counter() - started,
-        errors[0],
+        len(failed),
         percentile(ordered, 0.50) * 1000,
         percentile(ordered, 0.99) * 1000,
     )
@@ -486,7 +486,7 @@ def run_fixed_rate(port: int, gtins: list[str], units: int, rate: float, seconds
     total = int(rate * seconds)
     slots = itertools.count()  # next() on it is atomic under the GIL
     latencies: list[float] = []
-    errors = [0]
+    failed: list[int] = []  # list.append is atomic; += on a shared int is not
     started = time.perf_counter() + 0.1
     # Requests not even sent by then count as errors: the run stays bounded on a slow server.
     give_up = started + 2 * seconds
@@ -496,20 +496,20 @@ def run_fixed_rate(port: int, gtins: list[str], units: int, rate: float, seconds
         while (slot := next(slots)) < total:
             due = started + slot / rate
             if time.perf_counter() > give_up:
-                errors[0] += 1
+                failed.append(slot)
                 continue
             time.sleep(max(0.0, due - time.perf_counter()))
             if client.get(unit_path(gtins, pick.randrange(units))):
                 latencies.append(time.perf_counter() - due)
             else:
-                errors[0] += 1
+                failed.append(slot)
 
     run_threads(FIXED_RATE_CONNECTIONS, work)
     ordered = sorted(latencies)
     return Result(
         len(ordered),
         max(seconds, time.perf_counter() - started),
-        errors[0],
+        len(failed),
         percentile(ordered, 0.50) * 1000,
         percentile(ordered, 0.99) * 1000,
     )
