@@ -45,10 +45,10 @@ tasks:
 """
 
 
-def publish(filter_every: str = "P1M") -> object:
-    """Publish the test category default for dishwashers."""
+def publish(filter_every: str = "P1M", today: date | None = None) -> object:
+    """Publish the test category default for dishwashers (re-planning units as of `today`)."""
     text = PROTOCOL.format(filter_every=filter_every)
-    return publish_protocol(load_protocol(text.encode(), filename="t.yaml")).version
+    return publish_protocol(load_protocol(text.encode(), filename="t.yaml"), today=today).version
 
 
 @transactional
@@ -133,8 +133,8 @@ def test_a_new_version_replans_future_dates_and_keeps_history(ctx) -> None:
     unit = make_unit()
     ensure_schedules(unit, date(2024, 1, 10))
     record_done(unit, "clean-filter", date(2024, 2, 1))
-    second_version = publish("P2M")
-    assert replan_protocol(second_version.protocol, date(2024, 2, 5)) == 1
+    second_version = publish("P2M", today=date(2024, 2, 5))
+    assert replan_protocol(second_version.protocol, date(2024, 2, 5)) == 0, "publish re-planned"
     schedule = find_schedule(unit, "clean-filter")
     assert schedule.next_due == date(2024, 4, 1)
     assert schedule.version_id == second_version.id
@@ -146,6 +146,5 @@ def test_a_new_version_never_makes_a_task_overdue(ctx) -> None:
     publish("P6M")
     unit = make_unit(sold_on=date(2024, 1, 1))
     ensure_schedules(unit, date(2024, 1, 1))
-    version = publish("P1M")
-    replan_protocol(version.protocol, date(2024, 5, 1))
+    publish("P1M", today=date(2024, 5, 1))
     assert find_schedule(unit, "clean-filter").next_due == date(2024, 5, 1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -111,6 +111,7 @@ def publish_protocol(
     document: ProtocolDocument,
     user: User | None = None,
     organisation: Organisation | None = None,
+    today: date | None = None,
 ) -> Published:
     """Store a document as the next version of its protocol; equal content adds nothing."""
     owner = _publishing_organisation(document, user, organisation)
@@ -160,5 +161,5 @@ def publish_protocol(
     db.session.flush()
     audit.record("protocol.publish", version, user, protocol=protocol.id, number=version.number)
     # Units already under maintenance follow the new version from now on; history stays put.
-    replan_protocol(protocol, datetime.now(UTC).date())
+    replan_protocol(protocol, today or datetime.now(UTC).date())
     return Published(version, created=True)
