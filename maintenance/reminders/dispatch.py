@@ -117,19 +117,7 @@ def _load(
     claim: Claim,
 ) -> tuple[list[Reminder], dict[int, Owner], dict[tuple[int, str], Task], set]:
     """The claimed reminders with their items, owners, tasks and the owners' active units."""
-    reminders = list(
-        db.session.scalars(
-            select(Reminder)
-            .where(Reminder.id.in_(claim.ids))
-            .options(
-                selectinload(Reminder.items)
-                .joinedload(ReminderItem.schedule)
-                .joinedload(TaskSchedule.unit)
-                .joinedload(Unit.product_model)
-            )
-            .order_by(Reminder.id)
-        )
-    )
+    reminders = _with_items(claim.ids)
     owner_ids = {reminder.owner_id for reminder in reminders}
     owners = {o.id: o for o in db.session.scalars(select(Owner).where(Owner.id.in_(owner_ids)))}
     version_ids = {item.schedule.version_id for r in reminders for item in r.items}
@@ -145,6 +133,23 @@ def _load(
         ).tuples()
     )
     return reminders, owners, tasks, owned
+
+
+def _with_items(ids: list[int]) -> list[Reminder]:
+    """Reminders with their items, schedules, units and models, in a few queries in all."""
+    return list(
+        db.session.scalars(
+            select(Reminder)
+            .where(Reminder.id.in_(ids))
+            .options(
+                selectinload(Reminder.items)
+                .joinedload(ReminderItem.schedule)
+                .joinedload(TaskSchedule.unit)
+                .joinedload(Unit.product_model)
+            )
+            .order_by(Reminder.id)
+        )
+    )
 
 
 def _entries(reminder: Reminder, tasks: Mapping[tuple[int, str], Task], owned: set) -> list[Entry]:
@@ -231,8 +236,9 @@ def _record(
             ],
         )
         result.sent += len(outcomes.sent)
-        for job, _provider in outcomes.sent:
-            record_reminder("reminder_sent", db.session.get(Reminder, job.reminder_id), clock)
+        # Loaded together: one query per reminder and task would cost more than the sending.
+        for reminder in _with_items([job.reminder_id for job, _provider in outcomes.sent]):
+            record_reminder("reminder_sent", reminder, clock)
     for reminder_id, reason in outcomes.cancelled:
         connection.execute(
             update(table)

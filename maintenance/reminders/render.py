@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import force_locale, format_date, ngettext
+from flask_babel import force_locale, format_date, get_translations, ngettext
 from flask_babel import gettext as _
+from jinja2 import Environment
 
 from maintenance.i18n import LANGUAGES, localized
 from maintenance.models import Owner, Reminder, Task, Unit
@@ -67,10 +68,38 @@ def _mail_domain() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
 
 
-def _render(name: str, **context: Any) -> str:
+def _render(name: str, language: str, /, **context: Any) -> str:
     # Straight from the Jinja environment: web context processors (the logged-in user, request
     # data) mean nothing in a message rendered by the scheduler process.
-    return current_app.jinja_env.get_template(name).render(**context)
+    return _environment(language).get_template(name).render(**context)
+
+
+def _environment(language: str) -> Environment:
+    """The app's Jinja environment with this language's translations bound (call in force_locale).
+
+    The app's own environment looks the translations up in the Flask context for every text, a
+    good part of the time a reminder takes to render; messages know their language up front.
+    """
+    environments: dict[str, Environment] = current_app.extensions.setdefault(
+        "reminder_environments", {}
+    )
+    environment = environments.get(language)
+    if environment is None:
+        # A separate environment (not an overlay, whose i18n methods still act on the app's):
+        # binding one language must never reach the web pages' environment.
+        app_environment = current_app.jinja_env
+        environment = Environment(
+            loader=app_environment.loader,
+            autoescape=app_environment.autoescape,
+            extensions=["jinja2.ext.i18n"],
+        )
+        environment.globals.update(app_environment.globals)
+        environment.filters.update(app_environment.filters)
+        environment.install_gettext_translations(  # type: ignore[attr-defined]
+            get_translations(), newstyle=True
+        )
+        environments[language] = environment
+    return environment
 
 
 def _lines(reminder: Reminder, entries: list[Entry], language: str) -> list[TaskLine]:
@@ -110,8 +139,8 @@ def render_email(reminder: Reminder, owner: Owner, entries: list[Entry]) -> Emai
             "language": language,
         }
         subject = _subject(reminder, lines)
-        text = _render("email/reminder.txt", subject=subject, **context)
-        html = _render("email/reminder.html", subject=subject, **context)
+        text = _render("email/reminder.txt", language, subject=subject, **context)
+        html = _render("email/reminder.html", language, subject=subject, **context)
         list_name = _("Maintenance reminders")
     host = urlsplit(base).hostname or "localhost"
     return EmailMessage(
