@@ -28,7 +28,7 @@ class LoginForm(FlaskForm):
 def home_for(role: str) -> str:
     """Where a staff member starts after logging in."""
     return {"manufacturer": "manufacturer.index", "retailer": "retailer.till"}.get(
-        role, "manufacturer.index"
+        role, "dashboards.index"
     )
 
 

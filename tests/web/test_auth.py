@@ -65,3 +65,12 @@ def test_a_retailer_lands_on_the_till_after_login(client, make_user) -> None:
         "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
     )
     assert response.headers["Location"].endswith("/retailer/")
+
+
+def test_staff_see_links_to_their_own_pages_only(client, login, make_user) -> None:
+    login(make_user(role="retailer"))
+    html = client.get("/retailer/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'href="/retailer/"' in html
+    assert 'href="/dashboards/"' in html
+    assert 'href="/manufacturer/"' not in html
+    assert 'href="/admin/audit"' not in html
