@@ -22,6 +22,7 @@ from maintenance.figures import (
     retailer_dashboard,
     sector_dashboard,
 )
+from maintenance.figures.cache import cached_dashboard
 from maintenance.figures.queries import models_of
 from maintenance.models import Organisation, ProductModel
 from maintenance.units import local_today
@@ -97,7 +98,7 @@ def _build(kind: str) -> tuple[Dashboard, Period, dict[str, object]]:
         if not _may_see_sector():
             abort(403)
         scope = Scope(period.start, period.end)
-        return sector_dashboard(scope), period, context
+        return cached_dashboard(kind, scope, sector_dashboard), period, context
     organisation = _organisation(kind)
     if organisation is None:
         abort(404)
@@ -111,9 +112,9 @@ def _build(kind: str) -> tuple[Dashboard, Period, dict[str, object]]:
         chosen = tuple(i for i in request.args.getlist("model", type=int) if i in own)
         context.update(models=models, chosen=chosen)
         scope = Scope(period.start, period.end, manufacturer_id=organisation.id, model_ids=chosen)
-        return manufacturer_dashboard(scope), period, context
+        return cached_dashboard(kind, scope, manufacturer_dashboard), period, context
     scope = Scope(period.start, period.end, retailer_id=organisation.id)
-    return retailer_dashboard(scope), period, context
+    return cached_dashboard(kind, scope, retailer_dashboard), period, context
 
 
 @bp.get("/")
