@@ -16,17 +16,23 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Flask) -> Iterator[str]:
-    """Serve the session app on a free loopback port; yields its base URL."""
+def served_app(app: Flask) -> Iterator[str]:
+    """Serve the session app on a free loopback port for the whole session; yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    previous = app.config["BASE_URL"]
-    app.config["BASE_URL"] = base  # links in pages and messages point at this server
-    yield base
-    app.config["BASE_URL"] = previous
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture
+def live_server(app: Flask, served_app: str) -> Iterator[str]:
+    """The served app's base URL; links in pages and messages point at it during this test."""
+    # Only during the test: later tests in the same process expect the configured BASE_URL.
+    previous = app.config["BASE_URL"]
+    app.config["BASE_URL"] = served_app
+    yield served_app
+    app.config["BASE_URL"] = previous
 
 
 @pytest.fixture(scope="session")
