@@ -23,13 +23,18 @@ def test_login_form_logs_in_and_rotates_the_session(client, make_user) -> None:
 def test_wrong_password_says_so_without_telling_which_part(client, make_user) -> None:
     user = make_user(role="retailer")
     token = csrf_token(client, "/login")
+    english = {"Accept-Language": "en"}
     page = client.post(
-        "/login", data={"email": user.email, "password": "nope", "csrf_token": token}
+        "/login",
+        data={"email": user.email, "password": "nope", "csrf_token": token},
+        headers=english,
     )
     assert page.status_code == 200
     assert "Unknown email address or wrong password" in page.get_data(as_text=True)
     unknown = client.post(
-        "/login", data={"email": "who@example.com", "password": "nope", "csrf_token": token}
+        "/login",
+        data={"email": "who@example.com", "password": "nope", "csrf_token": token},
+        headers=english,
     )
     assert "Unknown email address or wrong password" in unknown.get_data(as_text=True)
 
