@@ -14,6 +14,9 @@ from maintenance.units import local_today
 from tests.conftest import csrf_token
 from tests.units.builders import GTIN, UNKNOWN_GTIN, make_model
 
+# The retailer's browser asks for English, the language these tests' messages are written in.
+ENGLISH = {"Accept-Language": "en"}
+
 
 @pytest.fixture
 def till(client: FlaskClient, db: object, make_user: object, login: object) -> FlaskClient:
@@ -23,9 +26,9 @@ def till(client: FlaskClient, db: object, make_user: object, login: object) -> F
     return client
 
 
-def post_unit(client: FlaskClient, **fields: str) -> object:
+def post_unit(client: FlaskClient, headers: dict[str, str] | None = None, **fields: str) -> object:
     data = {"csrf_token": csrf_token(client, "/retailer/"), **fields}
-    return client.post("/retailer/units", data=data)
+    return client.post("/retailer/units", data=data, headers=headers)
 
 
 def units(db: object) -> list[Unit]:
@@ -88,7 +91,7 @@ def test_no_serial_issues_a_unit_code(till: FlaskClient, db: object) -> None:
 def test_mistakes_are_shown_beside_the_field_and_nothing_is_created(
     till: FlaskClient, db: object, fields: dict[str, str], message: str
 ) -> None:
-    response = post_unit(till, **fields)
+    response = post_unit(till, headers=ENGLISH, **fields)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert 'class="field-error"' in response.get_data(as_text=True)
@@ -143,7 +146,9 @@ def test_manufacturers_and_visitors_cannot_use_the_till(
     assert client.get("/retailer/").status_code == 403
 
 
-def upload(client: FlaskClient, text: str, **fields: str) -> object:
+def upload(
+    client: FlaskClient, text: str, headers: dict[str, str] | None = None, **fields: str
+) -> object:
     data = {
         "csrf_token": csrf_token(client, "/retailer/batch"),
         "file": (io.BytesIO(text.encode()), "units.csv"),
@@ -151,7 +156,9 @@ def upload(client: FlaskClient, text: str, **fields: str) -> object:
         "start_at": "3",
         **fields,
     }
-    return client.post("/retailer/batch", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/retailer/batch", data=data, content_type="multipart/form-data", headers=headers
+    )
 
 
 def test_a_csv_batch_gives_one_pdf(till: FlaskClient, db: object) -> None:
@@ -164,12 +171,12 @@ def test_a_csv_batch_with_bad_rows_lists_them_and_creates_nothing(
     till: FlaskClient, db: object
 ) -> None:
     text = f"gtin,serial,sold_on\n{GTIN},B1,\n{UNKNOWN_GTIN},B2,\n{GTIN},B 3,\n"
-    response = upload(till, text)
+    response = upload(till, text, headers=ENGLISH)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Line 3:" in html and "Line 4:" in html and "Line 2:" not in html
     assert units(db) == []
-    too_far = upload(till, f"gtin,serial,sold_on\n{GTIN},B1,\n", start_at="25")
+    too_far = upload(till, f"gtin,serial,sold_on\n{GTIN},B1,\n", headers=ENGLISH, start_at="25")
     assert too_far.status_code == 422 and "from 1 to 24" in too_far.get_data(as_text=True)
     assert units(db) == []
     assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
