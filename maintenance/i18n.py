@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from flask import has_request_context, request
 from flask_babel import get_locale
@@ -40,12 +41,19 @@ def localized(texts: Mapping[str, str] | None, language: str | None = None) -> s
 
 def describe_duration(text: str | None) -> str:
     """An ISO 8601 duration in words of the current language: 'P1M' → '1 month'."""
+    if not text:
+        return ""
+    return _describe_duration(text, current_language())
+
+
+# Protocols use a handful of durations; the words depend only on the text and the language.
+@lru_cache(maxsize=1024)
+def _describe_duration(text: str, language: str) -> str:
+    """The words for one duration in `language` (the current one, which the catalogue follows)."""
     from flask_babel import ngettext
 
     from maintenance.durations import DurationError, parse_duration
 
-    if not text:
-        return ""
     try:
         delta = parse_duration(text)
     except DurationError:

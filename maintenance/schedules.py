@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from maintenance.catalog import current_version_for_model, protocol_for_model
+from maintenance.catalog import TaskInfo, VersionInfo, current_version_for_model, protocol_for_model
 from maintenance.events import record_task_logged, record_task_snoozed
 from maintenance.extensions import db
 from maintenance.models import (
@@ -45,7 +45,7 @@ class UnknownTask(LookupError):
 class UpcomingTask:
     """One task of a unit with its schedule: what to do and when it is due."""
 
-    task: Task
+    task: Task | TaskInfo
     schedule: TaskSchedule
 
     @property
@@ -79,6 +79,18 @@ class Recorded:
 def current_version(unit: Unit) -> ProtocolVersion | None:
     """The protocol version in force for a unit's model."""
     return current_version_for_model(unit.product_model)
+
+
+def _done_dates_by_task(unit: Unit) -> dict[str, list[date]]:
+    """Every day each task was done on this unit, by any owner or anonymously: one query."""
+    done: dict[str, list[date]] = {}
+    for task_key, done_on in db.session.execute(
+        select(MaintenanceLog.task_key, MaintenanceLog.done_on).where(
+            MaintenanceLog.unit_id == unit.id, MaintenanceLog.action == "done"
+        )
+    ):
+        done.setdefault(task_key, []).append(done_on)
+    return done
 
 
 def _done_dates(unit: Unit, task_key: str) -> list[date]:
@@ -197,7 +209,9 @@ def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:
     return sorted(items, key=lambda item: (item.schedule.next_due, item.task.position))
 
 
-def preview(unit: Unit | None, version: ProtocolVersion, today: date) -> list[UpcomingTask]:
+def preview(
+    unit: Unit | None, version: ProtocolVersion | VersionInfo, today: date
+) -> list[UpcomingTask]:
     """The plan as `upcoming` gives it, without writing: for page views and unregistered units."""
     rows: dict[str, TaskSchedule] = {}
     if unit is not None:
@@ -208,12 +222,15 @@ def preview(unit: Unit | None, version: ProtocolVersion, today: date) -> list[Up
             )
         }
     start = (unit.sold_on if unit is not None else None) or today
+    done_by_task: dict[str, list[date]] | None = None
     items = []
     for task in version.tasks:
         row = rows.get(task.key)
         if row is None or row.version_id != version.id:
             rule = TaskRule.from_task(task)
-            done = _done_dates(unit, task.key) if unit is not None else []
+            if done_by_task is None:  # read once, and only when some task needs planning
+                done_by_task = _done_dates_by_task(unit) if unit is not None else {}
+            done = done_by_task.get(task.key, [])
             planned_start = row.start_on if row is not None else start
             next_due = (
                 replan_next_due(rule, start=planned_start, done_dates=done, today=today)

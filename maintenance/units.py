@@ -11,11 +11,17 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from maintenance import audit
-from maintenance.catalog import find_model_by_gtin
+from maintenance.catalog import (
+    VersionInfo,
+    VersionKey,
+    find_model_by_gtin,
+    version_in_force_id,
+    version_info,
+)
 from maintenance.extensions import db
 from maintenance.identifiers import (
     IdentifierError,
@@ -25,7 +31,15 @@ from maintenance.identifiers import (
     validate_serial,
 )
 from maintenance.labels import LabelData, render_labels
-from maintenance.models import Organisation, ProductModel, ScanEvent, Unit, User
+from maintenance.models import (
+    ModelGtin,
+    Organisation,
+    ProductModel,
+    ProtocolVersion,
+    ScanEvent,
+    Unit,
+    User,
+)
 from maintenance.models._base import utcnow
 from maintenance.permissions import can_manage_unit
 from maintenance.transactions import transactional
@@ -124,6 +138,45 @@ def find_unit(gtin: str, serial: str | None = None, unit_code: str | None = None
     else:
         query = query.where(Unit.unit_code == unit_code)
     return db.session.scalar(query)
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """What a scanned code names: the GTIN's model, the unit if registered, the version in force."""
+
+    model: ProductModel
+    unit: Unit | None
+    version: VersionInfo | None
+
+
+def find_scanned(
+    gtin: str, serial: str | None = None, unit_code: str | None = None
+) -> Scanned | None:
+    """The model, unit (voided ones included) and version in force in one query; None: no model."""
+    if serial is not None and unit_code is not None:
+        raise ValueError("give at most one of serial or unit_code")
+    version = (ProtocolVersion.id, ProtocolVersion.number, ProtocolVersion.content_hash)
+    query = (
+        select(ProductModel, *version)
+        .select_from(ModelGtin)
+        .join(ProductModel, ProductModel.id == ModelGtin.product_model_id)
+        .outerjoin(ProtocolVersion, ProtocolVersion.id == version_in_force_id())
+        .where(ModelGtin.gtin == gtin)
+    )
+    if serial is not None or unit_code is not None:
+        code = Unit.serial == serial if serial is not None else Unit.unit_code == unit_code
+        query = query.add_columns(Unit).outerjoin(Unit, and_(Unit.gtin == gtin, code))
+    row = db.session.execute(query).first()
+    if row is None:
+        return None
+    model, version_id, number, content_hash, *unit = row
+    return Scanned(
+        model=model,
+        unit=unit[0] if unit else None,
+        version=version_info(VersionKey(version_id, number, content_hash))
+        if version_id is not None
+        else None,
+    )
 
 
 def get_unit_for(user: User, unit_id: int) -> Unit:
@@ -497,8 +550,9 @@ def record_scan(gtin: str, model_id: int | None, unit_id: int | None, source: st
     """One anonymous page view of a unit or model, for the figures: a single insert."""
     tz = ZoneInfo(current_app.config["DEFAULT_TIME_ZONE"])
     now = utcnow()
-    db.session.add(
-        ScanEvent(
+    # A plain INSERT on the table: no object for the session to track and flush.
+    db.session.execute(
+        insert(ScanEvent.__table__).values(
             gtin=gtin,
             product_model_id=model_id,
             unit_id=unit_id,

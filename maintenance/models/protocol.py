@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance.extensions import db
@@ -33,8 +33,18 @@ class Protocol(db.Model):
 
     @property
     def current(self) -> ProtocolVersion:
-        """The version in force: the highest published number."""
-        return self.versions[-1]
+        """The version in force: the highest published number (loads that one, not them all)."""
+        if "versions" not in inspect(self).unloaded:
+            return self.versions[-1]
+        latest = db.session.scalar(
+            select(ProtocolVersion)
+            .where(ProtocolVersion.protocol_id == self.id)
+            .order_by(ProtocolVersion.number.desc())
+            .limit(1)
+        )
+        if latest is None:
+            raise IndexError("the protocol has no published version")  # as versions[-1] did
+        return latest
 
 
 class ProtocolVersion(db.Model):

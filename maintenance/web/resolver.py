@@ -18,12 +18,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from maintenance.catalog import current_version_for_model, find_model_by_gtin
+from maintenance.catalog import VersionInfo, current_version_for_model
 from maintenance.i18n import LANGUAGES
 from maintenance.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
 from maintenance.labels import qr_png, qr_svg
 from maintenance.models import ProductModel, Unit
-from maintenance.units import find_unit, record_scan
+from maintenance.units import find_scanned, record_scan
 from maintenance.web.errors import ApiError
 from maintenance.web.unit_page import render_unit
 
@@ -59,11 +59,12 @@ class Link:
 
 @dataclass(frozen=True)
 class Resolved:
-    """What a Digital Link path points at: a model, and a unit when the path names one."""
+    """What a Digital Link path points at: a model, a unit when the path names one, the version."""
 
     link: DigitalLink
     model: ProductModel
     unit: Unit | None
+    version: VersionInfo | None  # the protocol version in force for the model
 
     @property
     def is_unit_path(self) -> bool:
@@ -107,8 +108,9 @@ def fail(status: int, message: str) -> Response:
 
 def lookup(link: DigitalLink) -> Resolved | Response:
     """The model and unit a parsed path names, or the 404/410 response for a person or client."""
-    model = find_model_by_gtin(link.gtin)
-    if model is None:
+    # The model, the unit and the version in force in one query: this runs on every scan.
+    scanned = find_scanned(link.gtin, serial=link.serial, unit_code=link.unit_code)
+    if scanned is None:
         return fail(
             404,
             _(
@@ -117,23 +119,19 @@ def lookup(link: DigitalLink) -> Resolved | Response:
                 gtin=link.gtin,
             ),
         )
-    unit = None
-    if link.serial is not None:
-        unit = find_unit(link.gtin, serial=link.serial)
-    elif link.unit_code is not None:
-        unit = find_unit(link.gtin, unit_code=link.unit_code)
-        if unit is None:
-            # Unit codes are only issued by this service, so an unknown one is not a real label.
-            return fail(
-                404,
-                _(
-                    "We do not know the code %(code)s for %(brand)s %(model)s. Check that you"
-                    " typed it as printed on the label.",
-                    code=link.unit_code,
-                    brand=model.brand,
-                    model=model.name,
-                ),
-            )
+    model, unit = scanned.model, scanned.unit
+    if link.unit_code is not None and unit is None:
+        # Unit codes are only issued by this service, so an unknown one is not a real label.
+        return fail(
+            404,
+            _(
+                "We do not know the code %(code)s for %(brand)s %(model)s. Check that you"
+                " typed it as printed on the label.",
+                code=link.unit_code,
+                brand=model.brand,
+                model=model.name,
+            ),
+        )
     if unit is not None and unit.voided_at is not None:
         return fail(
             410,
@@ -146,7 +144,7 @@ def lookup(link: DigitalLink) -> Resolved | Response:
                 url=DigitalLink(link.gtin).uri(_base_url()),
             ),
         )
-    return Resolved(link, model, unit)
+    return Resolved(link, model, unit, scanned.version)
 
 
 def links_for(resolved: Resolved) -> dict[str, Link]:
@@ -158,9 +156,8 @@ def links_for(resolved: Resolved) -> dict[str, Link]:
         "defaultLink": Link(page, _("Maintenance of the %(name)s", name=name)),
         "support": Link(f"{page}#support", _("Questions about the %(name)s", name=name)),
     }
-    version = current_version_for_model(model)
-    if version is not None:
-        protocol = f"{_base_url()}/protocols/v/{version.id}"
+    if resolved.version is not None:
+        protocol = f"{_base_url()}/protocols/v/{resolved.version.id}"
         links["serviceInfo"] = Link(protocol, _("Maintenance protocol: what to do and when"))
         links["instructions"] = Link(
             protocol, _("Step-by-step maintenance instructions for the %(name)s", name=name)
@@ -233,7 +230,9 @@ def resolve() -> Response | str:
     if wants_linkset():
         return linkset_response(resolved)
     if resolved.is_unit_path:
-        page = render_unit(resolved.model, resolved.unit, link.gtin, link.serial, link.unit_code)
+        page = render_unit(
+            resolved.model, resolved.unit, link.gtin, link.serial, link.unit_code, resolved.version
+        )
     else:
         page = _model_page(resolved)
     response = make_response(page)
@@ -253,9 +252,9 @@ def _model_page(resolved: Resolved) -> str:
     """The model's page: its protocol, or the unit page without a unit when there is none yet."""
     from maintenance.web.public import render_protocol
 
-    version = current_version_for_model(resolved.model)
+    version = current_version_for_model(resolved.model) if resolved.version is not None else None
     if version is None:
-        return render_unit(resolved.model, None, resolved.link.gtin, None, None)
+        return render_unit(resolved.model, None, resolved.link.gtin, None, None, None)
     return render_protocol(version, model=resolved.model)
 
 

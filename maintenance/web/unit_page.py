@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
-from flask import render_template, session
+from dataclasses import dataclass
 
-from maintenance.catalog import current_version_for_model
-from maintenance.i18n import current_language
+from flask import get_template_attribute, render_template, session
+from markupsafe import Markup, escape
+
+from maintenance.catalog import VersionInfo, VersionKey
+from maintenance.i18n import current_language, localized
 from maintenance.models import ProductModel, Unit
 from maintenance.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
 from maintenance.schedules import preview
 from maintenance.units import local_today
 
 OWNER_SESSION_KEY = "owner_id"
+TASK_DETAILS_TEMPLATE = "public/_task_details.html"
+# Rendered task texts kept per process: one entry per version and language in use.
+TASK_DETAILS_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class TaskDetails:
+    """The parts of a task on the unit page that are the same for every unit, as HTML."""
+
+    title: Markup
+    meta: Markup  # interval, duration and difficulty
+    body: Markup  # why, safety, what you need and the steps
+
+
+# Published versions never change, so their rendered texts are kept per (version, language).
+_task_details: dict[tuple[VersionKey, str], dict[str, TaskDetails]] = {}
+
+
+def task_details(version: VersionInfo, language: str) -> dict[str, TaskDetails]:
+    """Each task's folded-open details by task key, rendered once per version and language."""
+    key = (version.key, language)
+    found = _task_details.get(key)
+    if found is None:
+        meta = get_template_attribute(TASK_DETAILS_TEMPLATE, "meta")
+        body = get_template_attribute(TASK_DETAILS_TEMPLATE, "body")
+        found = {
+            task.key: TaskDetails(
+                title=escape(localized(task.spec["title"], language)),
+                meta=meta(task.spec),
+                body=body(task.spec),
+            )
+            for task in version.tasks
+        }
+        if len(_task_details) >= TASK_DETAILS_CACHE_SIZE:
+            _task_details.clear()  # far more than in use: start over rather than track age
+        _task_details[key] = found
+    return found
 
 
 def render_unit(
@@ -20,10 +60,11 @@ def render_unit(
     gtin: str,
     serial: str | None,
     unit_code: str | None,
+    version: VersionInfo | None,
 ) -> str:
     """The unit page: tasks in the order they fall due for this unit, sign-up and "done it"."""
-    version = current_version_for_model(model)
     today = local_today()
+    language = current_language()
     tasks = preview(unit, version, today) if version is not None else []
     owner = get_owner(session.get(OWNER_SESSION_KEY))
     mine = owner is not None and unit is not None and owned_unit(owner, unit.id) is not None
@@ -33,12 +74,13 @@ def render_unit(
         unit=unit,
         version=version,
         tasks=tasks,
+        task_details=task_details(version, language) if version is not None else {},
         today=today,
         gtin=gtin,
         serial=serial,
         unit_code=unit_code,
         owner=owner,
         mine=mine,
-        language=current_language(),
+        language=language,
         consent_version=CONSENT_TEXT_VERSION,
     )
