@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from maintenance.catalog import TaskInfo, VersionInfo, current_version_for_model, protocol_for_model
 from maintenance.events import record_task_logged, record_task_snoozed
@@ -79,6 +79,14 @@ class Recorded:
 def current_version(unit: Unit) -> ProtocolVersion | None:
     """The protocol version in force for a unit's model."""
     return current_version_for_model(unit.product_model)
+
+
+def has_records(unit_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL: whether the unit has a schedule or a log entry (without either, preview reads none)."""
+    return or_(
+        exists().where(TaskSchedule.unit_id == unit_id),
+        exists().where(MaintenanceLog.unit_id == unit_id),
+    )
 
 
 def _done_dates_by_task(unit: Unit) -> dict[str, list[date]]:
@@ -210,11 +218,19 @@ def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:
 
 
 def preview(
-    unit: Unit | None, version: ProtocolVersion | VersionInfo, today: date
+    unit: Unit | None,
+    version: ProtocolVersion | VersionInfo,
+    today: date,
+    *,
+    unit_has_records: bool = True,
 ) -> list[UpcomingTask]:
-    """The plan as `upcoming` gives it, without writing: for page views and unregistered units."""
+    """The plan as `upcoming` gives it, without writing: for page views and unregistered units.
+
+    unit_has_records=False says the caller knows (from has_records) that the unit has no schedule
+    and no log entry, so neither is read: the page of a unit nobody registered needs no query.
+    """
     rows: dict[str, TaskSchedule] = {}
-    if unit is not None:
+    if unit is not None and unit_has_records:
         rows = {
             row.task_key: row
             for row in db.session.scalars(
@@ -229,7 +245,9 @@ def preview(
         if row is None or row.version_id != version.id:
             rule = TaskRule.from_task(task)
             if done_by_task is None:  # read once, and only when some task needs planning
-                done_by_task = _done_dates_by_task(unit) if unit is not None else {}
+                done_by_task = (
+                    _done_dates_by_task(unit) if unit is not None and unit_has_records else {}
+                )
             done = done_by_task.get(task.key, [])
             planned_start = row.start_on if row is not None else start
             next_due = (

@@ -7,12 +7,14 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from functools import cache
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, insert, select
+from sqlalchemy import Insert, Select, and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from maintenance import audit
 from maintenance.catalog import (
@@ -42,6 +44,7 @@ from maintenance.models import (
 )
 from maintenance.models._base import utcnow
 from maintenance.permissions import can_manage_unit
+from maintenance.schedules import has_records
 from maintenance.transactions import transactional
 
 # The line printed under every QR code, in the shop's language.
@@ -147,6 +150,26 @@ class Scanned:
     model: ProductModel
     unit: Unit | None
     version: VersionInfo | None
+    unit_has_records: bool  # whether the unit has any task schedule or log entry
+
+
+@cache
+def _scan_query(code: str | None) -> Select[Any]:
+    """find_scanned's statement for a serial, a unit code or neither, built once (it runs a lot)."""
+    in_force = aliased(ProtocolVersion)
+    query = (
+        select(ProductModel, in_force.id, in_force.number, in_force.content_hash)
+        .select_from(ModelGtin)
+        .join(ProductModel, ProductModel.id == ModelGtin.product_model_id)
+        .outerjoin(in_force, in_force.id == version_in_force_id())
+        .where(ModelGtin.gtin == bindparam("gtin"))
+    )
+    if code is None:
+        return query
+    column = Unit.serial if code == "serial" else Unit.unit_code
+    return query.add_columns(Unit, has_records(Unit.id)).outerjoin(
+        Unit, and_(Unit.gtin == bindparam("gtin"), column == bindparam("code"))
+    )
 
 
 def find_scanned(
@@ -155,27 +178,19 @@ def find_scanned(
     """The model, unit (voided ones included) and version in force in one query; None: no model."""
     if serial is not None and unit_code is not None:
         raise ValueError("give at most one of serial or unit_code")
-    version = (ProtocolVersion.id, ProtocolVersion.number, ProtocolVersion.content_hash)
-    query = (
-        select(ProductModel, *version)
-        .select_from(ModelGtin)
-        .join(ProductModel, ProductModel.id == ModelGtin.product_model_id)
-        .outerjoin(ProtocolVersion, ProtocolVersion.id == version_in_force_id())
-        .where(ModelGtin.gtin == gtin)
-    )
-    if serial is not None or unit_code is not None:
-        code = Unit.serial == serial if serial is not None else Unit.unit_code == unit_code
-        query = query.add_columns(Unit).outerjoin(Unit, and_(Unit.gtin == gtin, code))
-    row = db.session.execute(query).first()
+    code = "serial" if serial is not None else "unit_code" if unit_code is not None else None
+    row = db.session.execute(_scan_query(code), {"gtin": gtin, "code": serial or unit_code}).first()
     if row is None:
         return None
-    model, version_id, number, content_hash, *unit = row
+    model, version_id, number, content_hash, *found = row
+    unit, unit_has_records = found if found else (None, False)
     return Scanned(
         model=model,
-        unit=unit[0] if unit else None,
+        unit=unit,
         version=version_info(VersionKey(version_id, number, content_hash))
         if version_id is not None
         else None,
+        unit_has_records=bool(unit_has_records),
     )
 
 
@@ -550,14 +565,20 @@ def record_scan(gtin: str, model_id: int | None, unit_id: int | None, source: st
     """One anonymous page view of a unit or model, for the figures: a single insert."""
     tz = ZoneInfo(current_app.config["DEFAULT_TIME_ZONE"])
     now = utcnow()
-    # A plain INSERT on the table: no object for the session to track and flush.
     db.session.execute(
-        insert(ScanEvent.__table__).values(
-            gtin=gtin,
-            product_model_id=model_id,
-            unit_id=unit_id,
-            day=now.astimezone(tz).date(),
-            source=source,
-            at=now,
-        )
+        _scan_insert(),
+        {
+            "gtin": gtin,
+            "product_model_id": model_id,
+            "unit_id": unit_id,
+            "day": now.astimezone(tz).date(),
+            "source": source,
+            "at": now,
+        },
     )
+
+
+@cache
+def _scan_insert() -> Insert:
+    """A plain INSERT into scan_event: no object for the session to track and flush."""
+    return insert(ScanEvent.__table__)  # type: ignore[arg-type]

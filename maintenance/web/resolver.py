@@ -65,6 +65,7 @@ class Resolved:
     model: ProductModel
     unit: Unit | None
     version: VersionInfo | None  # the protocol version in force for the model
+    unit_has_records: bool = False  # whether the unit has any task schedule or log entry
 
     @property
     def is_unit_path(self) -> bool:
@@ -144,7 +145,7 @@ def lookup(link: DigitalLink) -> Resolved | Response:
                 url=DigitalLink(link.gtin).uri(_base_url()),
             ),
         )
-    return Resolved(link, model, unit, scanned.version)
+    return Resolved(link, model, unit, scanned.version, scanned.unit_has_records)
 
 
 def links_for(resolved: Resolved) -> dict[str, Link]:
@@ -231,7 +232,13 @@ def resolve() -> Response | str:
         return linkset_response(resolved)
     if resolved.is_unit_path:
         page = render_unit(
-            resolved.model, resolved.unit, link.gtin, link.serial, link.unit_code, resolved.version
+            resolved.model,
+            resolved.unit,
+            link.gtin,
+            link.serial,
+            link.unit_code,
+            resolved.version,
+            unit_has_records=resolved.unit_has_records,
         )
     else:
         page = _model_page(resolved)

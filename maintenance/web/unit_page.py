@@ -61,11 +61,19 @@ def render_unit(
     serial: str | None,
     unit_code: str | None,
     version: VersionInfo | None,
+    unit_has_records: bool = True,
 ) -> str:
-    """The unit page: tasks in the order they fall due for this unit, sign-up and "done it"."""
+    """The unit page: tasks in the order they fall due for this unit, sign-up and "done it".
+
+    unit_has_records=False (known from the lookup) skips reading schedules and logs.
+    """
     today = local_today()
     language = current_language()
-    tasks = preview(unit, version, today) if version is not None else []
+    tasks = (
+        preview(unit, version, today, unit_has_records=unit_has_records)
+        if version is not None
+        else []
+    )
     owner = get_owner(session.get(OWNER_SESSION_KEY))
     mine = owner is not None and unit is not None and owned_unit(owner, unit.id) is not None
     return render_template(
