@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from functools import cache, lru_cache
+from typing import Any
 
 from flask import get_template_attribute, render_template, session
+from flask_babel import format_date, get_translations
 from markupsafe import Markup, escape
 
 from maintenance.catalog import VersionInfo, VersionKey
@@ -54,6 +59,39 @@ def task_details(version: VersionInfo, language: str) -> dict[str, TaskDetails]:
     return found
 
 
+@lru_cache(maxsize=1024)
+def _translation(message: str, language: str) -> str:
+    """A page text in `language`, the current one (the catalogue is fixed while running)."""
+    return get_translations().ugettext(message)
+
+
+@cache
+def _page_gettext(language: str) -> Callable[..., Markup]:
+    """`_()` for the unit page: as Flask-Babel's, but each text is looked up once per process.
+
+    Passed into the page as `_`, it stands in for Jinja's alias of the same name, which calls
+    Flask-Babel through the template context on each of the page's thirty-odd texts. It formats
+    as Jinja's newstyle gettext does in an autoescaped (.html) template: values are escaped.
+    """
+
+    def gettext(message: str, **variables: Any) -> Markup:
+        return Markup(_translation(message, language)) % variables
+
+    return gettext
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, language: str) -> str:
+    """A date as the `dateformat("long")` filter writes it, in `language`, the current one."""
+    return format_date(day, "long")
+
+
+@cache
+def _page_long_date(language: str) -> Callable[[date], str]:
+    """The page's due dates in words, each formatted once per process."""
+    return lambda day: _long_date(day, language)
+
+
 def render_unit(
     model: ProductModel,
     unit: Unit | None,
@@ -91,4 +129,6 @@ def render_unit(
         mine=mine,
         language=language,
         consent_version=CONSENT_TEXT_VERSION,
+        _=_page_gettext(language),
+        long_date=_page_long_date(language),
     )
