@@ -24,7 +24,8 @@ The sink counts what it receives; the bench checks every due reminder arrived ex
 Last, the rejected design: one APScheduler 3 date job per reminder in a SQLAlchemy job store on
 the same database: time and memory to add them, the wake-up lookup (get_due_jobs for the due
 ones + get_next_run_time) and the scheduler running the due jobs (a no-op job body, so only its
-own bookkeeping counts). A rerun reuses the filled rows and resets the due reminders.
+own bookkeeping counts). A rerun reuses the filled rows and resets the due reminders; a run with
+another --due (a quick run after a full one) needs another --database-url or a fresh database.
 Targets (issue 5): end to end at least 50 % of raw SMTP; claim at 1M within 2x of 10k.
 Only 127.0.0.1 is used; the sink process is stopped on exit.
 """
@@ -259,7 +260,10 @@ def fill(
         {"a": DUE_BASE, "b": LATER_BASE},
     ).scalar_one()
     if due_rows != min(have, due):
-        sys.exit(f"this database was filled with another --due ({due_rows}); drop and recreate it")
+        sys.exit(
+            f"this database was filled with another --due ({due_rows}): use another database or"
+            " drop it (psql -h 127.0.0.1 -U postgres -c 'drop database bench_dispatch')"
+        )
     if have >= units:
         return
     connection.exec_driver_sql(
