@@ -16,20 +16,32 @@ import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from maintenance import metrics, scheduling
-from maintenance.events import record_reminder
+from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
     DeliveryEvent,
     Owner,
     Ownership,
+    ProductModel,
     Reminder,
     ReminderItem,
     Task,
@@ -74,18 +86,49 @@ class DispatchResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass(frozen=True)
+class _Item:
+    """One task of a claimed reminder, with what its message and its events need."""
+
+    schedule_id: int
+    task_key: str
+    version_id: int
+    next_due: date
+    snoozed_until: date | None
+    due_on: date
+    appliance: str
+    facts: UnitFacts
+
+
+@dataclass
+class _Claimed:
+    """A claimed reminder as plain data: read once, used to render, send and record."""
+
+    id: int
+    owner_id: int
+    channel: str
+    kind: str
+    send_on: date
+    attempts: int
+    message_id: str | None
+    dedupe_key: str
+    items: list[_Item] = field(default_factory=list)
+
+
 @dataclass
 class _Job:
     """A rendered message ready to go, with what its outcome needs."""
 
-    reminder_id: int
-    owner_id: int
-    channel: str
-    attempts: int
+    reminder: _Claimed
     time_zone: str
     preferred_hour: int
     # None when rendering failed: the failure is recorded like a failed send.
     message: Message | None
+
+    @property
+    def reminder_id(self) -> int:
+        """The reminder's id."""
+        return self.reminder.id
 
 
 @dataclass
@@ -113,56 +156,129 @@ def backoff(attempts: int, rng: random.Random) -> timedelta:
     return timedelta(seconds=ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _id_in(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """column IN ids; on PostgreSQL as = ANY(one array), so the statement text never changes.
+
+    psycopg parses a statement with more than 50 parameters anew on every execution, which
+    for a batch's IN lists cost about as much as the query itself.
+    """
+    if _is_postgresql():
+        return column == any_(cast(bindparam("ids", ids, type_=ARRAY(Integer)), ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _load(
     claim: Claim,
-) -> tuple[list[Reminder], dict[int, Owner], dict[tuple[int, str], Task], set]:
+) -> tuple[list[_Claimed], dict[int, Owner], dict[tuple[int, str], Task], set[tuple[int, int]]]:
     """The claimed reminders with their items, owners, tasks and the owners' active units."""
-    reminders = _with_items(claim.ids)
-    owner_ids = {reminder.owner_id for reminder in reminders}
-    owners = {o.id: o for o in db.session.scalars(select(Owner).where(Owner.id.in_(owner_ids)))}
-    version_ids = {item.schedule.version_id for r in reminders for item in r.items}
+    reminders = _claimed(claim.ids)
+    owner_ids = list({reminder.owner_id for reminder in reminders})
+    owners = {o.id: o for o in db.session.scalars(select(Owner).where(_id_in(Owner.id, owner_ids)))}
+    version_ids = list({item.version_id for r in reminders for item in r.items})
     tasks = {
         (task.version_id, task.key): task
-        for task in db.session.scalars(select(Task).where(Task.version_id.in_(version_ids)))
+        for task in db.session.scalars(select(Task).where(_id_in(Task.version_id, version_ids)))
     }
     owned = set(
         db.session.execute(
             select(Ownership.owner_id, Ownership.unit_id).where(
-                Ownership.owner_id.in_(owner_ids), Ownership.ended_at.is_(None)
+                _id_in(Ownership.owner_id, owner_ids), Ownership.ended_at.is_(None)
             )
         ).tuples()
     )
     return reminders, owners, tasks, owned
 
 
-def _with_items(ids: list[int]) -> list[Reminder]:
-    """Reminders with their items, schedules, units and models, in a few queries in all."""
-    return list(
-        db.session.scalars(
-            select(Reminder)
-            .where(Reminder.id.in_(ids))
-            .options(
-                selectinload(Reminder.items)
-                .joinedload(ReminderItem.schedule)
-                .joinedload(TaskSchedule.unit)
-                .joinedload(Unit.product_model)
-            )
-            .order_by(Reminder.id)
+def _claimed(ids: list[int]) -> list[_Claimed]:
+    """Reminders with their items, schedules, units and models, in one query of plain rows."""
+    r, i, s = Reminder.__table__, ReminderItem.__table__, TaskSchedule.__table__
+    u, m = Unit.__table__, ProductModel.__table__
+    rows = db.session.execute(
+        select(
+            r.c.id,
+            r.c.owner_id,
+            r.c.channel,
+            r.c.kind,
+            r.c.send_on,
+            r.c.attempts,
+            r.c.message_id,
+            r.c.dedupe_key,
+            i.c.due_on,
+            s.c.id.label("schedule_id"),
+            s.c.task_key,
+            s.c.version_id,
+            s.c.next_due,
+            s.c.snoozed_until,
+            s.c.unit_id,
+            u.c.retailer_id,
+            m.c.id.label("model_id"),
+            m.c.organisation_id,
+            m.c.category,
+            m.c.brand,
+            m.c.name,
         )
+        # Outer joins: a reminder without items must still be seen, so it can be cancelled.
+        .select_from(
+            r.outerjoin(i, i.c.reminder_id == r.c.id)
+            .outerjoin(s, s.c.id == i.c.schedule_id)
+            .outerjoin(u, u.c.id == s.c.unit_id)
+            .outerjoin(m, m.c.id == u.c.product_model_id)
+        )
+        .where(_id_in(r.c.id, ids))
+        .order_by(r.c.id, i.c.id)
     )
+    reminders: dict[int, _Claimed] = {}
+    for row in rows:
+        reminder = reminders.get(row.id)
+        if reminder is None:
+            reminder = reminders[row.id] = _Claimed(
+                row.id,
+                row.owner_id,
+                row.channel,
+                row.kind,
+                row.send_on,
+                row.attempts,
+                row.message_id,
+                row.dedupe_key,
+            )
+        if row.schedule_id is not None:
+            reminder.items.append(
+                _Item(
+                    row.schedule_id,
+                    row.task_key,
+                    row.version_id,
+                    row.next_due,
+                    row.snoozed_until,
+                    row.due_on,
+                    f"{row.brand} {row.name}",
+                    UnitFacts(
+                        row.unit_id,
+                        row.model_id,
+                        row.organisation_id,
+                        row.retailer_id,
+                        row.category,
+                    ),
+                )
+            )
+    return list(reminders.values())
 
 
-def _entries(reminder: Reminder, tasks: Mapping[tuple[int, str], Task], owned: set) -> list[Entry]:
+def _entries(
+    reminder: _Claimed, tasks: Mapping[tuple[int, str], Task], owned: set[tuple[int, int]]
+) -> list[Entry]:
     """The items still worth a message: not done or snoozed since, still owned, still a task."""
     entries = []
     for item in reminder.items:
-        schedule = item.schedule
-        task = tasks.get((schedule.version_id, schedule.task_key))
-        if task is None or (reminder.owner_id, schedule.unit_id) not in owned:
+        task = tasks.get((item.version_id, item.task_key))
+        if task is None or (reminder.owner_id, item.facts.unit_id) not in owned:
             continue
-        if scheduling.reminder_date(scheduling.Schedule.from_row(schedule)) != item.due_on:
+        if scheduling.reminder_date(scheduling.Schedule.from_row(item)) != item.due_on:
             continue
-        entries.append(Entry(schedule.id, task, schedule.unit, schedule.next_due))
+        entries.append(Entry(item.schedule_id, task, item.appliance, item.next_due))
     return sorted(entries, key=lambda entry: (entry.next_due, entry.task.position))
 
 
@@ -185,15 +301,7 @@ def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes) -> list[_Job]:
             window = scheduling.next_send_window(clock, zone, owner.preferred_hour)
             outcomes.deferred.append((reminder.id, window))
             continue
-        job = _Job(
-            reminder.id,
-            owner.id,
-            reminder.channel,
-            reminder.attempts,
-            zone,
-            owner.preferred_hour,
-            None,
-        )
+        job = _Job(reminder, zone, owner.preferred_hour, None)
         try:
             job.message = render(reminder, owner, entries)
         except Exception as error:  # a bad template or text must not stop the other reminders
@@ -204,6 +312,68 @@ def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes) -> list[_Job]:
     # End the read before sending: nothing stays locked while messages go out.
     db.session.rollback()
     return jobs
+
+
+def _events(kind: str, reminder: _Claimed, at: datetime) -> list[dict[str, Any]]:
+    """One event row per task in the message, as record_reminder would add them."""
+    return [
+        event_row(
+            kind,
+            facts=item.facts,
+            at=at,
+            task_key=item.task_key,
+            version_id=item.version_id,
+            channel=reminder.channel,
+            due_on=item.due_on,
+        )
+        for item in reminder.items
+    ]
+
+
+def _mark_sent(sent: list[tuple[_Job, str]], claim: Claim, clock: datetime) -> set[int]:
+    """Mark reminders sent while they still hold this claim's lease; the ids that did."""
+    table = Reminder.__table__
+    held = (table.c.status == "sending") & (table.c.lease_until == claim.lease_until)
+    done = {"status": "sent", "sent_at": clock, "lease_until": None, "last_error": None}
+    if _is_postgresql():
+        # One statement for the chunk; RETURNING names the rows whose lease still held.
+        given = (
+            func.unnest(
+                cast(bindparam("ids", [job.reminder_id for job, _ in sent]), ARRAY(Integer)),
+                cast(bindparam("providers", [provider for _, provider in sent]), ARRAY(String)),
+                cast(bindparam("mids", [_mid(job) for job, _ in sent]), ARRAY(String)),
+            )
+            .table_valued("id", "provider", "mid")
+            .render_derived()
+        )
+        return set(
+            db.session.execute(
+                update(table)
+                .where(table.c.id == given.c.id, held)
+                .values(
+                    provider_id=given.c.provider,
+                    message_id=func.coalesce(table.c.message_id, given.c.mid),
+                    **done,
+                )
+                .returning(table.c.id)
+            ).scalars()
+        )
+    # SQLite runs in-process, so a statement per row costs no round trip; rowcount tells.
+    connection = db.session.connection()
+    marked = set()
+    for job, provider in sent:
+        changed = connection.execute(
+            update(table)
+            .where(table.c.id == job.reminder_id, held)
+            .values(
+                provider_id=provider,
+                message_id=func.coalesce(table.c.message_id, _mid(job)),
+                **done,
+            )
+        )
+        if changed.rowcount == 1:
+            marked.add(job.reminder_id)
+    return marked
 
 
 @transactional
@@ -219,36 +389,25 @@ def _record(
     )
     connection = db.session.connection()
     if outcomes.sent:
-        connection.execute(
-            update(table)
-            .where(ours)
-            .values(
-                status="sent",
-                provider_id=bindparam("b_provider"),
-                message_id=func.coalesce(table.c.message_id, bindparam("b_message_id")),
-                sent_at=clock,
-                lease_until=None,
-                last_error=None,
-            ),
-            [
-                {"b_id": job.reminder_id, "b_provider": provider, "b_message_id": _mid(job)}
-                for job, provider in outcomes.sent
-            ],
+        marked = _mark_sent(outcomes.sent, claim, clock)
+        result.sent += len(marked)
+        # Events only for the rows this claim still held: another dispatcher's are its own.
+        add_events(
+            row
+            for job, _provider in outcomes.sent
+            if job.reminder_id in marked
+            for row in _events("reminder_sent", job.reminder, clock)
         )
-        result.sent += len(outcomes.sent)
-        # Loaded together: one query per reminder and task would cost more than the sending.
-        for reminder in _with_items([job.reminder_id for job, _provider in outcomes.sent]):
-            record_reminder("reminder_sent", reminder, clock)
     for reminder_id, reason in outcomes.cancelled:
-        connection.execute(
+        changed = connection.execute(
             update(table)
             .where(ours)
             .values(status="cancelled", last_error=reason, lease_until=None),
             {"b_id": reminder_id},
         )
-        result.cancelled += 1
+        result.cancelled += changed.rowcount
     for reminder_id, at in outcomes.deferred:
-        connection.execute(
+        changed = connection.execute(
             update(table)
             .where(ours)
             .values(
@@ -259,18 +418,18 @@ def _record(
             ),
             {"b_id": reminder_id},
         )
-        result.deferred += 1
-    if outcomes.released:
-        connection.execute(
+        result.deferred += changed.rowcount
+    for reminder_id in outcomes.released:
+        changed = connection.execute(
             update(table)
             .where(ours)
             .values(status="pending", lease_until=None, attempts=table.c.attempts - 1),
-            [{"b_id": reminder_id} for reminder_id in outcomes.released],
+            {"b_id": reminder_id},
         )
-        result.released += len(outcomes.released)
+        result.released += changed.rowcount
     max_attempts = _setting("REMINDER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
     for job, error in outcomes.failed:
-        final = error.permanent or job.attempts >= max_attempts
+        final = error.permanent or job.reminder.attempts >= max_attempts
         values: dict[str, Any] = {
             "last_error": str(error),
             "lease_until": None,
@@ -280,7 +439,7 @@ def _record(
             values["status"] = "failed"
         else:
             values["status"] = "pending"
-            retry_at = clock + backoff(job.attempts, rng)
+            retry_at = clock + backoff(job.reminder.attempts, rng)
             values["next_attempt_at"] = scheduling.next_send_window(
                 retry_at, job.time_zone, job.preferred_hour
             )
@@ -301,14 +460,16 @@ def _record(
         )
         if final:
             result.failed += 1
-            record_reminder("reminder_failed", db.session.get(Reminder, job.reminder_id), clock)
+            add_events(_events("reminder_failed", job.reminder, clock))
         else:
             result.retried += 1
         metrics.count_failure(
-            job.channel, error.code or ("permanent" if error.permanent else "temporary")
+            job.reminder.channel, error.code or ("permanent" if error.permanent else "temporary")
         )
         if error.permanent:
-            suppress_channel(job.owner_id, job.channel, clock, reason=error.reason)
+            suppress_channel(
+                job.reminder.owner_id, job.reminder.channel, clock, reason=error.reason
+            )
 
 
 def _mid(job: _Job) -> str | None:
@@ -350,7 +511,7 @@ def _send_jobs(
     """Send each channel's jobs over one connection, recording outcomes every MARK_EVERY sends."""
     by_channel: dict[str, list[_Job]] = defaultdict(list)
     for job in jobs:
-        by_channel[job.channel].append(job)
+        by_channel[job.reminder.channel].append(job)
     for name, channel_jobs in by_channel.items():
         outcomes = _Outcomes()
         with channels[name] as channel:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from functools import cached_property, lru_cache
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    Serializer,
+    SignatureExpired,
+    Signer,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
+from itsdangerous.encoding import base64_encode
 
 # Long enough for a reminder read late or snoozed twice; short enough that old mail goes stale.
 DEFAULT_MAX_AGE_DAYS = 60
@@ -33,10 +42,37 @@ def _max_age() -> int:
     return int(current_app.config.get("LINK_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS)) * 24 * 3600
 
 
+class _LinkSerializer(URLSafeTimedSerializer):
+    """URL-safe timed tokens that skip zlib and reuse one signer.
+
+    Link payloads are a few dozen bytes, which zlib never shortens; trying cost more than the
+    signing. Reading still accepts compressed tokens (the "." prefix), as issued before.
+    """
+
+    def dump_payload(self, obj: Any) -> bytes:
+        """The payload as base64 JSON, never compressed."""
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+    @cached_property
+    def _signer(self) -> Signer:
+        return super().make_signer()
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        """The signer for this serializer's own salt is built once."""
+        return self._signer if salt is None else super().make_signer(salt)
+
+
+@lru_cache(maxsize=64)
+def _serializer_for(secret: str, salt: str) -> _LinkSerializer:
+    # A message carries four links or more: building the serializer each time cost as much
+    # as signing. Keyed by the secret too, so a changed SECRET_KEY (tests, rotation) is used.
+    return _LinkSerializer(secret, salt=salt)
+
+
 def _serializer(action: str) -> URLSafeTimedSerializer:
     if action not in ACTION_PATHS:
         raise ValueError(f"unknown link action {action!r}")
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"reminder-{action}")
+    return _serializer_for(current_app.config["SECRET_KEY"], f"reminder-{action}")
 
 
 def make_token(action: str, payload: dict[str, Any]) -> str:
@@ -62,8 +98,13 @@ def action_url(action: str, payload: dict[str, Any]) -> str:
     return current_app.config["BASE_URL"] + ACTION_PATHS[action] + make_token(action, payload)
 
 
+@lru_cache(maxsize=16)
+def _short_signer_for(secret: str) -> TimestampSigner:
+    return TimestampSigner(secret, salt=_SHORT_SALT)
+
+
 def _short_signer() -> TimestampSigner:
-    return TimestampSigner(current_app.config["SECRET_KEY"], salt=_SHORT_SALT)
+    return _short_signer_for(current_app.config["SECRET_KEY"])
 
 
 def make_short_token(reminder_id: int) -> str:

@@ -7,16 +7,18 @@ import hmac
 from dataclasses import dataclass
 from datetime import date
 from email.utils import parseaddr
-from typing import Any
+from functools import lru_cache
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from babel.dates import format_date
 from flask import current_app
-from flask_babel import force_locale, format_date, get_translations, ngettext
+from flask_babel import force_locale, get_translations, ngettext
 from flask_babel import gettext as _
 from jinja2 import Environment
 
 from maintenance.i18n import LANGUAGES, localized
-from maintenance.models import Owner, Reminder, Task, Unit
+from maintenance.models import Owner, Task
 from maintenance.notify import EmailMessage, Message, SmsMessage
 from maintenance.reminders.links import action_url, short_url
 
@@ -25,13 +27,25 @@ STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 SMS_TITLE_CHARS = 40
 
 
+class ReminderLike(Protocol):
+    """What rendering reads of a reminder: a Reminder row, or the dispatcher's plain copy."""
+
+    id: int
+    kind: str
+    channel: str
+    send_on: date
+    message_id: str | None
+    dedupe_key: str
+
+
 @dataclass(frozen=True)
 class Entry:
     """One task in a reminder, with what is needed to show it."""
 
     schedule_id: int
     task: Task
-    unit: Unit
+    # Brand and model name of the unit, as the message names the appliance.
+    appliance: str
     next_due: date
 
 
@@ -54,7 +68,7 @@ def language_of(owner: Owner) -> str:
     return owner.language if owner.language in LANGUAGES else LANGUAGES[0]
 
 
-def message_id_for(reminder: Reminder) -> str:
+def message_id_for(reminder: ReminderLike) -> str:
     """A Message-ID that is the same on every attempt, even after a crash lost the stored one."""
     secret = current_app.config["SECRET_KEY"].encode()
     digest = hmac.new(secret, reminder.dedupe_key.encode(), hashlib.sha256).hexdigest()[:16]
@@ -102,17 +116,23 @@ def _environment(language: str) -> Environment:
     return environment
 
 
-def _lines(reminder: Reminder, entries: list[Entry], language: str) -> list[TaskLine]:
+@lru_cache(maxsize=1024)
+def _long_date(day: date, language: str) -> str:
+    # What flask_babel.format_date(day, "long") gives in force_locale(language); a batch names
+    # the same few due dates thousands of times, and Babel's formatting is slow.
+    return format_date(day, format="long", locale=language)
+
+
+def _lines(reminder: ReminderLike, entries: list[Entry], language: str) -> list[TaskLine]:
     lines = []
     for entry in entries:
         payload = {"r": reminder.id, "s": entry.schedule_id}
-        model = entry.unit.product_model
         lines.append(
             TaskLine(
                 title=localized(entry.task.spec.get("title"), language),
                 why=localized(entry.task.spec.get("why"), language),
-                appliance=f"{model.brand} {model.name}",
-                due=format_date(entry.next_due, format="long"),
+                appliance=entry.appliance,
+                due=_long_date(entry.next_due, language),
                 overdue=entry.next_due < reminder.send_on,
                 done_url=action_url("done", payload),
                 snooze_url=action_url("snooze", payload),
@@ -122,7 +142,7 @@ def _lines(reminder: Reminder, entries: list[Entry], language: str) -> list[Task
     return lines
 
 
-def render_email(reminder: Reminder, owner: Owner, entries: list[Entry]) -> EmailMessage:
+def render_email(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> EmailMessage:
     """The reminder as an email with List-* headers, one-click unsubscribe and per-task links."""
     if not owner.email:
         raise ValueError("owner has no email address")
@@ -159,7 +179,7 @@ def render_email(reminder: Reminder, owner: Owner, entries: list[Entry]) -> Emai
     )
 
 
-def _subject(reminder: Reminder, lines: list[TaskLine]) -> str:
+def _subject(reminder: ReminderLike, lines: list[TaskLine]) -> str:
     if reminder.kind == "follow-up":
         if len(lines) == 1:
             return _("Still to do: %(task)s", task=lines[0].title)
@@ -173,7 +193,7 @@ def _subject(reminder: Reminder, lines: list[TaskLine]) -> str:
     return ngettext("%(num)s maintenance task due", "%(num)s maintenance tasks due", len(lines))
 
 
-def render_sms(reminder: Reminder, owner: Owner, entries: list[Entry]) -> SmsMessage:
+def render_sms(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> SmsMessage:
     """A short SMS in the owner's language with one short link to the reminder's tasks."""
     if not owner.phone:
         raise ValueError("owner has no phone number")
@@ -199,7 +219,7 @@ def render_sms(reminder: Reminder, owner: Owner, entries: list[Entry]) -> SmsMes
     )
 
 
-def render(reminder: Reminder, owner: Owner, entries: list[Entry]) -> Message:
+def render(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> Message:
     """The message for the reminder's channel."""
     if reminder.channel == "sms":
         return render_sms(reminder, owner, entries)
