@@ -1,0 +1,98 @@
+"""A dispatcher whose lease expired and was claimed again by another changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from maintenance.extensions import db
+from maintenance.models import DeliveryEvent, Event, Owner
+from maintenance.notify import Channel, Message, SendResult
+from maintenance.reminders.claim import DEFAULT_LEASE_SECONDS, Claim, claim_batch
+from maintenance.reminders.dispatch import dispatch_once
+from maintenance.reminders.materialise import materialise_due
+from tests.fakes import FakeSmtpServer
+from tests.reminders.helpers import make_owner, make_unit, own, reminders, set_due
+
+TODAY = date(2025, 3, 10)
+MATERIALISE_AT = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
+SEND_AT = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
+# When the first dispatcher's lease has run out and a second one may take its reminders.
+AFTER_LEASE = SEND_AT + timedelta(seconds=DEFAULT_LEASE_SECONDS + 60)
+
+
+class LeaseLostWhileSending(Channel):
+    """The real email channel; as the first message goes, another dispatcher claims it."""
+
+    def __init__(self, inner: Channel) -> None:
+        super().__init__()
+        self.inner = inner
+        self.second: Claim | None = None
+
+    def open(self) -> None:
+        super().open()
+        self.inner.open()
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+    def _send(self, message: Message) -> SendResult:
+        # As if this send stalled past the lease: a second dispatcher takes the reminder over.
+        self.second = claim_batch(AFTER_LEASE, 10)
+        return self.inner.send(message)
+
+
+def _due_reminder() -> Owner:
+    owner = make_owner()
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY, refill_salt=TODAY)
+    materialise_due(MATERIALISE_AT)
+    return owner
+
+
+def _events(kind: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(Event).where(Event.kind == kind))
+
+
+@pytest.mark.parametrize("bounce", [False, True], ids=["sent", "hard-bounce"])
+def test_a_dispatcher_that_lost_its_lease_records_nothing(
+    db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer, bounce: bool
+) -> None:
+    owner = _due_reminder()
+    if bounce:
+        smtp_server.reject(owner.email, 550)
+    slow = LeaseLostWhileSending(channels["email"])
+
+    result = dispatch_once(SEND_AT, channels={**channels, "email": slow}, max_batches=1)
+
+    assert slow.second is not None and len(slow.second.ids) == 1
+    [reminder] = reminders()
+    # The reminder is the second dispatcher's, untouched: its lease, no outcome, no events.
+    assert reminder.status == "sending"
+    assert reminder.lease_until == slow.second.lease_until
+    assert reminder.sent_at is None and reminder.provider_id is None
+    assert reminder.last_error is None
+    assert (result.sent, result.failed, result.retried) == (0, 0, 0)
+    assert _events("reminder_sent") == 0 and _events("reminder_failed") == 0
+    assert db.session.scalar(select(func.count()).select_from(DeliveryEvent)) == 0
+    db.session.refresh(owner)
+    assert owner.email_suppressed_at is None
+
+
+def test_the_dispatcher_holding_the_lease_records_the_outcome(
+    db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
+) -> None:
+    _due_reminder()
+
+    result = dispatch_once(SEND_AT, channels=channels)
+
+    [reminder] = reminders()
+    assert result.sent == 1
+    assert reminder.status == "sent" and reminder.lease_until is None
+    assert reminder.provider_id == reminder.message_id
+    # One event per task in the digest.
+    assert _events("reminder_sent") == 2
