@@ -3,6 +3,7 @@
     .venv/bin/python bench/dispatch.py                          # 1,000,000 units, 10,000 due
     .venv/bin/python bench/dispatch.py --units 20000            # quick: 2,000 due, under a minute
     .venv/bin/python bench/dispatch.py --units 20000 --profile  # cProfile of end to end
+    ... --profile-file /tmp/dispatch.prof                       # and its raw stats for pstats
 
 Options: --units N (default 1,000,000), --due D (default min(10,000, N/10)), --batch-size
 (default: the dispatcher's own, 200), --database-url URL (default: PostgreSQL database
@@ -480,7 +481,7 @@ def run_raw(port: int, messages: list[tuple[str, str, bytes]], count: int) -> fl
 
 
 def run_end_to_end(
-    app: Flask, port: int, batch_size: int, due: int, profile: bool
+    app: Flask, port: int, batch_size: int, due: int, profile: bool, profile_file: str | None
 ) -> tuple[float, float]:
     """(reminders per second, mean bytes) of dispatch_once over the due reminders."""
     from maintenance.extensions import db
@@ -503,6 +504,8 @@ def run_end_to_end(
             import pstats
 
             profiler.disable()
+            if profile_file:
+                profiler.dump_stats(profile_file)
             stats = pstats.Stats(profiler).strip_dirs()
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(30)
@@ -607,6 +610,7 @@ def main() -> None:
     parser.add_argument("--apscheduler-jobs")
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile-file", help="also write the raw cProfile stats here")
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
@@ -648,7 +652,9 @@ def main() -> None:
             print(f"  claim of {batch_size} at {size:,} units: {claims[-1][1] * 1000:.2f} ms")
         messages = prebuilt_messages(app, batch_size)
         raw = run_raw(port, messages, due)
-        end_to_end, mean_bytes = run_end_to_end(app, port, batch_size, due, args.profile)
+        end_to_end, mean_bytes = run_end_to_end(
+            app, port, batch_size, due, args.profile or bool(args.profile_file), args.profile_file
+        )
         with engine.connect() as connection:
             reset_due(connection)
         raw_after = run_raw(port, messages, due)
