@@ -12,14 +12,25 @@ LANGUAGES = ("nl", "en")
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
+# Paths for integrations: their clients are programs whose logs engineers read, so these answer
+# in English unless the request asks for a language itself (the site's cookie does not count).
+MACHINE_PREFIXES = ("/api/", "/webhooks/")
+MACHINE_LANGUAGE = "en"
+
+
 def select_locale() -> str:
-    """?lang= first, then the language cookie, then Accept-Language, then the default."""
+    """?lang= first, then the language cookie, then Accept-Language, then the default.
+
+    API and webhook paths ignore the cookie and default to English.
+    """
     if not has_request_context():
         return LANGUAGES[0]
-    chosen = request.args.get("lang") or request.cookies.get("lang")
+    machine = request.path.startswith(MACHINE_PREFIXES)
+    chosen = request.args.get("lang") or (None if machine else request.cookies.get("lang"))
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+    default = MACHINE_LANGUAGE if machine else LANGUAGES[0]
+    return request.accept_languages.best_match(LANGUAGES) or default
 
 
 def current_language() -> str:
