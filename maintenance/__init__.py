@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     app.jinja_env.globals["text"] = i18n.localized
     app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
     app.jinja_env.filters["interval"] = i18n.describe_duration
+    app.jinja_env.filters["every"] = i18n.describe_every
 
 
 def _load_user(user_id: str) -> object:

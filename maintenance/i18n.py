@@ -83,3 +83,59 @@ def _describe_duration(text: str, language: str) -> str:
         if count:
             parts.append(words)
     return " ".join(parts)
+
+
+def describe_every(text: str | None) -> str:
+    """How often, for an ISO 8601 duration: 'P1M' → 'every month', 'P3M' → 'every 3 months'."""
+    if not text:
+        return ""
+    return _describe_every(text, current_language())
+
+
+@lru_cache(maxsize=1024)
+def _describe_every(text: str, language: str) -> str:
+    """The words for one interval in `language` (the current one, which the catalogue follows)."""
+    from flask_babel import gettext, ngettext
+
+    from maintenance.durations import DurationError, parse_duration
+
+    try:
+        delta = parse_duration(text)
+    except DurationError:
+        return gettext("every %(interval)s", interval=text)
+    weeks, days = divmod(delta.days, 7) if delta.days % 7 == 0 else (0, delta.days)
+    counts = {
+        "year": delta.years,
+        "month": delta.months,
+        "week": weeks,
+        "day": days,
+        "hour": delta.hours,
+        "minute": delta.minutes,
+    }
+    units = [unit for unit, count in counts.items() if count]
+    if len(units) != 1:
+        # Mixed units ("1 year 6 months") have no short form of their own.
+        return gettext("every %(interval)s", interval=_describe_duration(text, language))
+    unit = units[0]
+    count = counts[unit]
+    # A count of one has no number in it ("every month", Dutch "elke maand" but "elk jaar"), so it
+    # is its own text; the plural forms below are for counts above one (a language's singular
+    # form may still apply to some of them, as Russian's does to 21).
+    if count == 1:
+        return {
+            "year": lambda: gettext("every year"),
+            "month": lambda: gettext("every month"),
+            "week": lambda: gettext("every week"),
+            "day": lambda: gettext("every day"),
+            "hour": lambda: gettext("every hour"),
+            "minute": lambda: gettext("every minute"),
+        }[unit]()
+    # Literal ngettext calls, so that the catalogue extraction finds these texts.
+    return {
+        "year": lambda: ngettext("every %(num)s year", "every %(num)s years", count),
+        "month": lambda: ngettext("every %(num)s month", "every %(num)s months", count),
+        "week": lambda: ngettext("every %(num)s week", "every %(num)s weeks", count),
+        "day": lambda: ngettext("every %(num)s day", "every %(num)s days", count),
+        "hour": lambda: ngettext("every %(num)s hour", "every %(num)s hours", count),
+        "minute": lambda: ngettext("every %(num)s minute", "every %(num)s minutes", count),
+    }[unit]()

@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from maintenance.config import ROOT
 
@@ -178,6 +179,55 @@ def test_intervals_in_words_of_the_page_language(
 
     with app.test_request_context(f"/?lang={language}"):
         assert describe_duration(duration) == words
+
+
+@pytest.mark.parametrize(
+    ("interval", "language", "words"),
+    [
+        ("P1M", "en", "every month"),
+        ("P1M", "nl", "elke maand"),
+        ("P3M", "en", "every 3 months"),
+        ("P3M", "nl", "elke 3 maanden"),
+        ("P1Y", "en", "every year"),
+        ("P1Y", "nl", "elk jaar"),
+        ("P2Y", "nl", "elke 2 jaar"),
+        ("P1W", "en", "every week"),
+        ("P7D", "nl", "elke week"),
+        ("P2W", "en", "every 2 weeks"),
+        ("P2W", "nl", "elke 2 weken"),
+        ("P1D", "nl", "elke dag"),
+        ("P10D", "nl", "elke 10 dagen"),
+        ("PT1H", "nl", "elk uur"),
+        ("P1Y6M", "en", "every 1 year 6 months"),
+        ("P1Y6M", "nl", "elke 1 jaar 6 maanden"),
+    ],
+)
+def test_how_often_in_words_of_the_page_language(
+    app: Flask, interval: str, language: str, words: str
+) -> None:
+    from maintenance.i18n import describe_every
+
+    with app.test_request_context(f"/?lang={language}"):
+        assert describe_every(interval) == words
+
+
+def test_a_task_on_a_protocol_page_says_how_often_without_a_count_of_one(
+    client: FlaskClient, library: object
+) -> None:
+    from maintenance.extensions import db
+    from maintenance.models import ProtocolVersion
+
+    def every(version: ProtocolVersion) -> set[str]:
+        return {task.get("every") for task in version.document["tasks"]}
+
+    versions = db.session.scalars(select(ProtocolVersion)).all()
+    version = next(v for v in versions if {"P1M", "P1Y"} <= every(v))
+    path = f"/protocols/v/{version.id}"
+    english = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    dutch = client.get(path, headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "every 1 " not in english and "elke 1 " not in dutch and "elk 1 " not in dutch
+    assert "every month" in english and "every year" in english
+    assert "elke maand" in dutch and "elk jaar" in dutch
 
 
 def test_po_file_is_where_the_app_looks(app: Flask) -> None:

@@ -82,7 +82,7 @@ def test_a_newly_published_version_shows_on_the_next_scan(client: FlaskClient, d
         organisation=maker,
     )
     first = client.get(unit_path(), headers=ENGLISH).get_data(as_text=True)
-    assert "every 1 month" in first and "Protocol version 1." in first
+    assert "every month" in first and "Protocol version 1." in first
     publish_protocol(
         load_protocol(
             protocol_yaml(
