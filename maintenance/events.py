@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import ARRAY, bindparam, cast, func, insert, select
 
 from maintenance.extensions import db
 from maintenance.models import EVENT_KINDS, Event, MaintenanceLog, Reminder, TaskSchedule, Unit
@@ -108,9 +108,23 @@ def record_event(
 def add_events(rows: Iterable[dict[str, Any]]) -> int:
     """Insert event_row rows in one statement in the caller's transaction; how many."""
     rows = list(rows)
-    if rows:
-        # Core executemany: a thousand events cost one round trip, not a thousand ORM objects.
-        db.session.execute(insert(Event.__table__), rows)
+    if not rows:
+        return 0
+    table = Event.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(insert(table), rows)  # Core executemany: no ORM objects
+        return len(rows)
+    # One array per column, unnested into rows: a single short statement however many events,
+    # where executemany sent one per row and psycopg parsed long statements anew each time.
+    columns = list(rows[0])
+    arrays = [
+        cast(bindparam(name, [row[name] for row in rows]), ARRAY(table.c[name].type))
+        for name in columns
+    ]
+    given = func.unnest(*arrays).table_valued(*columns).render_derived()
+    db.session.execute(
+        insert(table).from_select(columns, select(*(given.c[name] for name in columns)))
+    )
     return len(rows)
 
 

@@ -337,9 +337,10 @@ def _mark_sent(sent: list[tuple[_Job, str]], claim: Claim, clock: datetime) -> s
     done = {"status": "sent", "sent_at": clock, "lease_until": None, "last_error": None}
     if _is_postgresql():
         # One statement for the chunk; RETURNING names the rows whose lease still held.
+        ids = cast(bindparam("ids", [job.reminder_id for job, _ in sent]), ARRAY(Integer))
         given = (
             func.unnest(
-                cast(bindparam("ids", [job.reminder_id for job, _ in sent]), ARRAY(Integer)),
+                ids,
                 cast(bindparam("providers", [provider for _, provider in sent]), ARRAY(String)),
                 cast(bindparam("mids", [_mid(job) for job, _ in sent]), ARRAY(String)),
             )
@@ -349,7 +350,8 @@ def _mark_sent(sent: list[tuple[_Job, str]], claim: Claim, clock: datetime) -> s
         return set(
             db.session.execute(
                 update(table)
-                .where(table.c.id == given.c.id, held)
+                # = ANY(ids) as well: the primary key finds the rows whatever the estimates.
+                .where(table.c.id == any_(ids), table.c.id == given.c.id, held)
                 .values(
                     provider_id=given.c.provider,
                     message_id=func.coalesce(table.c.message_id, given.c.mid),

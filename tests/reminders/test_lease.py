@@ -94,5 +94,10 @@ def test_the_dispatcher_holding_the_lease_records_the_outcome(
     assert result.sent == 1
     assert reminder.status == "sent" and reminder.lease_until is None
     assert reminder.provider_id == reminder.message_id
-    # One event per task in the digest.
-    assert _events("reminder_sent") == 2
+    # One event per task in the digest, for the dashboards: unit, task, channel, due date.
+    events = db.session.scalars(select(Event).where(Event.kind == "reminder_sent")).all()
+    assert sorted(event.task_key for event in events) == ["clean-filter", "refill-salt"]
+    for event in events:
+        assert event.unit_id is not None and event.product_model_id is not None
+        assert event.channel == "email" and event.category == "dishwasher"
+        assert event.due_on == TODAY and event.day == TODAY and event.days_late == 0
