@@ -20,6 +20,9 @@ from maintenance.extensions import limiter
 LIBRARY = ROOT / "protocols" / "library"
 PASSWORD = "correct horse battery"
 
+# One Chromium for the whole session, shared by every folder with browser tests.
+pytest_plugins = ["tests.browser.fixtures"]
+
 
 def _database_url(tmp: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.sqlite3'}"

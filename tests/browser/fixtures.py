@@ -1,4 +1,4 @@
-"""Browser fixtures: the app on a loopback port, and headless Debian Chromium (Playwright)."""
+"""Browser fixtures for every folder: the app on a loopback port, headless Debian Chromium."""
 
 from __future__ import annotations
 
