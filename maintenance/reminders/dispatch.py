@@ -15,11 +15,12 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -538,6 +539,24 @@ def _send_jobs(
             _record(outcomes, claim, clock, rng, result)
 
 
+def _send_batch(
+    app: Flask,
+    jobs: list[_Job],
+    channels: Mapping[str, Channel],
+    claim: Claim,
+    clock: datetime,
+    deadline: float,
+    rng: random.Random,
+    claimed_at: float,
+) -> DispatchResult:
+    """Send one batch and record its outcomes, in an app context (and so a session) of its own."""
+    result = DispatchResult()
+    with app.app_context():
+        _send_jobs(jobs, channels, claim, clock, deadline, rng, result)
+    metrics.observe_dispatch(time.monotonic() - claimed_at)
+    return result
+
+
 def dispatch_once(
     now: datetime,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -546,29 +565,50 @@ def dispatch_once(
     rng: random.Random | None = None,
     max_batches: int | None = None,
 ) -> DispatchResult:
-    """Send every reminder due at `now` (aware): claim batches until none is left."""
+    """Send every reminder due at `now` (aware): claim batches until none is left.
+
+    On PostgreSQL one batch is sent (and its outcomes written) in a second thread while the
+    next one is claimed and rendered: both mostly wait on the network, so the waits overlap.
+    SQLite allows one writer at a time, so there the batches go one after the other.
+    """
     if now.tzinfo is None:
         raise ValueError("pass an aware datetime")
     channels = channels or channels_from_settings(current_app.config)
     rng = rng or random.Random()
     lease_seconds = _setting("REMINDER_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     started = time.monotonic()
     total = DispatchResult()
     batches = 0
-    while max_batches is None or batches < max_batches:
-        # Time moves on during a long pass; leases and due times follow it.
-        clock = now + timedelta(seconds=time.monotonic() - started)
-        claimed_at = time.monotonic()
-        claim = claim_batch(clock, batch_size, lease_seconds)
-        if not claim.ids:
-            break
-        batches += 1
-        total.claimed += len(claim.ids)
-        outcomes = _Outcomes()
-        jobs = _prepare(claim, clock, outcomes)
-        if outcomes:
-            _record(outcomes, claim, clock, rng, total)
-        deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)
-        _send_jobs(jobs, channels, claim, clock, deadline, rng, total)
-        metrics.observe_dispatch(time.monotonic() - claimed_at)
+    sender = ThreadPoolExecutor(1, "reminder-sender") if _is_postgresql() else None
+    sending: Future[DispatchResult] | None = None
+    try:
+        while max_batches is None or batches < max_batches:
+            # Time moves on during a long pass; leases and due times follow it.
+            clock = now + timedelta(seconds=time.monotonic() - started)
+            claimed_at = time.monotonic()
+            claim = claim_batch(clock, batch_size, lease_seconds)
+            if not claim.ids:
+                break
+            batches += 1
+            total.claimed += len(claim.ids)
+            outcomes = _Outcomes()
+            jobs = _prepare(claim, clock, outcomes)
+            if outcomes:
+                _record(outcomes, claim, clock, rng, total)
+            deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)
+            # One batch in flight at most: the channels carry one batch at a time.
+            if sending is not None:
+                total.add(sending.result())
+                sending = None
+            batch = (app, jobs, channels, claim, clock, deadline, rng, claimed_at)
+            if sender is None:
+                total.add(_send_batch(*batch))
+            else:
+                sending = sender.submit(_send_batch, *batch)
+    finally:
+        if sending is not None:
+            total.add(sending.result())
+        if sender is not None:
+            sender.shutdown()
     return total
