@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -69,10 +70,10 @@ def _serializer_for(secret: str, salt: str) -> _LinkSerializer:
     return _LinkSerializer(secret, salt=salt)
 
 
-def _serializer(action: str) -> URLSafeTimedSerializer:
+def _serializer(action: str, secret: str | None = None) -> URLSafeTimedSerializer:
     if action not in ACTION_PATHS:
         raise ValueError(f"unknown link action {action!r}")
-    return _serializer_for(current_app.config["SECRET_KEY"], f"reminder-{action}")
+    return _serializer_for(secret or current_app.config["SECRET_KEY"], f"reminder-{action}")
 
 
 def make_token(action: str, payload: dict[str, Any]) -> str:
@@ -95,7 +96,20 @@ def read_token(action: str, token: str) -> dict[str, Any]:
 
 def action_url(action: str, payload: dict[str, Any]) -> str:
     """The absolute URL (on BASE_URL) of a signed action link."""
-    return current_app.config["BASE_URL"] + ACTION_PATHS[action] + make_token(action, payload)
+    return Links(current_app.config).action_url(action, payload)
+
+
+class Links:
+    """Signed link URLs for one app: BASE_URL and SECRET_KEY read once for a message's links."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.base_url: str = config["BASE_URL"]
+        self.secret: str = config["SECRET_KEY"]
+
+    def action_url(self, action: str, payload: dict[str, Any]) -> str:
+        """The absolute URL of a signed action link (as the module's action_url)."""
+        token = _serializer(action, self.secret).dumps(payload)
+        return self.base_url + ACTION_PATHS[action] + token
 
 
 @lru_cache(maxsize=16)

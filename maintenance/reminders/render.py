@@ -23,9 +23,12 @@ from markupsafe import Markup
 from maintenance.i18n import LANGUAGES, localized
 from maintenance.models import Owner, Task
 from maintenance.notify import EmailMessage, Message, SmsMessage
-from maintenance.reminders.links import action_url, short_url
+from maintenance.reminders.links import Links, short_url
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+_REQUEST_GLOBALS = frozenset(
+    {"request", "session", "g", "csrf_token", "csrf_meta_tag", "get_flashed_messages"}
+)
 # Task titles in an SMS are cut so the message stays within about one segment.
 SMS_TITLE_CHARS = 40
 
@@ -115,7 +118,13 @@ def _environment(language: str) -> Environment:
             auto_reload=app_environment.auto_reload,
             extensions=["jinja2.ext.i18n"],
         )
-        environment.globals.update(app_environment.globals)
+        # Without the request-bound helpers, meaningless in a message: every render copies
+        # the globals into its context.
+        environment.globals.update(
+            (name, value)
+            for name, value in app_environment.globals.items()
+            if name not in _REQUEST_GLOBALS
+        )
         environment.filters.update(app_environment.filters)
         translations = get_translations()
         environment.install_gettext_translations(  # type: ignore[attr-defined]
@@ -151,7 +160,9 @@ def _long_date(day: date, language: str) -> str:
     return format_date(day, format="long", locale=language)
 
 
-def _lines(reminder: ReminderLike, entries: list[Entry], language: str) -> list[TaskLine]:
+def _lines(
+    reminder: ReminderLike, entries: list[Entry], language: str, links: Links
+) -> list[TaskLine]:
     lines = []
     for entry in entries:
         payload = {"r": reminder.id, "s": entry.schedule_id}
@@ -162,9 +173,9 @@ def _lines(reminder: ReminderLike, entries: list[Entry], language: str) -> list[
                 appliance=entry.appliance,
                 due=_long_date(entry.next_due, language),
                 overdue=entry.next_due < reminder.send_on,
-                done_url=action_url("done", payload),
-                snooze_url=action_url("snooze", payload),
-                steps_url=action_url("steps", payload),
+                done_url=links.action_url("done", payload),
+                snooze_url=links.action_url("snooze", payload),
+                steps_url=links.action_url("steps", payload),
             )
         )
     return lines
@@ -177,8 +188,9 @@ def render_email(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> 
     language = language_of(owner)
     base = current_app.config["BASE_URL"]
     with force_locale(language):
-        lines = _lines(reminder, entries, language)
-        unsubscribe = action_url("unsubscribe", {"o": owner.id, "c": "email"})
+        links = Links(current_app.config)
+        lines = _lines(reminder, entries, language, links)
+        unsubscribe = links.action_url("unsubscribe", {"o": owner.id, "c": "email"})
         context: dict[str, Any] = {
             "lines": lines,
             "follow_up": reminder.kind == "follow-up",
