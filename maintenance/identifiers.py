@@ -8,6 +8,11 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+# Messages about what a person types or scans (GTIN, serial, unit code) reach the till and other
+# forms, so they are worded in the current language (English when no app is running); those
+# about the structure of a Digital Link path stay English.
+from flask_babel import gettext as _
+
 GTIN_LENGTHS = (8, 12, 13, 14)
 
 # GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
@@ -15,6 +20,7 @@ CHARSET_82 = frozenset(
     "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 )
 SERIAL_MAX_LENGTH = 20  # AI 21 is X..20
+SERIAL_SIGNS = "".join(sorted(c for c in CHARSET_82 if not c.isalnum() and c != "/"))
 
 # Unit codes are read aloud and typed from labels, so leave out characters that look alike:
 # 0/O, 1/I/L, 5/S, 2/Z, 8/B, U/V. 23 symbols, 10 of them give about 45 bits.
@@ -99,41 +105,59 @@ def normalize_gtin(text: str) -> str:
     """Return the GTIN-14 for a GTIN-8/12/13/14, or raise IdentifierError saying what is wrong."""
     digits = text.replace(" ", "")
     if not digits:
-        raise IdentifierError("the GTIN is empty")
+        raise IdentifierError(_("the GTIN is empty"))
     if not digits.isascii() or not digits.isdigit():
-        raise IdentifierError(f"the GTIN {text!r} must contain only digits")
+        raise IdentifierError(_("the GTIN %(gtin)s must contain only digits", gtin=repr(text)))
     if len(digits) not in GTIN_LENGTHS:
         raise IdentifierError(
-            f"the GTIN {text!r} has {len(digits)} digits; a GTIN has 8, 12, 13 or 14 digits"
+            _(
+                "the GTIN %(gtin)s has %(count)s digits; a GTIN has 8, 12, 13 or 14 digits",
+                gtin=repr(text),
+                count=len(digits),
+            )
         )
     expected = gtin_check_digit(digits[:-1])
     if int(digits[-1]) != expected:
         raise IdentifierError(
-            f"the GTIN {text!r} has a wrong check digit: the last digit should be {expected},"
-            f" not {digits[-1]}"
+            _(
+                "the GTIN %(gtin)s has a wrong check digit: the last digit should be"
+                " %(expected)s, not %(found)s",
+                gtin=repr(text),
+                expected=expected,
+                found=digits[-1],
+            )
         )
     return digits.zfill(14)
 
 
 def new_unit_code() -> str:
     """A fresh random unit code (AI 235) for a unit whose serial is not known."""
-    return "".join(secrets.choice(UNIT_CODE_ALPHABET) for _ in range(UNIT_CODE_LENGTH))
+    return "".join(secrets.choice(UNIT_CODE_ALPHABET) for _position in range(UNIT_CODE_LENGTH))
 
 
 def normalize_unit_code(text: str) -> str:
     """Return the unit code in canonical form (uppercase, no spaces or dashes), or raise."""
     code = text.upper().replace(" ", "").replace("-", "")
     if not code:
-        raise IdentifierError("the unit code is empty")
+        raise IdentifierError(_("the unit code is empty"))
     if len(code) != UNIT_CODE_LENGTH:
         raise IdentifierError(
-            f"the unit code {text!r} has {len(code)} characters; it should have {UNIT_CODE_LENGTH}"
+            _(
+                "the unit code %(code)s has %(count)s characters; it should have %(wanted)s",
+                code=repr(text),
+                count=len(code),
+                wanted=UNIT_CODE_LENGTH,
+            )
         )
     wrong = sorted({c for c in code if c not in UNIT_CODE_ALPHABET})
     if wrong:
         raise IdentifierError(
-            f"the unit code {text!r} contains {', '.join(map(repr, wrong))}; unit codes use only"
-            f" {UNIT_CODE_ALPHABET}"
+            _(
+                "the unit code %(code)s contains %(wrong)s; unit codes use only %(alphabet)s",
+                code=repr(text),
+                wrong=", ".join(map(repr, wrong)),
+                alphabet=UNIT_CODE_ALPHABET,
+            )
         )
     return code
 
@@ -153,7 +177,7 @@ def _describe(char: str) -> str:
     text = f"{char!r} (U+{ord(char):04X}{' ' + name if name else ''}"
     lookalike = unicodedata.normalize("NFKC", char)
     if lookalike != char and lookalike.isascii() and lookalike.isprintable():
-        text += f", which looks like {lookalike!r}"
+        text += _(", which looks like %(char)s", char=repr(lookalike))
     return text + ")"
 
 
@@ -162,35 +186,47 @@ def validate_serial(text: str) -> str:
     # Barcode scanners and copy-paste add trailing newlines or tabs; those are not part of a serial.
     serial = text.strip()
     if not serial:
-        raise IdentifierError("the serial number is empty")
+        raise IdentifierError(_("the serial number is empty"))
     if len(serial) > SERIAL_MAX_LENGTH:
         raise IdentifierError(
-            f"the serial number has {len(serial)} characters;"
-            f" GS1 allows at most {SERIAL_MAX_LENGTH}"
+            _(
+                "the serial number has %(count)s characters; GS1 allows at most %(most)s",
+                count=len(serial),
+                most=SERIAL_MAX_LENGTH,
+            )
         )
     for char in serial:
         if unicodedata.category(char) == "Cc":
             raise IdentifierError(
-                f"the serial number contains a control character (U+{ord(char):04X})"
+                _(
+                    "the serial number contains a control character (%(code)s)",
+                    code=f"U+{ord(char):04X}",
+                )
             )
         if char == " ":
-            raise IdentifierError("the serial number contains a space")
+            raise IdentifierError(_("the serial number contains a space"))
         if char == "/":
             # GS1 allows '/', but a %2F in a web path is decoded or refused by proxies and web
             # servers along the way, so such a label would not resolve reliably. Units with such a
             # serial get a unit code (AI 235) instead.
             raise IdentifierError(
-                "the serial number contains '/', which does not survive in a web address;"
-                " use a unit code for this appliance instead"
+                _(
+                    "the serial number contains '/', which does not survive in a web address;"
+                    " use a unit code for this appliance instead"
+                )
             )
         if char not in CHARSET_82:
             raise IdentifierError(
-                f"the serial number contains {_describe(char)}; allowed are letters A-Z and a-z"
-                " without accents, digits and !\"%&'()*+,-.:;<=>?_"
+                _(
+                    "the serial number contains %(char)s; allowed are letters A-Z and a-z"
+                    " without accents, digits and %(signs)s",
+                    char=_describe(char),
+                    signs=SERIAL_SIGNS,
+                )
             )
     if serial in (".", ".."):
         # Browsers resolve '.' and '..' path segments before sending the request.
-        raise IdentifierError(f"the serial number cannot be {serial!r}")
+        raise IdentifierError(_("the serial number cannot be %(serial)s", serial=repr(serial)))
     return serial
 
 

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Insert, Select, and_, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -65,7 +66,11 @@ MAX_UNIT_ID = 2**31 - 1
 
 
 class UnitError(ValueError):
-    """A unit request that cannot be honoured; the message says why, for the person at the till."""
+    """A unit request that cannot be honoured; the message says why, for the person at the till.
+
+    Messages are worded when raised, in the request's language: Dutch at a Dutch till, English
+    for the API unless its client asks otherwise.
+    """
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -245,7 +250,10 @@ def parse_sale_date(text: str) -> date:
             return datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-    raise UnitError(f"{text!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31", "sold_on")
+    raise UnitError(
+        _("%(text)s is not a date; write it as YYYY-MM-DD, e.g. 2025-03-31", text=repr(text)),
+        "sold_on",
+    )
 
 
 def _check(
@@ -268,27 +276,41 @@ def _check(
     if sold_on is None:
         sold_on = today
     if sold_on > today + FUTURE_SALE_TOLERANCE:
-        raise UnitError(f"the sale date {sold_on.isoformat()} is in the future", "sold_on")
+        raise UnitError(
+            _("the sale date %(date)s is in the future", date=sold_on.isoformat()), "sold_on"
+        )
     if sold_on < EARLIEST_SALE_DATE:
-        raise UnitError(f"the sale date {sold_on.isoformat()} is too long ago", "sold_on")
+        raise UnitError(
+            _("the sale date %(date)s is too long ago", date=sold_on.isoformat()), "sold_on"
+        )
     if retailer_ref is not None:
         retailer_ref = retailer_ref.strip() or None
     if retailer_ref is not None and len(retailer_ref) > RETAILER_REF_MAX_LENGTH:
         raise UnitError(
-            f"the shop reference has more than {RETAILER_REF_MAX_LENGTH} characters",
+            _(
+                "the shop reference has more than %(most)s characters",
+                most=RETAILER_REF_MAX_LENGTH,
+            ),
             "retailer_ref",
         )
     model = find_model_by_gtin(gtin14)
     if model is None:
         raise UnknownModel(
-            f"no appliance model with GTIN {gtin14} is known yet; the manufacturer has to"
-            " register it first",
+            _(
+                "no appliance model with GTIN %(gtin)s is known yet; the manufacturer has to"
+                " register it first",
+                gtin=gtin14,
+            ),
             "gtin",
         )
     existing = find_unit(gtin14, serial=serial) if serial is not None else None
     if existing is not None and existing.retailer_id not in (None, retailer.id):
         raise UnitConflict(
-            f"serial number {serial} of GTIN {gtin14} is already registered by another shop",
+            _(
+                "serial number %(serial)s of GTIN %(gtin)s is already registered by another shop",
+                serial=serial,
+                gtin=gtin14,
+            ),
             "serial",
         )
     return _Checked(gtin14, serial, sold_on, retailer_ref, model, existing)
@@ -355,7 +377,11 @@ def create_unit(
     except IntegrityError:
         # Another request registered the same serial between our check and insert.
         raise UnitConflict(
-            f"serial number {checked.serial} of GTIN {checked.gtin} was registered just now"
+            _(
+                "serial number %(serial)s of GTIN %(gtin)s was registered just now",
+                serial=checked.serial,
+                gtin=checked.gtin,
+            )
         ) from None
     audit.record("unit.create", result.unit, created_by, created=result.created)
     return result
@@ -370,7 +396,7 @@ def read_units_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[
         text = data.decode("utf-8-sig")  # spreadsheets often start UTF-8 files with a BOM
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise BatchInvalid([RowError(line, "the file is not UTF-8 text")]) from None
+        raise BatchInvalid([RowError(line, _("the file is not UTF-8 text"))]) from None
     header_line = text.split("\n", 1)[0]
     # Dutch spreadsheet programs write semicolons, because the comma is the decimal separator.
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
@@ -378,15 +404,24 @@ def read_units_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[
     try:
         header = next(reader, None)
         if header is None or not any(cell.strip() for cell in header):
-            raise BatchInvalid([RowError(1, "the file is empty; the first line must be a header")])
+            raise BatchInvalid(
+                [RowError(1, _("the file is empty; the first line must be a header"))]
+            )
         names = [cell.strip().lower() for cell in header]
         errors = [
-            RowError(1, f"the header has no {name!r} column", name)
+            RowError(1, _("the header has no %(name)s column", name=repr(name)), name)
             for name in BATCH_COLUMNS
             if name not in names
         ]
         errors += [
-            RowError(1, f"unknown column {name!r}; the columns are {', '.join(BATCH_COLUMNS)}")
+            RowError(
+                1,
+                _(
+                    "unknown column %(name)s; the columns are %(columns)s",
+                    name=repr(name),
+                    columns=", ".join(BATCH_COLUMNS),
+                ),
+            )
             for name in names
             if name not in BATCH_COLUMNS + OPTIONAL_BATCH_COLUMNS
         ]
@@ -398,20 +433,36 @@ def read_units_csv(data: bytes) -> tuple[list[tuple[int, dict[str, str]]], list[
             if any(cell.strip() for cell in cells):
                 if len(cells) != len(names):
                     errors.append(
-                        RowError(line, f"expected {len(names)} values, found {len(cells)}")
+                        RowError(
+                            line,
+                            _(
+                                "expected %(wanted)s values, found %(found)s",
+                                wanted=len(names),
+                                found=len(cells),
+                            ),
+                        )
                     )
                 else:
                     rows.append((line, dict(zip(names, cells, strict=True))))
             line = reader.line_num + 1
             if len(rows) + len(errors) > MAX_BATCH_ROWS:
                 raise BatchInvalid(
-                    [RowError(line - 1, f"the file has more than {MAX_BATCH_ROWS} rows; split it")]
+                    [
+                        RowError(
+                            line - 1,
+                            _(
+                                "the file has more than %(most)s rows; split it",
+                                most=MAX_BATCH_ROWS,
+                            ),
+                        )
+                    ]
                 )
     except csv.Error as exc:
-        error = RowError(reader.line_num, f"the file is not valid CSV: {exc}")
+        # The csv module's own reason stays English: it names the exact fault.
+        error = RowError(reader.line_num, _("the file is not valid CSV: %(reason)s", reason=exc))
         raise BatchInvalid([error]) from None
     if not rows and not errors:
-        raise BatchInvalid([RowError(2, "the file has a header but no rows")])
+        raise BatchInvalid([RowError(2, _("the file has a header but no rows"))])
     return rows, errors
 
 
@@ -443,7 +494,8 @@ def create_units_from_csv(
         if item.serial is not None:
             first = seen.setdefault((item.gtin, item.serial), line)
             if first != line:
-                errors.append(RowError(line, f"the same GTIN and serial as line {first}", "serial"))
+                message = _("the same GTIN and serial as line %(line)s", line=first)
+                errors.append(RowError(line, message, "serial"))
                 continue
         checked.append(item)
     if errors:
@@ -452,7 +504,9 @@ def create_units_from_csv(
     try:
         db.session.flush()
     except IntegrityError:
-        raise BatchInvalid([RowError(1, "some of these units were registered just now")]) from None
+        raise BatchInvalid(
+            [RowError(1, _("some of these units were registered just now"))]
+        ) from None
     audit.record("unit.batch", units, created_by)
     return units
 
@@ -481,17 +535,17 @@ def register_unit_from_scan(gtin: str, serial: str) -> Unit:
     unit = find_unit(gtin14, serial=serial)
     if unit is not None:
         if unit.voided_at is not None:
-            raise UnitConflict("this label was withdrawn by the shop")
+            raise UnitConflict(_("this label was withdrawn by the shop"))
         return unit
     model = find_model_by_gtin(gtin14)
     if model is None:
-        raise UnknownModel(f"no appliance model with GTIN {gtin14} is known")
+        raise UnknownModel(_("no appliance model with GTIN %(gtin)s is known", gtin=gtin14))
     unit = Unit(gtin=gtin14, serial=serial, product_model=model, labels_printed=0)
     db.session.add(unit)
     try:
         db.session.flush()
     except IntegrityError:
-        raise UnitConflict("this appliance was registered just now; please try again") from None
+        raise UnitConflict(_("this appliance was registered just now; please try again")) from None
     return unit
 
 
@@ -535,10 +589,10 @@ def print_labels(
 ) -> bytes:
     """One PDF with a label per unit in the layout; each unit's printed count goes up by one."""
     if not units:
-        raise UnitError("there are no units to print")
+        raise UnitError(_("there are no units to print"))
     voided = [unit for unit in units if unit.voided_at is not None]
     if voided:
-        raise UnitError(f"unit {voided[0].id} was voided; its label cannot be printed")
+        raise UnitError(_("unit %(id)s was voided; its label cannot be printed", id=voided[0].id))
     labels = [label_data(unit, label_language(unit, user)) for unit in units]
     try:
         pdf = render_labels(labels, layout, start_at)
@@ -554,7 +608,7 @@ def print_labels(
 def record_reprint(unit: Unit) -> Unit:
     """Count one more label printed for a unit (the till's reprint button)."""
     if unit.voided_at is not None:
-        raise UnitError("this unit was voided; its label cannot be printed")
+        raise UnitError(_("this unit was voided; its label cannot be printed"))
     unit.labels_printed += 1
     audit.record("unit.reprint", unit)
     return unit

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from reportlab import rl_config
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -38,7 +40,8 @@ class Layout:
     """A page format and where its labels sit on it; every length is in millimetres."""
 
     name: str
-    description: str
+    # Worded when shown, in the page's language; not compared, as its text depends on that.
+    description: LazyString = field(compare=False)
     page_width_mm: float
     page_height_mm: float
     label_width_mm: float
@@ -70,7 +73,7 @@ LAYOUTS: dict[str, Layout] = {
             name="a4-3x8",
             # 24 labels of 63.5 x 33.9 mm (Avery L7159 geometry): eight rows of the L7160's
             # 38.1 mm labels would be 305 mm, taller than A4's 297 mm.
-            description="A4 sheet of 24 labels, 63.5 x 33.9 mm (Avery L7159 and compatibles)",
+            description=_l("A4 sheet of 24 labels, 63.5 x 33.9 mm (Avery L7159 and compatibles)"),
             page_width_mm=210.0,
             page_height_mm=297.0,
             label_width_mm=63.5,
@@ -84,7 +87,7 @@ LAYOUTS: dict[str, Layout] = {
         ),
         Layout(
             name="62mm",
-            description="62 mm continuous thermal roll, one 62 x 40 mm label per page",
+            description=_l("62 mm continuous thermal roll, one 62 x 40 mm label per page"),
             page_width_mm=62.0,
             page_height_mm=40.0,
             label_width_mm=62.0,
@@ -92,7 +95,7 @@ LAYOUTS: dict[str, Layout] = {
         ),
         Layout(
             name="29x90mm",
-            description="Die-cut thermal label 90 mm wide and 29 mm high, one per page",
+            description=_l("Die-cut thermal label 90 mm wide and 29 mm high, one per page"),
             page_width_mm=90.0,
             page_height_mm=29.0,
             label_width_mm=90.0,

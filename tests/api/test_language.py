@@ -54,3 +54,18 @@ def test_pages_for_people_still_default_to_dutch(client: FlaskClient) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert NOT_FOUND_NL in response.get_data(as_text=True)
+
+
+def test_a_unit_mistake_from_the_api_is_english_unless_dutch_is_asked_for(
+    client: FlaskClient, db: object, make_user, token_for
+) -> None:
+    from tests.units.builders import GTIN, make_model
+
+    make_model()
+    auth = token_for(make_user(role="retailer"))
+    body = {"gtin": GTIN, "serial": "two words"}
+    english = client.post("/api/v1/units", json=body, headers=auth)
+    assert english.status_code == 422
+    assert english.json["details"][0]["message"] == "the serial number contains a space"
+    dutch = client.post("/api/v1/units", json=body, headers={**auth, "Accept-Language": "nl"})
+    assert dutch.json["details"][0]["message"] == "het serienummer bevat een spatie"

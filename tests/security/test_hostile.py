@@ -167,7 +167,12 @@ def test_malformed_csv_batches_list_the_problem_and_create_nothing(
         "layout": "a4-3x8",
         "file": (io.BytesIO(content), "units.csv"),
     }
-    response = client.post("/retailer/batch", data=data, content_type="multipart/form-data")
+    response = client.post(
+        "/retailer/batch",
+        data=data,
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code in (400, 422)
     assert message in response.get_data(as_text=True)
     assert count(Unit) == 0

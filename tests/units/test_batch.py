@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from maintenance.models import Unit
@@ -15,7 +16,8 @@ def count_units(db: object) -> int:
 
 
 def errors_of(db: object, shop: object, text: str) -> list[tuple[int, str]]:
-    with pytest.raises(BatchInvalid) as info:
+    """The file's errors in English (outside a request they are worded in Dutch)."""
+    with force_locale("en"), pytest.raises(BatchInvalid) as info:
         create_units_from_csv(shop, text.encode())
     return [(error.line, error.message) for error in info.value.errors]
 
@@ -88,7 +90,7 @@ def test_the_header_must_name_the_columns(db: object) -> None:
 def test_a_file_that_is_not_utf8_or_too_long_is_refused(db: object) -> None:
     make_model()
     shop = make_shop()
-    with pytest.raises(BatchInvalid, match="line 2: the file is not UTF-8"):
+    with force_locale("en"), pytest.raises(BatchInvalid, match="line 2: the file is not UTF-8"):
         create_units_from_csv(shop, b"gtin,serial,sold_on\n" + GTIN.encode() + b",\xe9,\n")
     rows = "".join(f"{GTIN},S{i},\n" for i in range(MAX_BATCH_ROWS + 1))
     errors = errors_of(db, shop, "gtin,serial,sold_on\n" + rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from maintenance.identifiers import UNIT_CODE_ALPHABET, UNIT_CODE_LENGTH
@@ -63,13 +64,17 @@ def test_without_a_serial_a_unit_code_is_issued_and_the_sale_date_is_today(db: o
 def test_an_unknown_gtin_or_a_bad_one_is_refused_with_a_reason(db: object) -> None:
     make_model()
     shop = make_shop()
-    with pytest.raises(UnknownModel, match="no appliance model with GTIN"):
-        create_unit(shop, UNKNOWN_GTIN, "SN1")
-    with pytest.raises(UnitError, match="wrong check digit"):
-        create_unit(shop, GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10), "SN1")
-    with pytest.raises(UnitError, match="contains a space"):
-        create_unit(shop, GTIN, "SN 1")
-    with pytest.raises(UnitError, match="in the future"):
+    # Messages are worded in the language of the moment (outside a request: Dutch).
+    with force_locale("en"):
+        with pytest.raises(UnknownModel, match="no appliance model with GTIN"):
+            create_unit(shop, UNKNOWN_GTIN, "SN1")
+        with pytest.raises(UnitError, match="wrong check digit"):
+            create_unit(shop, GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10), "SN1")
+        with pytest.raises(UnitError, match="contains a space"):
+            create_unit(shop, GTIN, "SN 1")
+        with pytest.raises(UnitError, match="in the future"):
+            create_unit(shop, GTIN, "SN1", sold_on=local_today() + timedelta(days=3))
+    with pytest.raises(UnitError, match="ligt in de toekomst"):
         create_unit(shop, GTIN, "SN1", sold_on=local_today() + timedelta(days=3))
     assert count_units(db) == 0
 
@@ -88,7 +93,7 @@ def test_the_same_shop_scanning_again_gets_the_same_unit_for_a_reprint(db: objec
 def test_another_shop_cannot_register_the_same_serial(db: object) -> None:
     make_model()
     create_unit(make_shop("Shop A"), GTIN, "SN1")
-    with pytest.raises(UnitConflict, match="already registered by another shop"):
+    with force_locale("en"), pytest.raises(UnitConflict, match="already registered by another"):
         create_unit(make_shop("Shop B"), GTIN, "SN1")
 
 
@@ -116,7 +121,7 @@ def test_register_from_scan_needs_a_known_gtin_and_an_active_unit(db: object) ->
     with pytest.raises(UnknownModel):
         register_unit_from_scan(UNKNOWN_GTIN, "SN1")
     void_unit(create_unit(make_shop(), GTIN, "SN2").unit)
-    with pytest.raises(UnitConflict, match="withdrawn"):
+    with force_locale("en"), pytest.raises(UnitConflict, match="withdrawn"):
         register_unit_from_scan(GTIN, "SN2")
 
 
@@ -154,7 +159,7 @@ def test_printing_counts_labels_and_refuses_voided_units(db: object) -> None:
     assert pdf.startswith(b"%PDF")
     assert unit.labels_printed == 2
     void_unit(unit)
-    with pytest.raises(UnitError, match="voided"):
+    with force_locale("en"), pytest.raises(UnitError, match="voided"):
         print_labels([unit], "62mm")
     with pytest.raises(UnitError, match="start_at"):
         print_labels([create_unit(shop, GTIN, "SN2").unit], "a4-3x8", start_at=99)

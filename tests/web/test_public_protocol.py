@@ -46,9 +46,11 @@ def test_gtin13_is_accepted_and_a_wrong_check_digit_is_400(client, db, library):
     code = _model(db)
     assert client.get(f"/01/{code[1:]}").status_code == 200
     wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
-    response = client.get(f"/01/{wrong}")
+    response = client.get(f"/01/{wrong}", headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "check digit" in response.get_data(as_text=True)
+    dutch = client.get(f"/01/{wrong}", headers={"Accept-Language": "nl"})
+    assert "verkeerd controlecijfer" in dutch.get_data(as_text=True)
 
 
 def test_unknown_gtin_is_a_readable_404(client, db, library):

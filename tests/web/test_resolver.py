@@ -123,10 +123,10 @@ def test_a_model_without_a_protocol_still_has_a_page(client: FlaskClient, world:
 def test_bad_paths_get_400_with_a_readable_reason(
     client: FlaskClient, world: World, path: str, reason: str
 ) -> None:
-    response = client.get(path)
+    response = client.get(path, headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert reason in html.unescape(response.get_data(as_text=True))
-    linkset = client.get(path, headers={"Accept": LINKSET})
+    linkset = client.get(path, headers={"Accept": LINKSET, "Accept-Language": "en"})
     assert linkset.status_code == 400 and reason in linkset.json["error"]
 
 

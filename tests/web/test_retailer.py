@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_text
 import io
 import re
 
@@ -180,3 +181,41 @@ def test_a_csv_batch_with_bad_rows_lists_them_and_creates_nothing(
     assert too_far.status_code == 422 and "from 1 to 24" in too_far.get_data(as_text=True)
     assert units(db) == []
     assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "dutch", "english"),
+    [
+        ({"gtin": UNKNOWN_GTIN, "serial": "SN1"}, "nog geen apparaatmodel", "no appliance model"),
+        ({"gtin": GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)}, "controlecijfer", "check digit"),
+        ({"gtin": GTIN, "serial": "two words"}, "bevat een spatie", "contains a space"),
+        ({"gtin": GTIN, "serial": "SN\uff21"}, "dat lijkt op 'A'", "which looks like"),
+        ({"gtin": GTIN, "serial": "SN1", "sold_on": "2999-01-01"}, "in de toekomst", "future"),
+    ],
+)
+def test_a_dutch_till_explains_mistakes_in_dutch(
+    till: FlaskClient, db: object, fields: dict[str, str], dutch: str, english: str
+) -> None:
+    response = post_unit(till, headers={"Accept-Language": "nl"}, **fields)
+    assert response.status_code == 422
+    page = html_text.unescape(response.get_data(as_text=True))
+    assert dutch in page and english not in page
+    assert units(db) == []
+
+
+def test_a_dutch_batch_upload_lists_bad_rows_in_dutch(till: FlaskClient, db: object) -> None:
+    text = f"gtin,serial,sold_on\n{GTIN},B1,\n{UNKNOWN_GTIN},B2,\n{GTIN},B1,gisteren\n"
+    response = upload(till, text, headers={"Accept-Language": "nl"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Regel 3: er is nog geen apparaatmodel met EAN" in html
+    assert "Regel 4: &#39;gisteren&#39; is geen datum" in html
+    assert "no appliance model" not in html
+    assert units(db) == []
+
+
+def test_the_label_layouts_are_described_in_the_pages_language(till: FlaskClient) -> None:
+    dutch = till.get("/retailer/batch", headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "A4-vel met 24 labels" in dutch and "Doorlopende thermische rol" in dutch
+    english = till.get("/retailer/batch", headers=ENGLISH).get_data(as_text=True)
+    assert "A4 sheet of 24 labels" in english and "continuous thermal roll" in english
