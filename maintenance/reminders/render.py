@@ -92,50 +92,72 @@ def _mail_domain(sender: str, base_url: str) -> str:
     return urlsplit(base_url).hostname or "localhost"
 
 
-def _render(name: str, language: str, /, **context: Any) -> str:
-    # Straight from the Jinja environment: web context processors (the logged-in user, request
-    # data) mean nothing in a message rendered by the scheduler process.
-    return _environment(language).get_template(name).render(**context)
+@dataclass(frozen=True)
+class _Language:
+    """One language's message environment and translations, bound once per process."""
+
+    environment: Environment
+    translations: Any  # babel.support.Translations, or NullTranslations for the source language
+
+    def render(self, name: str, /, **context: Any) -> str:
+        """A message template rendered in this language."""
+        # Straight from the Jinja environment: web context processors (the logged-in user,
+        # request data) mean nothing in a message rendered by the scheduler process.
+        return self.environment.get_template(name).render(**context)
+
+    def gettext(self, string: str, **variables: Any) -> str:
+        """flask_babel.gettext in this language, without looking it up in the Flask context."""
+        text = self.translations.ugettext(string)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        """flask_babel.ngettext in this language."""
+        variables.setdefault("num", num)
+        return self.translations.ungettext(singular, plural, num) % variables
 
 
-def _environment(language: str) -> Environment:
-    """The app's Jinja environment with this language's translations bound (call in force_locale).
+def _language(language: str) -> _Language:
+    """The app's Jinja environment and translations for a language, made on first use.
 
     The app's own environment looks the translations up in the Flask context for every text, a
     good part of the time a reminder takes to render; messages know their language up front.
     """
-    environments: dict[str, Environment] = current_app.extensions.setdefault(
-        "reminder_environments", {}
+    languages: dict[str, _Language] = current_app.extensions.setdefault("reminder_languages", {})
+    bound = languages.get(language)
+    if bound is None:
+        with force_locale(language):
+            translations = get_translations()
+        bound = languages[language] = _Language(_environment(translations), translations)
+    return bound
+
+
+def _environment(translations: Any) -> Environment:
+    """A copy of the app's Jinja environment with these translations bound."""
+    # A separate environment (not an overlay, whose i18n methods still act on the app's):
+    # binding one language must never reach the web pages' environment.
+    app_environment = current_app.jinja_env
+    environment = Environment(
+        loader=app_environment.loader,
+        autoescape=app_environment.autoescape,
+        auto_reload=app_environment.auto_reload,
+        extensions=["jinja2.ext.i18n"],
     )
-    environment = environments.get(language)
-    if environment is None:
-        # A separate environment (not an overlay, whose i18n methods still act on the app's):
-        # binding one language must never reach the web pages' environment.
-        app_environment = current_app.jinja_env
-        environment = Environment(
-            loader=app_environment.loader,
-            autoescape=app_environment.autoescape,
-            auto_reload=app_environment.auto_reload,
-            extensions=["jinja2.ext.i18n"],
-        )
-        # Without the request-bound helpers, meaningless in a message: every render copies
-        # the globals into its context.
-        environment.globals.update(
-            (name, value)
-            for name, value in app_environment.globals.items()
-            if name not in _REQUEST_GLOBALS
-        )
-        environment.filters.update(app_environment.filters)
-        translations = get_translations()
-        environment.install_gettext_translations(  # type: ignore[attr-defined]
-            translations, newstyle=True
-        )
-        # Jinja's newstyle `_` goes through three context calls per text, a third of a
-        # message's rendering; this one does the same with one.
-        environment.globals["_"] = environment.globals["gettext"] = _direct_gettext(
-            translations.gettext
-        )
-        environments[language] = environment
+    # Without the request-bound helpers, meaningless in a message: every render copies the
+    # globals into its context.
+    environment.globals.update(
+        (name, value)
+        for name, value in app_environment.globals.items()
+        if name not in _REQUEST_GLOBALS
+    )
+    environment.filters.update(app_environment.filters)
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations, newstyle=True
+    )
+    # Jinja's newstyle `_` goes through three context calls per text, a third of a message's
+    # rendering; this one does the same with one.
+    environment.globals["_"] = environment.globals["gettext"] = _direct_gettext(
+        translations.gettext
+    )
     return environment
 
 
@@ -186,22 +208,23 @@ def render_email(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> 
     if not owner.email:
         raise ValueError("owner has no email address")
     language = language_of(owner)
+    bound = _language(language)
     base = current_app.config["BASE_URL"]
-    with force_locale(language):
-        links = Links(current_app.config)
-        lines = _lines(reminder, entries, language, links)
-        unsubscribe = links.action_url("unsubscribe", {"o": owner.id, "c": "email"})
-        context: dict[str, Any] = {
-            "lines": lines,
-            "follow_up": reminder.kind == "follow-up",
-            "unsubscribe_url": unsubscribe,
-            "base_url": base,
-            "language": language,
-        }
-        subject = _subject(reminder, lines)
-        text = _render("email/reminder.txt", language, subject=subject, **context)
-        html = _render("email/reminder.html", language, subject=subject, **context)
-        list_name = _("Maintenance reminders")
+    links = Links(current_app.config)
+    lines = _lines(reminder, entries, language, links)
+    unsubscribe = links.action_url("unsubscribe", {"o": owner.id, "c": "email"})
+    context: dict[str, Any] = {
+        "lines": lines,
+        "follow_up": reminder.kind == "follow-up",
+        "unsubscribe_url": unsubscribe,
+        "base_url": base,
+        "language": language,
+    }
+    subject = _subject(reminder, lines, bound)
+    text = bound.render("email/reminder.txt", subject=subject, **context)
+    html = bound.render("email/reminder.html", subject=subject, **context)
+    _ = bound.gettext  # named _ so the catalogue extraction finds the text
+    list_name = _("Maintenance reminders")
     host = urlsplit(base).hostname or "localhost"
     return EmailMessage(
         to=owner.email,
@@ -219,7 +242,9 @@ def render_email(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> 
     )
 
 
-def _subject(reminder: ReminderLike, lines: list[TaskLine]) -> str:
+def _subject(reminder: ReminderLike, lines: list[TaskLine], bound: _Language) -> str:
+    # Named _ and ngettext so the catalogue extraction finds these texts.
+    _, ngettext = bound.gettext, bound.ngettext
     if reminder.kind == "follow-up":
         if len(lines) == 1:
             return _("Still to do: %(task)s", task=lines[0].title)
