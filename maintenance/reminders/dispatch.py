@@ -510,8 +510,14 @@ def _send_jobs(
     deadline: float,
     rng: random.Random,
     result: DispatchResult,
+    bounced: dict[tuple[int, str], str],
 ) -> None:
-    """Send each channel's jobs over one connection, recording outcomes every MARK_EVERY sends."""
+    """Send each channel's jobs over one connection, recording outcomes every MARK_EVERY sends.
+
+    `bounced` holds the (owner, channel) pairs that failed permanently in this pass, with the
+    reason: their other reminders, claimed already and so not cancelled with the pending ones,
+    are cancelled instead of sent.
+    """
     by_channel: dict[str, list[_Job]] = defaultdict(list)
     for job in jobs:
         by_channel[job.reminder.channel].append(job)
@@ -523,12 +529,18 @@ def _send_jobs(
                     # Our lease is about to end: hand the rest back untouched.
                     outcomes.released.extend(j.reminder_id for j in channel_jobs[position:])
                     break
+                reason = bounced.get((job.reminder.owner_id, name))
+                if reason is not None:
+                    outcomes.cancelled.append((job.reminder_id, f"{name} suppressed: {reason}"))
+                    continue
                 assert job.message is not None
                 try:
                     sent = channel.send(job.message)
                     outcomes.sent.append((job, sent.provider_id))
                 except SendError as error:
                     outcomes.failed.append((job, error))
+                    if error.permanent:
+                        bounced[(job.reminder.owner_id, name)] = error.reason
                 except Exception as error:  # a bug in one message must not strand the batch
                     logger.exception("reminder %s: unexpected send error", job.reminder_id)
                     outcomes.failed.append((job, SendError(repr(error), permanent=False)))
@@ -548,11 +560,12 @@ def _send_batch(
     deadline: float,
     rng: random.Random,
     claimed_at: float,
+    bounced: dict[tuple[int, str], str],
 ) -> DispatchResult:
     """Send one batch and record its outcomes, in an app context (and so a session) of its own."""
     result = DispatchResult()
     with app.app_context():
-        _send_jobs(jobs, channels, claim, clock, deadline, rng, result)
+        _send_jobs(jobs, channels, claim, clock, deadline, rng, result, bounced)
     metrics.observe_dispatch(time.monotonic() - claimed_at)
     return result
 
@@ -582,6 +595,8 @@ def dispatch_once(
     batches = 0
     sender = ThreadPoolExecutor(1, "reminder-sender") if _is_postgresql() else None
     sending: Future[DispatchResult] | None = None
+    # Batches are sent one after the other, so this needs no lock.
+    bounced: dict[tuple[int, str], str] = {}
     try:
         while max_batches is None or batches < max_batches:
             # Time moves on during a long pass; leases and due times follow it.
@@ -601,7 +616,7 @@ def dispatch_once(
             if sending is not None:
                 total.add(sending.result())
                 sending = None
-            batch = (app, jobs, channels, claim, clock, deadline, rng, claimed_at)
+            batch = (app, jobs, channels, claim, clock, deadline, rng, claimed_at, bounced)
             if sender is None:
                 total.add(_send_batch(*batch))
             else:

@@ -1,4 +1,5 @@
-"""A dispatcher whose lease expired and was claimed again by another changes nothing."""
+"""Claimed reminders: a dispatcher whose lease was taken over changes nothing; an address that
+bounced hard gets none of its other reminders already claimed in the same pass."""
 
 from __future__ import annotations
 
@@ -101,3 +102,23 @@ def test_the_dispatcher_holding_the_lease_records_the_outcome(
         assert event.unit_id is not None and event.product_model_id is not None
         assert event.channel == "email" and event.category == "dishwasher"
         assert event.due_on == TODAY and event.day == TODAY and event.days_late == 0
+
+
+@pytest.mark.parametrize("batch_size", [200, 1], ids=["same-batch", "next-batch"])
+def test_after_a_hard_bounce_no_other_claimed_reminder_goes_to_that_address(
+    db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer, batch_size: int
+) -> None:
+    owner = make_owner(digest=False)
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY, refill_salt=TODAY, check_hoses=TODAY)
+    materialise_due(MATERIALISE_AT)
+    smtp_server.reject(owner.email, 550)
+
+    result = dispatch_once(SEND_AT, channels=channels, batch_size=batch_size)
+
+    statuses = sorted(reminder.status for reminder in reminders())
+    # One attempt only: the others are cancelled, whether still pending or claimed already.
+    assert result.failed == 1 and result.sent == 0
+    assert statuses == ["cancelled", "cancelled", "failed"]
+    assert all("suppressed" in r.last_error for r in reminders() if r.status == "cancelled")
