@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from maintenance.accounts import create_user, find_user_by_email, get_or_create_organisation
 from maintenance.extensions import db
-from maintenance.identifiers import gtin_check_digit, new_unit_code
+from maintenance.identifiers import gtin_check_digit, new_unit_code, unit_uri
 from maintenance.models import ModelGtin, ProductModel, Unit
 from maintenance.protocols import load_protocol
 from maintenance.protocols.publish import publish_protocol
@@ -88,10 +89,6 @@ def load_demo(library: Path) -> Iterator[str]:
         if find_user_by_email(email) is None:
             create_user(email, role, organisation, DEMO_PASSWORD)
     units = _demo_catalogue()
-    from flask import current_app
-
-    from maintenance.identifiers import unit_uri
-
     base = current_app.config["BASE_URL"]
     yield ""
     yield f"Demo logins (password: {DEMO_PASSWORD}) at {base}/login:"
@@ -99,4 +96,5 @@ def load_demo(library: Path) -> Iterator[str]:
         yield f"  {role:13} {email}"
     yield "Demo units (open one as if you scanned its QR code):"
     for unit in units:
-        yield f"  {unit.product_model.brand} {unit.product_model.name}: {unit_uri(base, unit.gtin, serial=unit.serial)}"
+        model = unit.product_model
+        yield f"  {model.brand} {model.name}: {unit_uri(base, unit.gtin, serial=unit.serial)}"
