@@ -15,7 +15,6 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -562,7 +561,7 @@ def _send_batch(
     claimed_at: float,
     bounced: dict[tuple[int, str], str],
 ) -> DispatchResult:
-    """Send one batch and record its outcomes, in an app context (and so a session) of its own."""
+    """Send one batch and record its outcomes in a database session of its own."""
     result = DispatchResult()
     with app.app_context():
         _send_jobs(jobs, channels, claim, clock, deadline, rng, result, bounced)
@@ -580,9 +579,8 @@ def dispatch_once(
 ) -> DispatchResult:
     """Send every reminder due at `now` (aware): claim batches until none is left.
 
-    On PostgreSQL one batch is sent (and its outcomes written) in a second thread while the
-    next one is claimed and rendered: both mostly wait on the network, so the waits overlap.
-    SQLite allows one writer at a time, so there the batches go one after the other.
+    Batches go strictly one after the other: a hard bounce in one batch must be known before the
+    next batch is prepared, so nothing else goes to that address.
     """
     if now.tzinfo is None:
         raise ValueError("pass an aware datetime")
@@ -593,37 +591,22 @@ def dispatch_once(
     started = time.monotonic()
     total = DispatchResult()
     batches = 0
-    sender = ThreadPoolExecutor(1, "reminder-sender") if _is_postgresql() else None
-    sending: Future[DispatchResult] | None = None
-    # Batches are sent one after the other, so this needs no lock.
     bounced: dict[tuple[int, str], str] = {}
-    try:
-        while max_batches is None or batches < max_batches:
-            # Time moves on during a long pass; leases and due times follow it.
-            clock = now + timedelta(seconds=time.monotonic() - started)
-            claimed_at = time.monotonic()
-            claim = claim_batch(clock, batch_size, lease_seconds)
-            if not claim.ids:
-                break
-            batches += 1
-            total.claimed += len(claim.ids)
-            outcomes = _Outcomes()
-            jobs = _prepare(claim, clock, outcomes)
-            if outcomes:
-                _record(outcomes, claim, clock, rng, total)
-            deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)
-            # One batch in flight at most: the channels carry one batch at a time.
-            if sending is not None:
-                total.add(sending.result())
-                sending = None
-            batch = (app, jobs, channels, claim, clock, deadline, rng, claimed_at, bounced)
-            if sender is None:
-                total.add(_send_batch(*batch))
-            else:
-                sending = sender.submit(_send_batch, *batch)
-    finally:
-        if sending is not None:
-            total.add(sending.result())
-        if sender is not None:
-            sender.shutdown()
+    while max_batches is None or batches < max_batches:
+        # Time moves on during a long pass; leases and due times follow it.
+        clock = now + timedelta(seconds=time.monotonic() - started)
+        claimed_at = time.monotonic()
+        claim = claim_batch(clock, batch_size, lease_seconds)
+        if not claim.ids:
+            break
+        batches += 1
+        total.claimed += len(claim.ids)
+        outcomes = _Outcomes()
+        jobs = _prepare(claim, clock, outcomes)
+        if outcomes:
+            _record(outcomes, claim, clock, rng, total)
+        deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)
+        total.add(
+            _send_batch(app, jobs, channels, claim, clock, deadline, rng, claimed_at, bounced)
+        )
     return total
