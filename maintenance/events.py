@@ -60,6 +60,7 @@ def event_row(
     return {
         "kind": kind,
         "day": day,
+        "month": day.replace(day=1),
         "at": at,
         "unit_id": facts.unit_id if facts else None,
         "product_model_id": facts.product_model_id if facts else None,

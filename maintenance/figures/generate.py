@@ -180,6 +180,7 @@ def generate_activity(
                 category=model.category,
             )
         row.update(extra)
+        row["month"] = day.replace(day=1)
         if row["due_on"] is not None:
             row["days_late"] = (day - row["due_on"]).days
         events.append(row)

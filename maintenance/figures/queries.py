@@ -125,11 +125,13 @@ def grouped(
     unit, then add those up per group and count the units with at least one row.
     """
     measures = list(measures)
-    # Units stand in for people; a row without a unit is one person of its own.
-    person = func.coalesce(entity.unit_id, -entity.id)
+    # Units stand in for people. Grouping by the plain column (not an expression) lets an
+    # index that holds it give the rows already in group order.
+    person = entity.unit_id
     keys = [group.label(f"g{i}") for i, group in enumerate(groups)]
     inner: Select[Any] = select(
         *keys,
+        person.label("person"),
         *(
             func.sum(case((measure.when, literal(1)), else_=literal(0))).label(f"m{i}")
             for i, measure in enumerate(measures)
@@ -141,7 +143,9 @@ def grouped(
     columns: list[Any] = [step.c[f"g{i}"] for i in range(len(groups))]
     for i in range(len(measures)):
         column = step.c[f"m{i}"]
-        columns += [func.sum(column), func.count(case((column > 0, literal(1))))]
+        # Rows without a unit share one group here, but each is a person of its own.
+        people = case((step.c.person.is_(None), column), (column > 0, literal(1)), else_=literal(0))
+        columns += [func.sum(column), func.sum(people)]
     query = select(*columns)
     if groups:
         query = query.group_by(*columns[: len(groups)])

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, not_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from maintenance.extensions import db
 from maintenance.figures.cells import Chart, Count, Rate, Table
@@ -181,14 +182,30 @@ def monthly_export(scope: Scope, all_events: Grouped, scanned: Grouped) -> Table
     return table
 
 
+def _in_period(scope: Scope) -> ColumnElement[bool]:
+    """The sector's events of the period: by stored month, and by day only in a month cut short.
+
+    The dashboards ask for whole months, so usually no day is compared on any row.
+    """
+    clauses = [Event.month >= scope.start.replace(day=1), Event.month <= scope.end.replace(day=1)]
+    if scope.start.day != 1:
+        clauses.append(Event.day >= scope.start)
+    if (scope.end + timedelta(days=1)).day != 1:
+        clauses.append(Event.day <= scope.end)
+    return and_(*clauses)
+
+
 def sector_dashboard(scope: Scope) -> Dashboard:
     """Every table of the sector dashboard, from one pass over events and one over scans."""
-    all_events = grouped(
+    # Grouped by the stored month, read in the order of ix_event_sector_figures.
+    by_month_start = grouped(
         Event,
-        scope.event_filter(),
-        [month_of(Event.day), Event.category, Event.channel],
+        _in_period(scope),
+        [Event.month, Event.category, Event.channel],
         _event_measures(),
     )
+    # One month date to one 'YYYY-MM': the same groups under another name, so exact.
+    all_events = by_month_start.rollup(lambda key: (key[0].strftime("%Y-%m"), *key[1:]))
     all_scans = scans(scope, [month_of(ScanEvent.day), ProductModel.category], by_category=True)
     by_month = all_events.rollup(lambda key: (key[0],))
     return Dashboard(

@@ -173,3 +173,25 @@ def test_sector_figures_match_sql(world: World) -> None:
     heading = export.columns.index("done_on_time")
     assert value(row[heading]) == 8
     assert export.to_csv().splitlines()[0].startswith("month,category,scans,sign_ups")
+
+
+def test_sector_period_cut_mid_month_counts_only_its_days(world: World) -> None:
+    start, end = date(2026, 3, 2), date(2026, 3, 22)
+    export = sector_dashboard(Scope(start, end)).table("monthly-export")
+    row = row_for(export, "2026-03", "washing-machine")
+    for kind, heading in (("signup", "sign_ups"), ("reminder_sent", "tasks_reminded")):
+        [(inside,)] = sql(
+            "select count(*) from event where category = 'washing-machine' and kind = :k "
+            "and day between :s and :e",
+            k=kind,
+            s=start,
+            e=end,
+        )
+        assert value(row[export.columns.index(heading)]) == inside
+    [(late_in_march,)] = sql(
+        f"select count(*) from event where category = 'washing-machine' and kind = 'task_done' "
+        f"and {late_sql()} > 7"
+    )
+    assert late_in_march > 0  # done after the 22nd, so outside the period
+    assert value(row[export.columns.index("sign_ups")]) == 0  # signed up on the 1st
+    assert value(row[export.columns.index("done_late")]) == 0
