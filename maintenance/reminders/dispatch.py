@@ -15,6 +15,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -289,7 +290,7 @@ def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes) -> list[_Job]:
     for reminder in reminders:
         owner = owners[reminder.owner_id]
         if not is_reachable(owner, reminder.channel):
-            outcomes.cancelled.append((reminder.id, f"owner not reachable by {reminder.channel}"))
+            outcomes.cancelled.append((reminder.id, _unreachable(owner, reminder.channel)))
             continue
         entries = _entries(reminder, tasks, owned)
         if not entries:
@@ -312,6 +313,14 @@ def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes) -> list[_Job]:
     # End the read before sending: nothing stays locked while messages go out.
     db.session.rollback()
     return jobs
+
+
+def _unreachable(owner: Owner, channel: str) -> str:
+    """Why a reminder cannot go to its owner: suppression named as such, so a bounce shows."""
+    suppressed = owner.email_suppressed_at if channel == "email" else owner.phone_suppressed_at
+    if suppressed is not None:
+        return f"{channel} suppressed"
+    return f"owner not reachable by {channel}"
 
 
 def _events(kind: str, reminder: _Claimed, at: datetime) -> list[dict[str, Any]]:
@@ -579,8 +588,12 @@ def dispatch_once(
 ) -> DispatchResult:
     """Send every reminder due at `now` (aware): claim batches until none is left.
 
-    Batches go strictly one after the other: a hard bounce in one batch must be known before the
-    next batch is prepared, so nothing else goes to that address.
+    On PostgreSQL one batch is sent (and its outcomes written) in a second thread while the next
+    one is claimed and rendered: sending mostly waits on the mail server, so the two overlap.
+    Batches are still sent strictly one after the other, and each send first checks the pass's
+    hard bounces, so a bounce in one batch stops that address's messages in every later batch,
+    even one rendered while the bounce happened. SQLite allows one writer at a time, so there
+    the batches go one after the other.
     """
     if now.tzinfo is None:
         raise ValueError("pass an aware datetime")
@@ -591,22 +604,37 @@ def dispatch_once(
     started = time.monotonic()
     total = DispatchResult()
     batches = 0
+    # Only the sending side reads and writes it, one batch at a time, so it needs no lock.
     bounced: dict[tuple[int, str], str] = {}
-    while max_batches is None or batches < max_batches:
-        # Time moves on during a long pass; leases and due times follow it.
-        clock = now + timedelta(seconds=time.monotonic() - started)
-        claimed_at = time.monotonic()
-        claim = claim_batch(clock, batch_size, lease_seconds)
-        if not claim.ids:
-            break
-        batches += 1
-        total.claimed += len(claim.ids)
-        outcomes = _Outcomes()
-        jobs = _prepare(claim, clock, outcomes)
-        if outcomes:
-            _record(outcomes, claim, clock, rng, total)
-        deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)
-        total.add(
-            _send_batch(app, jobs, channels, claim, clock, deadline, rng, claimed_at, bounced)
-        )
+    sender = ThreadPoolExecutor(1, "reminder-sender") if _is_postgresql() else None
+    sending: Future[DispatchResult] | None = None
+    try:
+        while max_batches is None or batches < max_batches:
+            # Time moves on during a long pass; leases and due times follow it.
+            clock = now + timedelta(seconds=time.monotonic() - started)
+            claimed_at = time.monotonic()
+            claim = claim_batch(clock, batch_size, lease_seconds)
+            if not claim.ids:
+                break
+            batches += 1
+            total.claimed += len(claim.ids)
+            outcomes = _Outcomes()
+            jobs = _prepare(claim, clock, outcomes)
+            if outcomes:
+                _record(outcomes, claim, clock, rng, total)
+            deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)
+            # One batch in flight at most: the channels carry one batch at a time, in order.
+            if sending is not None:
+                total.add(sending.result())
+                sending = None
+            batch = (app, jobs, channels, claim, clock, deadline, rng, claimed_at, bounced)
+            if sender is None:
+                total.add(_send_batch(*batch))
+            else:
+                sending = sender.submit(_send_batch, *batch)
+    finally:
+        if sending is not None:
+            total.add(sending.result())
+        if sender is not None:
+            sender.shutdown()
     return total
