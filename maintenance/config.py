@@ -93,6 +93,10 @@ class Config:
     RETAIN_DELIVERY_EVENTS_DAYS = _int("RETAIN_DELIVERY_EVENTS_DAYS", 180)
     # Days to keep anonymous scan events (older figures are lost); 0 keeps them all.
     RETAIN_SCAN_EVENTS_DAYS = _int("RETAIN_SCAN_EVENTS_DAYS", 1095)
+    # Scans a web process holds before writing them in one INSERT (1: each scan at once).
+    SCAN_BATCH_SIZE = max(1, _int("SCAN_BATCH_SIZE", 50))
+    # Seconds the oldest held scan waits at most; a killed process loses at most this much.
+    SCAN_FLUSH_SECONDS = float(_env("SCAN_FLUSH_SECONDS", "5"))
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
@@ -118,5 +122,8 @@ class TestConfig(Config):
     # A test that forgets its fake provider fails loudly instead of sending for real.
     FAIL_ON_REAL_SENDS = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Each scan written in its own request, so a test sees it at once (tests/test_scans.py
+    # covers the batches).
+    SCAN_BATCH_SIZE = 1
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

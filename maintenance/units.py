@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Insert, Select, and_, bindparam, insert, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -39,7 +39,6 @@ from maintenance.models import (
     Organisation,
     ProductModel,
     ProtocolVersion,
-    ScanEvent,
     Unit,
     User,
 )
@@ -612,27 +611,3 @@ def record_reprint(unit: Unit) -> Unit:
     unit.labels_printed += 1
     audit.record("unit.reprint", unit)
     return unit
-
-
-@transactional
-def record_scan(gtin: str, model_id: int | None, unit_id: int | None, source: str) -> None:
-    """One anonymous page view of a unit or model, for the figures: a single insert."""
-    tz = ZoneInfo(current_app.config["DEFAULT_TIME_ZONE"])
-    now = utcnow()
-    db.session.execute(
-        _scan_insert(),
-        {
-            "gtin": gtin,
-            "product_model_id": model_id,
-            "unit_id": unit_id,
-            "day": now.astimezone(tz).date(),
-            "source": source,
-            "at": now,
-        },
-    )
-
-
-@cache
-def _scan_insert() -> Insert:
-    """A plain INSERT into scan_event: no object for the session to track and flush."""
-    return insert(ScanEvent.__table__)  # type: ignore[arg-type]

@@ -23,7 +23,8 @@ from maintenance.i18n import LANGUAGES
 from maintenance.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
 from maintenance.labels import qr_png, qr_svg
 from maintenance.models import ProductModel, Unit
-from maintenance.units import find_scanned, record_scan
+from maintenance.scans import record_scan
+from maintenance.units import find_scanned
 from maintenance.web.errors import ApiError
 from maintenance.web.unit_page import render_unit
 

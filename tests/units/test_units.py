@@ -1,4 +1,4 @@
-"""The unit service: create, reprint on a second scan, conflicts, unit codes, void, scans."""
+"""The unit service: create, reprint on a second scan, conflicts, unit codes, void."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from maintenance.units import (
     label_data,
     local_today,
     print_labels,
-    record_scan,
     register_unit_from_scan,
     unit_link,
     void_unit,
@@ -163,17 +162,3 @@ def test_printing_counts_labels_and_refuses_voided_units(db: object) -> None:
         print_labels([unit], "62mm")
     with pytest.raises(UnitError, match="start_at"):
         print_labels([create_unit(shop, GTIN, "SN2").unit], "a4-3x8", start_at=99)
-
-
-def test_a_scan_is_stored_without_anything_about_the_person(db: object) -> None:
-    model = make_model()
-    unit = create_unit(make_shop(), GTIN, "SN1").unit
-    record_scan(GTIN, model.id, unit.id, "qr")
-    event = db.session.scalar(select(ScanEvent))
-    assert (event.gtin, event.unit_id, event.product_model_id, event.source) == (
-        GTIN,
-        unit.id,
-        model.id,
-        "qr",
-    )
-    assert event.day == local_today()
