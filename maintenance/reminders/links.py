@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from typing import Any
@@ -16,7 +17,7 @@ from itsdangerous import (
     TimestampSigner,
     URLSafeTimedSerializer,
 )
-from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import base64_encode, int_to_bytes
 from itsdangerous.signer import HMACAlgorithm
 
 # Long enough for a reminder read late or snoozed twice; short enough that old mail goes stale.
@@ -30,6 +31,8 @@ ACTION_PATHS = {
     "unsubscribe": "/a/unsubscribe/",
 }
 SHORT_PATH = "/r/"
+# What itsdangerous' compact JSON gives (json.dumps with these separators), with one encoder kept.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 _SHORT_SALT = "reminder-short"
 
 
@@ -81,6 +84,15 @@ class _LinkSerializer(URLSafeTimedSerializer):
     def dump_payload(self, obj: Any) -> bytes:
         """The payload as base64 JSON, never compressed."""
         return base64_encode(Serializer.dump_payload(self, obj))
+
+    def dumps(self, obj: Any, salt: str | bytes | None = None) -> str:
+        """The token URLSafeTimedSerializer.dumps gives, in fewer steps: a message signs five."""
+        if salt is not None:
+            return super().dumps(obj, salt)
+        signer = self._signer
+        timestamp = base64_encode(int_to_bytes(signer.get_timestamp()))
+        value = base64_encode(_compact_json(obj)) + b"." + timestamp
+        return (value + b"." + signer.get_signature(value)).decode()
 
     @cached_property
     def _signer(self) -> Signer:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from email.utils import parseaddr
 from functools import lru_cache
@@ -18,7 +20,7 @@ from flask_babel import force_locale, get_translations, ngettext
 from flask_babel import gettext as _
 from jinja2 import Environment, pass_eval_context
 from jinja2.nodes import EvalContext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from maintenance.i18n import LANGUAGES, localized
 from maintenance.models import Owner, Task
@@ -31,6 +33,14 @@ _REQUEST_GLOBALS = frozenset(
 )
 # Task titles in an SMS are cut so the message stays within about one segment.
 SMS_TITLE_CHARS = 40
+EMAIL_PARTS = ("email/reminder.txt", "email/reminder.html")
+# A placeholder for a per-message value in a prerendered template. The "&" shows whether the
+# template escaped it there (it becomes "&amp;"), so filling in escapes exactly where Jinja would.
+_PLACEHOLDER = "\x00{}&\x00"
+_SLOT = re.compile("\x00(\\w+)(&|&amp;)\x00")
+_TASK_BLOCK = "task"
+# The per-message values of an email part besides its tasks (TaskLine's fields).
+MESSAGE_VALUES = ("subject", "unsubscribe_url", "base_url")
 
 
 class ReminderLike(Protocol):
@@ -93,17 +103,89 @@ def _mail_domain(sender: str, base_url: str) -> str:
 
 
 @dataclass(frozen=True)
+class _Prerendered:
+    """A template rendered with placeholders: literal text between per-message values."""
+
+    literals: tuple[str, ...]
+    # (name, escaped) per placeholder; literals has one entry more.
+    slots: tuple[tuple[str, bool], ...]
+
+    @classmethod
+    def parse(cls, rendered: str) -> _Prerendered:
+        """Split a rendering made with placeholders into its literals and slots."""
+        pieces = _SLOT.split(rendered)
+        slots = tuple(
+            (name, mark != "&") for name, mark in zip(pieces[1::3], pieces[2::3], strict=True)
+        )
+        return cls(tuple(pieces[::3]), slots)
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The template as Jinja renders it with these values (HTML-escaped where it would)."""
+        out = [self.literals[0]]
+        for (name, escaped), literal in zip(self.slots, self.literals[1:], strict=True):
+            value = values[name]
+            out.append(escape(value) if escaped else value)
+            out.append(literal)
+        return "".join(out)
+
+
+@dataclass(frozen=True)
 class _Language:
     """One language's message environment and translations, bound once per process."""
 
     environment: Environment
     translations: Any  # babel.support.Translations, or NullTranslations for the source language
+    language: str
+    # Email parts rendered with placeholders, as (before the tasks, one task, after the tasks),
+    # by (template, follow_up, overdue); made on first use.
+    prerendered: dict[tuple[str, bool, bool], tuple[_Prerendered, ...]] = field(
+        default_factory=dict
+    )
 
     def render(self, name: str, /, **context: Any) -> str:
         """A message template rendered in this language."""
         # Straight from the Jinja environment: web context processors (the logged-in user,
         # request data) mean nothing in a message rendered by the scheduler process.
         return self.environment.get_template(name).render(**context)
+
+    def fill(
+        self, name: str, values: Mapping[str, str], follow_up: bool, lines: list[TaskLine]
+    ) -> str:
+        """The email part `name` as render() gives it, filled into its prerendered pieces.
+
+        Jinja took most of a message's rendering time, yet only a few values differ from one
+        message to the next: the rest is rendered once per language and variant.
+        """
+        before, _task, after = self._prerendered(name, follow_up, False)
+        out = [before.fill(values)]
+        for line in lines:
+            task = self._prerendered(name, follow_up, line.overdue)[1]
+            out.append(task.fill(vars(line)))
+        out.append(after.fill(values))
+        return "".join(out)
+
+    def _prerendered(self, name: str, follow_up: bool, overdue: bool) -> tuple[_Prerendered, ...]:
+        key = (name, follow_up, overdue)
+        found = self.prerendered.get(key)
+        if found is None:
+            found = self.prerendered[key] = self._prerender(name, follow_up, overdue)
+        return found
+
+    def _prerender(self, name: str, follow_up: bool, overdue: bool) -> tuple[_Prerendered, ...]:
+        """Render a part with placeholders around one task, and that task's block alone."""
+        template = self.environment.get_template(name)
+        texts = {f.name: _PLACEHOLDER.format(f.name) for f in dataclasses.fields(TaskLine)}
+        line = TaskLine(**{**texts, "overdue": overdue})
+        context: dict[str, Any] = {key: _PLACEHOLDER.format(key) for key in MESSAGE_VALUES}
+        context.update(lines=[line], follow_up=follow_up, language=self.language)
+        whole = template.render(context)
+        block = template.blocks[_TASK_BLOCK]
+        task = "".join(block(template.new_context({**context, "line": line})))
+        # The loop holds only the block, so the whole is what comes before, the task, and after.
+        before, found, after = whole.partition(task)
+        if not found or task in after:
+            raise ValueError(f"{name}: the block {_TASK_BLOCK!r} must be the whole loop body")
+        return tuple(_Prerendered.parse(piece) for piece in (before, task, after))
 
     def gettext(self, string: str, **variables: Any) -> str:
         """flask_babel.gettext in this language, without looking it up in the Flask context."""
@@ -127,7 +209,7 @@ def _language(language: str) -> _Language:
     if bound is None:
         with force_locale(language):
             translations = get_translations()
-        bound = languages[language] = _Language(_environment(translations), translations)
+        bound = languages[language] = _Language(_environment(translations), translations, language)
     return bound
 
 
@@ -213,16 +295,11 @@ def render_email(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> 
     links = Links(current_app.config)
     lines = _lines(reminder, entries, language, links)
     unsubscribe = links.action_url("unsubscribe", {"o": owner.id, "c": "email"})
-    context: dict[str, Any] = {
-        "lines": lines,
-        "follow_up": reminder.kind == "follow-up",
-        "unsubscribe_url": unsubscribe,
-        "base_url": base,
-        "language": language,
-    }
     subject = _subject(reminder, lines, bound)
-    text = bound.render("email/reminder.txt", subject=subject, **context)
-    html = bound.render("email/reminder.html", subject=subject, **context)
+    # The templates' context besides lines, follow_up and language (see MESSAGE_VALUES).
+    values = {"subject": subject, "unsubscribe_url": unsubscribe, "base_url": base}
+    follow_up = reminder.kind == "follow-up"
+    text, html = (bound.fill(name, values, follow_up, lines) for name in EMAIL_PARTS)
     _ = bound.gettext  # named _ so the catalogue extraction finds the text
     list_name = _("Maintenance reminders")
     host = urlsplit(base).hostname or "localhost"
