@@ -7,10 +7,11 @@ import re
 import secrets
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from email import policy
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from maintenance.notify.base import (
@@ -34,6 +35,10 @@ BAD_MAILBOX_CODES = {550, 551, 553}
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322 ftext)
 # RFC 5322 asks for lines of at most 78 characters; longer words are left whole (limit 998).
 MAX_HEADER_LINE = 78
+# A bare address (dot-atom local part and host name): email.utils.parseaddr gives it unchanged.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+BARE_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
 
 
 def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
@@ -147,6 +152,36 @@ def _refuse_line_breaks(name: str, value: str) -> None:
         raise ValueError(f"line break in {name} header refused")
 
 
+class _Smtp(smtplib.SMTP):
+    """smtplib.SMTP sending a bare envelope address as <address> without parsing it again.
+
+    smtplib runs both envelope addresses of every message through email.utils.parseaddr,
+    which took longer than the rest of the channel's own work per message. The bytes on the
+    wire are the same.
+    """
+
+    def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        """MAIL FROM, as smtplib's."""
+        if not BARE_ADDRESS.fullmatch(sender) or any(o.lower() == "smtputf8" for o in options):
+            return super().mail(sender, options)
+        self.putcmd("mail", f"FROM:<{sender}>{self._options(options)}")
+        return self.getreply()
+
+    def rcpt(self, recip: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
+        """RCPT TO, as smtplib's."""
+        if not BARE_ADDRESS.fullmatch(recip):
+            return super().rcpt(recip, options)
+        self.putcmd("rcpt", f"TO:<{recip}>{self._options(options)}")
+        return self.getreply()
+
+    def _options(self, options: Sequence[str]) -> str:
+        return " " + " ".join(options) if options and self.does_esmtp else ""
+
+
+class _SmtpSsl(_Smtp, smtplib.SMTP_SSL):
+    """smtplib.SMTP_SSL with _Smtp's envelope commands."""
+
+
 class SmtpEmailChannel(Channel):
     """Sends EmailMessages through the SMTP server in MAIL_* settings."""
 
@@ -184,7 +219,7 @@ class SmtpEmailChannel(Channel):
         sender = message.sender or self.default_sender
         if not sender:
             raise ValueError("no sender: set MAIL_DEFAULT_SENDER")
-        envelope_from = parseaddr(sender)[1]
+        envelope_from = _address(sender)
         if is_plain_ascii(message, sender):
             content: bytes | MimeMessage = mime_bytes(message, sender)
         else:
@@ -231,14 +266,14 @@ class SmtpEmailChannel(Channel):
         self._smtp = None
         try:
             if self.use_ssl:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp: smtplib.SMTP = _SmtpSsl(
                     self.host,
                     self.port,
                     timeout=SMTP_TIMEOUT_SECONDS,
                     context=ssl.create_default_context(),
                 )
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+                smtp = _Smtp(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
         except smtplib.SMTPResponseException as error:
             raise SendError(
                 f"SMTP greeting refused: {_text(error.smtp_error)}",
@@ -264,6 +299,12 @@ class SmtpEmailChannel(Channel):
             raise SendError(f"SMTP session failed: {error}", permanent=False) from error
         self._smtp = smtp
         return smtp, True
+
+
+@lru_cache(maxsize=16)
+def _address(sender: str) -> str:
+    """The address part of a sender; parsed once, as every message of a batch has the same."""
+    return parseaddr(sender)[1]
 
 
 def _is_bad_mailbox(code: int, reply: bytes | str) -> bool:

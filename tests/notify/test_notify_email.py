@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import smtplib
 import ssl
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from maintenance.notify import EmailMessage, SendError, SmtpEmailChannel
+from maintenance.notify.email import BARE_ADDRESS
 from tests.fakes import FakeSmtpServer, make_self_signed_certificate
 
 
@@ -248,3 +252,23 @@ def test_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
 
     assert isinstance(raised.value.__cause__, ssl.SSLError)
     assert server.messages == []
+
+
+@given(st.from_regex(BARE_ADDRESS, fullmatch=True))
+def test_a_bare_envelope_address_goes_on_the_wire_as_smtplib_would_write_it(address: str) -> None:
+    # The channel writes <address> itself for these; smtplib would parse the address first.
+    assert smtplib.quoteaddr(address) == f"<{address}>"
+
+
+@pytest.mark.parametrize(
+    "to",
+    ["anne.de-vries+filter@mail.example.nl", '"anne smit"@example.nl', "Anne <anne@example.nl>"],
+)
+def test_bare_and_other_recipients_get_the_same_envelope_as_through_smtplib(
+    smtp_server: FakeSmtpServer, to: str
+) -> None:
+    SmtpEmailChannel(settings_for(smtp_server)).send(reminder(to=to))
+
+    [received] = smtp_server.received
+    assert received.mail_from == "noreply@maintenance.test"
+    assert received.rcpt_tos == [smtplib.quoteaddr(to)[1:-1]]
