@@ -3,6 +3,8 @@ bounced hard gets none of its other reminders already claimed in the same pass."
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from sqlalchemy import func, select
 from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, Event, Owner
 from maintenance.notify import Channel, Message, SendResult
+from maintenance.reminders import dispatch
 from maintenance.reminders.claim import DEFAULT_LEASE_SECONDS, Claim, claim_batch
 from maintenance.reminders.dispatch import dispatch_once
 from maintenance.reminders.materialise import materialise_due
@@ -121,4 +124,73 @@ def test_after_a_hard_bounce_no_other_claimed_reminder_goes_to_that_address(
     # One attempt only: the others are cancelled, whether still pending or claimed already.
     assert result.failed == 1 and result.sent == 0
     assert statuses == ["cancelled", "cancelled", "failed"]
+    assert all("suppressed" in r.last_error for r in reminders() if r.status == "cancelled")
+
+
+class BounceAfterNextBatchIsReady(Channel):
+    """The real email channel; the first send waits until the next batch has been rendered."""
+
+    def __init__(self, inner: Channel, next_batch_ready: threading.Event) -> None:
+        super().__init__()
+        self.inner = inner
+        self.next_batch_ready = next_batch_ready
+        self.attempts = 0
+
+    def open(self) -> None:
+        super().open()
+        self.inner.open()
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+    def _send(self, message: Message) -> SendResult:
+        self.attempts += 1
+        if self.attempts == 1:
+            # A safety limit only, so a broken dispatcher fails the test instead of hanging it.
+            self.next_batch_ready.wait(timeout=60)
+        return self.inner.send(message)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): batches overlap only there",
+)
+def test_a_hard_bounce_stops_the_next_batch_rendered_while_it_was_sent(
+    db: object,
+    channels: dict[str, Channel],
+    smtp_server: FakeSmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = make_owner(digest=False)
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY, refill_salt=TODAY, check_hoses=TODAY)
+    materialise_due(MATERIALISE_AT)
+    smtp_server.reject(owner.email, 550)
+    next_batch_ready = threading.Event()
+    prepared = []
+
+    def prepare(*args: object) -> object:
+        jobs = original(*args)
+        prepared.append(len(jobs))
+        if len(prepared) == 2:
+            next_batch_ready.set()
+        return jobs
+
+    original = dispatch._prepare
+    monkeypatch.setattr(dispatch, "_prepare", prepare)
+    email = BounceAfterNextBatchIsReady(channels["email"], next_batch_ready)
+
+    result = dispatch_once(SEND_AT, channels={**channels, "email": email}, batch_size=1)
+
+    # The second reminder was rendered before the bounce was known, and still never went.
+    assert next_batch_ready.is_set() and prepared[:2] == [1, 1]
+    assert email.attempts == 1
+    assert result.failed == 1 and result.sent == 0
+    assert sorted(reminder.status for reminder in reminders()) == [
+        "cancelled",
+        "cancelled",
+        "failed",
+    ]
     assert all("suppressed" in r.last_error for r in reminders() if r.status == "cancelled")
