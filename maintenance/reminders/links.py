@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 from collections.abc import Mapping
@@ -72,6 +73,11 @@ class _LinkSigner(TimestampSigner):
         return key
 
 
+def _b64(data: bytes) -> bytes:
+    """itsdangerous' base64_encode for bytes: URL-safe, without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
 class _LinkSerializer(URLSafeTimedSerializer):
     """URL-safe timed tokens that skip zlib and reuse one signer.
 
@@ -90,9 +96,10 @@ class _LinkSerializer(URLSafeTimedSerializer):
         if salt is not None:
             return super().dumps(obj, salt)
         signer = self._signer
-        timestamp = base64_encode(int_to_bytes(signer.get_timestamp()))
-        value = base64_encode(_compact_json(obj)) + b"." + timestamp
-        return (value + b"." + signer.get_signature(value)).decode()
+        timestamp = _b64(int_to_bytes(signer.get_timestamp()))
+        value = _b64(_compact_json(obj).encode()) + b"." + timestamp
+        mac = hmac.digest(signer.derive_key(), value, signer.algorithm.digest_method)
+        return (value + b"." + _b64(mac)).decode()
 
     @cached_property
     def _signer(self) -> Signer:
