@@ -67,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.user_loader(_load_user)
     app.jinja_env.globals["current_language"] = i18n.current_language
+    app.jinja_env.globals["language_url"] = i18n.language_url
     app.jinja_env.globals["text"] = i18n.localized
     app.jinja_env.globals["LANGUAGES"] = i18n.LANGUAGES
     app.jinja_env.filters["interval"] = i18n.describe_duration

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from urllib.parse import urlencode
 
-from flask import has_request_context, request
+from flask import has_request_context, request, url_for
 from flask_babel import get_locale
 
 LANGUAGES = ("nl", "en")
@@ -37,6 +38,12 @@ def current_language() -> str:
     """The language of the current request."""
     locale = get_locale()
     return locale.language if locale is not None else LANGUAGES[0]
+
+
+def language_url(language: str, back_to: str | None = None) -> str:
+    """The link that switches to `language` and comes back to `back_to` (default: this page)."""
+    back = request.full_path if back_to is None else back_to
+    return f"{url_for('public.set_language', language=language)}?{urlencode({'next': back})}"
 
 
 def localized(texts: Mapping[str, str] | None, language: str | None = None) -> str:

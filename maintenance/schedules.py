@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol as Interface
 
 from sqlalchemy import ColumnElement, exists, or_, select
 
-from maintenance.catalog import TaskInfo, VersionInfo, current_version_for_model, protocol_for_model
+from maintenance.catalog import (
+    TaskInfo,
+    VersionInfo,
+    VersionKey,
+    current_version_for_model,
+    protocol_for_model,
+)
 from maintenance.events import record_task_logged, record_task_snoozed
 from maintenance.extensions import db
 from maintenance.models import (
@@ -89,7 +96,17 @@ def has_records(unit_id: ColumnElement[int]) -> ColumnElement[bool]:
     )
 
 
-def _done_dates_by_task(unit: Unit) -> dict[str, list[date]]:
+class PlannedUnit(Interface):
+    """What planning needs of a unit: an ORM Unit, or the plain copy a scan reads."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def sold_on(self) -> date | None: ...
+
+
+def _done_dates_by_task(unit: PlannedUnit) -> dict[str, list[date]]:
     """Every day each task was done on this unit, by any owner or anonymously: one query."""
     done: dict[str, list[date]] = {}
     for task_key, done_on in db.session.execute(
@@ -218,7 +235,7 @@ def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:
 
 
 def preview(
-    unit: Unit | None,
+    unit: PlannedUnit | None,
     version: ProtocolVersion | VersionInfo,
     today: date,
     *,
@@ -261,6 +278,33 @@ def preview(
             )
         items.append(UpcomingTask(task, row))
     return sorted(items, key=lambda item: (item.schedule.next_due, item.task.position))
+
+
+# First plans by (version, start): a unit nobody registered is planned from its sale date alone,
+# and many units share a version and a sale date. Published versions never change.
+_first_plans: dict[tuple[VersionKey, date], list[tuple[str, date]]] = {}
+FIRST_PLANS_CACHE_SIZE = 8192
+
+
+def due_order(
+    unit: PlannedUnit | None, version: VersionInfo, today: date, *, unit_has_records: bool
+) -> list[tuple[str, date]]:
+    """Each task's key and next due date, earliest first (then protocol order): the unit page.
+
+    The plan of a unit without schedules or log entries depends only on the version and the
+    sale date (today's for an unregistered unit), so it is worked out once per pair.
+    """
+    if unit is not None and unit_has_records:
+        return [(item.key, item.next_due) for item in preview(unit, version, today)]
+    start = (unit.sold_on if unit is not None else None) or today
+    key = (version.key, start)
+    plan = _first_plans.get(key)
+    if plan is None:
+        plan = [(item.key, item.next_due) for item in preview(None, version, start)]
+        if len(_first_plans) >= FIRST_PLANS_CACHE_SIZE:
+            _first_plans.clear()  # more than in use: start over rather than track age
+        _first_plans[key] = plan
+    return plan
 
 
 def history(unit: Unit) -> list[MaintenanceLog]:

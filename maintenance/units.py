@@ -148,11 +148,29 @@ def find_unit(gtin: str, serial: str | None = None, unit_code: str | None = None
 
 
 @dataclass(frozen=True)
+class ScannedModel:
+    """The model a scanned GTIN names, as plain data: what its pages need."""
+
+    id: int
+    brand: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ScannedUnit:
+    """The unit a scanned serial or code names, as plain data: what its page and plan need."""
+
+    id: int
+    sold_on: date | None
+    voided_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Scanned:
     """What a scanned code names: the GTIN's model, the unit if registered, the version in force."""
 
-    model: ProductModel
-    unit: Unit | None
+    model: ScannedModel
+    unit: ScannedUnit | None
     version: VersionInfo | None
     unit_has_records: bool  # whether the unit has any task schedule or log entry
 
@@ -162,7 +180,14 @@ def _scan_query(code: str | None) -> Select[Any]:
     """find_scanned's statement for a serial, a unit code or neither, built once (it runs a lot)."""
     in_force = aliased(ProtocolVersion)
     query = (
-        select(ProductModel, in_force.id, in_force.number, in_force.content_hash)
+        select(
+            ProductModel.id,
+            ProductModel.brand,
+            ProductModel.name,
+            in_force.id,
+            in_force.number,
+            in_force.content_hash,
+        )
         .select_from(ModelGtin)
         .join(ProductModel, ProductModel.id == ModelGtin.product_model_id)
         .outerjoin(in_force, in_force.id == version_in_force_id())
@@ -171,7 +196,7 @@ def _scan_query(code: str | None) -> Select[Any]:
     if code is None:
         return query
     column = Unit.serial if code == "serial" else Unit.unit_code
-    return query.add_columns(Unit, has_records(Unit.id)).outerjoin(
+    return query.add_columns(Unit.id, Unit.sold_on, Unit.voided_at, has_records(Unit.id)).outerjoin(
         Unit, and_(Unit.gtin == bindparam("gtin"), column == bindparam("code"))
     )
 
@@ -179,18 +204,21 @@ def _scan_query(code: str | None) -> Select[Any]:
 def find_scanned(
     gtin: str, serial: str | None = None, unit_code: str | None = None
 ) -> Scanned | None:
-    """The model, unit (voided ones included) and version in force in one query; None: no model."""
+    """The model, unit (voided ones included) and version in force in one query; None: no model.
+
+    Plain rows, not ORM objects: this runs on every scan, and nothing here is changed.
+    """
     if serial is not None and unit_code is not None:
         raise ValueError("give at most one of serial or unit_code")
     code = "serial" if serial is not None else "unit_code" if unit_code is not None else None
     row = db.session.execute(_scan_query(code), {"gtin": gtin, "code": serial or unit_code}).first()
     if row is None:
         return None
-    model, version_id, number, content_hash, *found = row
-    unit, unit_has_records = found if found else (None, False)
+    model_id, brand, name, version_id, number, content_hash, *found = row
+    unit_id, sold_on, voided_at, unit_has_records = found if found else (None, None, None, False)
     return Scanned(
-        model=model,
-        unit=unit,
+        model=ScannedModel(model_id, brand, name),
+        unit=ScannedUnit(unit_id, sold_on, voided_at) if unit_id is not None else None,
         version=version_info(VersionKey(version_id, number, content_hash))
         if version_id is not None
         else None,

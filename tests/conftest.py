@@ -134,15 +134,19 @@ def token_for(ctx: Flask) -> Callable[[object], dict[str, str]]:
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    """Fetch a page and read its CSRF token, as a browser would."""
+    """Fetch a page and read its CSRF token, as a browser would ("" on a page without one).
+
+    The unit page has no token for a visitor without a session (see web/visitors.py); its forms
+    are then posted without one, as a browser does.
+    """
     import re
 
     page = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
     if match is None:
         match = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
+    assert match or "<form" in page, f"no form on {path}"
+    return match.group(1) if match else ""
 
 
 @pytest.fixture

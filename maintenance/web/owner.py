@@ -36,7 +36,7 @@ from maintenance.identifiers import (
 )
 from maintenance.models import Owner, ProtocolVersion, Unit
 from maintenance.units import UnitError, find_unit, local_today, register_unit_from_scan
-from maintenance.web.unit_page import OWNER_SESSION_KEY
+from maintenance.web.visitors import OWNER_SESSION_KEY, anonymous_form
 
 bp = Blueprint("owner", __name__)
 
@@ -156,6 +156,7 @@ def unit_path(unit: Unit) -> str:
 
 
 @bp.post("/remind")
+@anonymous_form
 @contact_limit
 @ip_limit
 def remind() -> Response:
@@ -200,6 +201,7 @@ def remind() -> Response:
 
 
 @bp.post("/units/done")
+@anonymous_form
 @limiter.limit(DONE_LIMIT)
 def unit_done() -> Response:
     """ "Done it" on the unit page: logs the task for this unit, without an account."""

@@ -19,12 +19,13 @@ from flask import (
 from flask_babel import gettext as _
 
 from maintenance.catalog import VersionInfo, current_version_for_model
+from maintenance.extensions import db
 from maintenance.i18n import LANGUAGES
 from maintenance.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
 from maintenance.labels import qr_png, qr_svg
-from maintenance.models import ProductModel, Unit
+from maintenance.models import ProductModel
 from maintenance.scans import record_scan
-from maintenance.units import find_scanned
+from maintenance.units import ScannedModel, ScannedUnit, find_scanned
 from maintenance.web.errors import ApiError
 from maintenance.web.unit_page import render_unit
 
@@ -63,8 +64,8 @@ class Resolved:
     """What a Digital Link path points at: a model, a unit when the path names one, the version."""
 
     link: DigitalLink
-    model: ProductModel
-    unit: Unit | None
+    model: ScannedModel
+    unit: ScannedUnit | None
     version: VersionInfo | None  # the protocol version in force for the model
     unit_has_records: bool = False  # whether the unit has any task schedule or log entry
 
@@ -260,10 +261,11 @@ def _model_page(resolved: Resolved) -> str:
     """The model's page: its protocol, or the unit page without a unit when there is none yet."""
     from maintenance.web.public import render_protocol
 
-    version = current_version_for_model(resolved.model) if resolved.version is not None else None
+    model = db.session.get_one(ProductModel, resolved.model.id)
+    version = current_version_for_model(model) if resolved.version is not None else None
     if version is None:
         return render_unit(resolved.model, None, resolved.link.gtin, None, None, None)
-    return render_protocol(version, model=resolved.model)
+    return render_protocol(version, model=model)
 
 
 @bp.after_request

@@ -1,100 +1,156 @@
-"""The page a person lands on after scanning a unit's (or model's) QR code."""
+"""The page a person lands on after scanning a unit's (or model's) QR code.
+
+Scans are the busiest requests the service answers, so the page is put together from parts that
+are rendered once: its body once per model, protocol version, language, kind of code and kind of
+visitor; each task once per version and language; each due date once per day and language. For
+an anonymous visitor (no session, see visitors.py) the whole page is kept, header included. The
+parts carry markers where a unit's own values go (its serial or code, the order and due dates of
+its tasks, the way back after switching language, a signed-in visitor's form token) and a scan
+only fills those in. The templates stay the one source of the markup: the same ones render
+every variant.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
-from typing import Any
+from functools import lru_cache
+from typing import Literal, TypeVar
+from urllib.parse import quote_plus
 
-from flask import get_template_attribute, render_template, session
-from flask_babel import format_date, get_translations
+from flask import get_template_attribute, render_template, request, session
+from flask_babel import format_date
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from maintenance.catalog import VersionInfo, VersionKey
-from maintenance.i18n import current_language, localized
-from maintenance.models import ProductModel, Unit
+from maintenance.i18n import current_language, language_url
 from maintenance.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
-from maintenance.schedules import preview
-from maintenance.units import local_today
+from maintenance.schedules import due_order
+from maintenance.units import ScannedModel, ScannedUnit, local_today
+from maintenance.web.visitors import OWNER_SESSION_KEY, is_anonymous_visit, is_signed_in
 
-OWNER_SESSION_KEY = "owner_id"
-TASK_DETAILS_TEMPLATE = "public/_task_details.html"
-# Rendered task texts kept per process: one entry per version and language in use.
-TASK_DETAILS_CACHE_SIZE = 512
+PAGE_TEMPLATE = "public/unit.html"
+BODY_TEMPLATE = "public/_unit_body.html"
+PARTS_TEMPLATE = "public/_unit_parts.html"
+# Parts kept per process; far more than the models, versions and languages in use at once.
+CACHE_SIZE = 512
+
+Audience = Literal["anyone", "owner", "mine"]  # "owner": signed in, but not an owner of this unit
+T = TypeVar("T")
+
+_TOKEN = secrets.token_hex(8)  # per process, so no template or protocol text holds a marker
+MARKS = {
+    name: Markup(f"[[{name}:{_TOKEN}]]")
+    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back")
+}
+# The way back after a language switch is a query value, so its marker is written encoded.
+BACK_MARK = quote_plus(MARKS["back"])
 
 
 @dataclass(frozen=True)
-class TaskDetails:
-    """The parts of a task on the unit page that are the same for every unit, as HTML."""
+class PageKey:
+    """What the page depends on besides the scan's own values."""
 
-    title: Markup
-    meta: Markup  # interval, duration and difficulty
-    body: Markup  # why, safety, what you need and the steps
+    model: tuple[int, str, str]  # id, brand and name: a renamed model gets new parts
+    version: VersionKey | None
+    language: str
+    kind: Literal["serial", "code"] | None  # which code the path names; None: a model page
+    audience: Audience
+    signed_in: bool  # an owner or staff member: the forms carry the session's token
 
 
-# Published versions never change, so their rendered texts are kept per (version, language).
-_task_details: dict[tuple[VersionKey, str], dict[str, TaskDetails]] = {}
+@dataclass(frozen=True)
+class TaskItem:
+    """A task's list item, split where the unit's due date goes."""
+
+    before_due: str
+    after_due: str
 
 
-def task_details(version: VersionInfo, language: str) -> dict[str, TaskDetails]:
-    """Each task's folded-open details by task key, rendered once per version and language."""
-    key = (version.key, language)
-    found = _task_details.get(key)
+# Published versions and their texts never change, so these never go stale (see catalog.py).
+_pages: dict[PageKey, str] = {}  # whole pages, for anonymous visitors
+_bodies: dict[PageKey, str] = {}  # page bodies, for signed-in visitors
+_identities: dict[PageKey, str] = {}
+_task_items: dict[tuple[VersionKey, str], dict[str, TaskItem]] = {}
+
+
+def _kept(cache: dict[object, T], key: object, make: Callable[[], T]) -> T:
+    """The cached value for `key`, made and kept on first use."""
+    found = cache.get(key)
     if found is None:
-        meta = get_template_attribute(TASK_DETAILS_TEMPLATE, "meta")
-        body = get_template_attribute(TASK_DETAILS_TEMPLATE, "body")
-        found = {
-            task.key: TaskDetails(
-                title=escape(localized(task.spec["title"], language)),
-                meta=meta(task.spec),
-                body=body(task.spec),
-            )
-            for task in version.tasks
-        }
-        if len(_task_details) >= TASK_DETAILS_CACHE_SIZE:
-            _task_details.clear()  # far more than in use: start over rather than track age
-        _task_details[key] = found
+        found = make()
+        if len(cache) >= CACHE_SIZE:
+            cache.clear()  # far more than in use: start over rather than track age
+        cache[key] = found
     return found
 
 
-@lru_cache(maxsize=1024)
-def _translation(message: str, language: str) -> str:
-    """A page text in `language`, the current one (the catalogue is fixed while running)."""
-    return get_translations().ugettext(message)
+def page_body(key: PageKey, model: ScannedModel, version: VersionInfo | None) -> str:
+    """The body for this model, version, language, code and visitor, with markers."""
+    return _kept(
+        _bodies,
+        key,
+        lambda: render_template(
+            BODY_TEMPLATE,
+            model=model,
+            version=version,
+            kind=key.kind,
+            owner=key.audience != "anyone",
+            mine=key.audience == "mine",
+            language=key.language,
+            consent_version=CONSENT_TEXT_VERSION,
+            marks=MARKS,
+        ),
+    )
 
 
-@cache
-def _page_gettext(language: str) -> Callable[..., Markup]:
-    """`_()` for the unit page: as Flask-Babel's, but each text is looked up once per process.
+def anonymous_page(key: PageKey, model: ScannedModel, version: VersionInfo | None) -> str:
+    """The whole page as an anonymous visitor sees it, with markers; rendered once."""
+    return _kept(
+        _pages,
+        key,
+        lambda: render_template(
+            PAGE_TEMPLATE,
+            title=f"{model.brand} {model.name}",
+            body=Markup(page_body(key, model, version)),
+            language_url=lambda language: language_url(language, back_to=MARKS["back"]),
+        ),
+    )
 
-    Passed into the page as `_`, it stands in for Jinja's alias of the same name, which calls
-    Flask-Babel through the template context on each of the page's thirty-odd texts. It formats
-    as Jinja's newstyle gettext does in an autoescaped (.html) template: values are escaped.
-    """
 
-    def gettext(message: str, **variables: Any) -> Markup:
-        return Markup(_translation(message, language)) % variables
+def identity(key: PageKey) -> str:
+    """The hidden form fields that name the unit (and the token of a signed-in visitor)."""
+    make = get_template_attribute(PARTS_TEMPLATE, "identity")
+    return _kept(_identities, key, lambda: str(make(key.kind, key.signed_in, MARKS)))
 
-    return gettext
+
+def task_items(version: VersionInfo, language: str) -> dict[str, TaskItem]:
+    """Each task's list item by task key, rendered once per version and language."""
+
+    def render() -> dict[str, TaskItem]:
+        item = get_template_attribute(PARTS_TEMPLATE, "item")
+        items = {}
+        for task in version.tasks:
+            before, _, after = str(item(task.key, task.spec, MARKS)).partition(MARKS["due"])
+            items[task.key] = TaskItem(before_due=before, after_due=after)
+        return items
+
+    return _kept(_task_items, (version.key, language), render)
 
 
 @lru_cache(maxsize=4096)
-def _long_date(day: date, language: str) -> str:
-    """A date as the `dateformat("long")` filter writes it, in `language`, the current one."""
-    return format_date(day, "long")
-
-
-@cache
-def _page_long_date(language: str) -> Callable[[date], str]:
-    """The page's due dates in words, each formatted once per process."""
-    return lambda day: _long_date(day, language)
+def due_date(day: date, overdue: bool, language: str) -> str:
+    """A task's due date as the page shows it, in `language` (the current one)."""
+    due = get_template_attribute(PARTS_TEMPLATE, "due")
+    return str(due(format_date(day, "long"), overdue))
 
 
 def render_unit(
-    model: ProductModel,
-    unit: Unit | None,
+    model: ScannedModel,
+    unit: ScannedUnit | None,
     gtin: str,
     serial: str | None,
     unit_code: str | None,
@@ -107,28 +163,49 @@ def render_unit(
     """
     today = local_today()
     language = current_language()
-    tasks = (
-        preview(unit, version, today, unit_has_records=unit_has_records)
-        if version is not None
-        else []
-    )
-    owner = get_owner(session.get(OWNER_SESSION_KEY))
-    mine = owner is not None and unit is not None and owned_unit(owner, unit.id) is not None
-    return render_template(
-        "public/unit.html",
-        model=model,
-        unit=unit,
-        version=version,
-        tasks=tasks,
-        task_details=task_details(version, language) if version is not None else {},
-        today=today,
-        gtin=gtin,
-        serial=serial,
-        unit_code=unit_code,
-        owner=owner,
-        mine=mine,
+    anonymous = is_anonymous_visit()
+    signed_in = not anonymous and is_signed_in()
+    key = PageKey(
+        model=(model.id, model.brand, model.name),
+        version=version.key if version is not None else None,
         language=language,
-        consent_version=CONSENT_TEXT_VERSION,
-        _=_page_gettext(language),
-        long_date=_page_long_date(language),
+        kind="serial" if serial is not None else "code" if unit_code is not None else None,
+        audience="anyone" if anonymous else _audience(unit),
+        signed_in=signed_in,
     )
+    if anonymous:
+        page = anonymous_page(key, model, version)
+    else:
+        page = render_template(
+            PAGE_TEMPLATE,
+            title=f"{model.brand} {model.name}",
+            body=Markup(page_body(key, model, version)),
+        )
+    tasks = ""
+    if version is not None:
+        items = task_items(version, language)
+        tasks = "".join(
+            items[task_key].before_due
+            + due_date(next_due, next_due < today, language)
+            + items[task_key].after_due
+            for task_key, next_due in due_order(
+                unit, version, today, unit_has_records=unit_has_records
+            )
+        )
+    # Tasks and the identity first: they hold markers of their own.
+    page = page.replace(MARKS["tasks"], tasks).replace(MARKS["identity"], identity(key))
+    if anonymous:
+        page = page.replace(BACK_MARK, quote_plus(request.full_path))
+    if signed_in:
+        page = page.replace(MARKS["csrf"], escape(generate_csrf()))
+    return page.replace(MARKS["gtin"], escape(gtin)).replace(
+        MARKS["code"], escape(serial if serial is not None else unit_code or "")
+    )
+
+
+def _audience(unit: ScannedUnit | None) -> Audience:
+    """Who is looking: anyone, a signed-in owner, or an owner of this very unit."""
+    owner = get_owner(session.get(OWNER_SESSION_KEY))
+    if owner is None:
+        return "anyone"
+    return "mine" if unit is not None and owned_unit(owner, unit.id) is not None else "owner"

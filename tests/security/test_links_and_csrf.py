@@ -15,6 +15,7 @@ from maintenance.extensions import db as _db
 from maintenance.models import MaintenanceLog, Owner, Reminder, TaskSchedule, Unit
 from maintenance.reminders.links import DEFAULT_MAX_AGE_DAYS, make_short_token, make_token
 from maintenance.reminders.materialise import materialise_due
+from maintenance.web.visitors import OWNER_SESSION_KEY, STAFF_SESSION_KEY
 from tests.conftest import csrf_token
 from tests.reminders.helpers import make_owner, make_unit, own, set_due
 from tests.units.builders import GTIN, make_model
@@ -149,16 +150,44 @@ def post_routes(app: Flask) -> list[tuple[str, str]]:
     return sorted(routes)
 
 
+# The unit page's forms need the token only from a signed-in browser (web/visitors.py).
+SIGNED_IN_ONLY = {"owner.remind", "owner.unit_done"}
+
+
 def test_every_form_route_refuses_a_post_without_a_csrf_token(
     app: Flask, client: FlaskClient, db: object
 ) -> None:
     routes = post_routes(app)
     assert len(routes) >= 15  # the sweep found the forms, not an empty list
+    assert {endpoint for endpoint, _ in routes} >= SIGNED_IN_ONLY
     for endpoint, path in routes:
-        if endpoint in CSRF_EXEMPT:
+        if endpoint in CSRF_EXEMPT or endpoint in SIGNED_IN_ONLY:
             continue
         response = client.post(path, data={"contact": "a@example.nl"})
         assert response.status_code == 400, (endpoint, response.status_code)
+
+
+@pytest.mark.parametrize("session_key", [OWNER_SESSION_KEY, STAFF_SESSION_KEY])
+def test_the_unit_page_forms_refuse_a_signed_in_post_without_a_csrf_token(
+    app: Flask, client: FlaskClient, db: object, session_key: str
+) -> None:
+    with client.session_transaction() as session:
+        session[session_key] = "1"
+    for endpoint, path in post_routes(app):
+        if endpoint in SIGNED_IN_ONLY:
+            response = client.post(path, data={"contact": "a@example.nl"})
+            assert response.status_code == 400, (endpoint, response.status_code)
+
+
+def test_the_unit_page_forms_refuse_a_post_from_another_site(
+    app: Flask, client: FlaskClient, db: object
+) -> None:
+    for endpoint, path in post_routes(app):
+        if endpoint in SIGNED_IN_ONLY:
+            response = client.post(
+                path, data={"contact": "a@example.nl"}, headers={"Origin": "https://evil.example"}
+            )
+            assert response.status_code == 400, (endpoint, response.status_code)
 
 
 def test_a_till_post_without_csrf_creates_no_unit(

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from maintenance.identifiers import UNIT_CODE_ALPHABET, UNIT_CODE_LENGTH
-from maintenance.models import ScanEvent, Unit
+from maintenance.models import Unit
 from maintenance.units import (
     UnitConflict,
     UnitError,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from maintenance.extensions import limiter
 from maintenance.models import MaintenanceLog, TaskSchedule, Unit
+from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.conftest import csrf_token
 from tests.owners.builders import GTIN, make_model, make_unit, unit_path
 
@@ -28,8 +29,23 @@ def test_unit_page_lists_tasks_in_due_order_with_dates(client: FlaskClient, libr
     assert titles[0] == "Clean the filter"  # monthly: the first to fall due
     assert "Overdue since" in page or "Next:" in page
     assert "<details>" in page and "<summary>" in page
-    assert 'name="csrf_token"' in page
     assert "Remind me" in page
+
+
+def test_a_visitor_who_is_not_signed_in_gets_no_cookie(client: FlaskClient, library, db) -> None:
+    make_unit()
+    response = client.get(unit_path())
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert 'name="csrf_token"' not in response.get_data(as_text=True)
+
+
+def test_a_signed_in_visitor_gets_the_form_token(client: FlaskClient, library, db) -> None:
+    make_unit()
+    with client.session_transaction() as session:
+        session[OWNER_SESSION_KEY] = 1
+    page = client.get(unit_path()).get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', page)
+    assert len(tokens) >= 2 and len(set(tokens)) == 1  # "done it" forms and "remind me"
 
 
 def test_unit_page_is_light_and_self_contained(client: FlaskClient, library, db) -> None:
@@ -67,10 +83,40 @@ def test_done_it_logs_for_this_unit_without_an_account(client: FlaskClient, libr
     assert "already logged today" in page or "Logged" in page
 
 
-def test_done_it_needs_the_form_token(client: FlaskClient, library, db) -> None:
+DONE_FORM = {"gtin": GTIN, "serial": "SN0001", "task": "clean-filter"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://elsewhere.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+)
+def test_done_it_from_another_site_is_refused(
+    client: FlaskClient, library, db, headers: dict[str, str]
+) -> None:
     make_unit()
-    form = {"gtin": GTIN, "serial": "SN0001", "task": "clean-filter"}
-    assert client.post("/units/done", data=form).status_code == 400
+    assert client.post("/units/done", data=DONE_FORM, headers=headers).status_code == 400
+    assert db.session.scalars(select(MaintenanceLog)).all() == []
+
+
+def test_done_it_from_this_site_needs_no_token_when_not_signed_in(
+    client: FlaskClient, library, db
+) -> None:
+    make_unit()
+    same_site = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    assert client.post("/units/done", data=DONE_FORM, headers=same_site).status_code == 303
+    assert len(db.session.scalars(select(MaintenanceLog)).all()) == 1
+
+
+def test_done_it_needs_the_form_token_when_signed_in(client: FlaskClient, library, db) -> None:
+    make_unit()
+    with client.session_transaction() as session:
+        session[OWNER_SESSION_KEY] = 1
+    assert client.post("/units/done", data=DONE_FORM).status_code == 400
     assert db.session.scalars(select(MaintenanceLog)).all() == []
 
 
