@@ -1,5 +1,6 @@
 """Unbound extension objects; create_app() binds them to the application."""
 
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,7 +31,21 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _limited_endpoint() -> str:
+    """The request's identity for the limiter: its endpoint, or none for the resolver's.
+
+    Every limit here sits on its own view; the resolver's views (scans, QR images) have none,
+    and without an identity the limiter skips its lookups on the busiest route.
+    """
+    endpoint = request.endpoint or ""
+    return "" if endpoint.startswith("resolver.") else endpoint
+
+
+limiter = Limiter(
+    key_func=get_remote_address, default_limits=[], request_identifier=_limited_endpoint
+)
 babel = Babel()
 
 

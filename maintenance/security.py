@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -47,6 +48,19 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without a signer built for a request that has no cookie.
+
+    Most requests are scans from people without a session; Flask would build the signer anyway.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """An empty session when there is no cookie; else Flask's own reading of it."""
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def is_https(app: Flask) -> bool:
     """Whether the service's public origin is https."""
     return str(app.config.get("BASE_URL", "")).startswith("https://")
@@ -66,6 +80,7 @@ def register(app: Flask) -> None:
     Runs before the blueprints are registered, so their routes use the bounded converter.
     """
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.session_interface = CookieSessions()
     https = is_https(app)
     if https:
         # Config computes these from the environment; an explicit BASE_URL override must win too.

@@ -206,12 +206,19 @@ def find_scanned(
 ) -> Scanned | None:
     """The model, unit (voided ones included) and version in force in one query; None: no model.
 
-    Plain rows, not ORM objects: this runs on every scan, and nothing here is changed.
+    Plain rows on a connection of its own, not ORM objects through the session: this runs on
+    every scan, changes nothing, and a scan of a unit nobody registered needs nothing else.
     """
     if serial is not None and unit_code is not None:
         raise ValueError("give at most one of serial or unit_code")
     code = "serial" if serial is not None else "unit_code" if unit_code is not None else None
-    row = db.session.execute(_scan_query(code), {"gtin": gtin, "code": serial or unit_code}).first()
+    # One SELECT needs no transaction. Without BEGIN and ROLLBACK the driver also keeps this
+    # statement prepared (psycopg forgets prepared statements at a ROLLBACK), so PostgreSQL
+    # does not plan its subqueries again on every scan.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(
+            _scan_query(code), {"gtin": gtin, "code": serial or unit_code}
+        ).first()
     if row is None:
         return None
     model_id, brand, name, version_id, number, content_hash, *found = row

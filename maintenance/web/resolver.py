@@ -93,6 +93,8 @@ def wants_linkset() -> bool:
     """The client asked for the linkset: ?linkType=linkset or a JSON Accept header."""
     if request.args.get("linkType") in LINKSET_LINK_TYPES:
         return True
+    if "json" not in request.headers.get("Accept", ""):
+        return False  # a browser's Accept names neither type: no need to weigh it
     best = request.accept_mimetypes.best_match(["text/html", LINKSET_TYPE, "application/json"])
     return best in (LINKSET_TYPE, "application/json")
 

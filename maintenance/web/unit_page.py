@@ -123,8 +123,13 @@ def anonymous_page(key: PageKey, model: ScannedModel, version: VersionInfo | Non
 
 def identity(key: PageKey) -> str:
     """The hidden form fields that name the unit (and the token of a signed-in visitor)."""
-    make = get_template_attribute(PARTS_TEMPLATE, "identity")
-    return _kept(_identities, key, lambda: str(make(key.kind, key.signed_in, MARKS)))
+    return _kept(
+        _identities,
+        key,
+        lambda: str(
+            get_template_attribute(PARTS_TEMPLATE, "identity")(key.kind, key.signed_in, MARKS)
+        ),
+    )
 
 
 def task_items(version: VersionInfo, language: str) -> dict[str, TaskItem]:
