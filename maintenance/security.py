@@ -91,10 +91,11 @@ def register(app: Flask) -> None:
     # Lax, not Strict: a person following a magic link from their mail must arrive logged in.
     for name in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         app.config[name] = app.config.get(name) or "Lax"
-    headers = security_headers(https)
+    headers = list(security_headers(https).items())
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
+        # One pass over the response's headers, then one extend (this runs on every response).
+        present = {name.lower() for name, _ in response.headers}
+        response.headers.extend([(k, v) for k, v in headers if k.lower() not in present])
         return response

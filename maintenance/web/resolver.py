@@ -274,7 +274,11 @@ def _model_page(resolved: Resolved) -> str:
 def vary_on_accept(response: Response) -> Response:
     """The same URI answers with a page or a linkset, so caches must key on Accept."""
     if request.endpoint in ("resolver.model_page", "resolver.unit_page"):
-        response.vary.add("Accept")
+        vary = response.headers.get("Vary")
+        if vary is None:
+            response.headers["Vary"] = "Accept"  # the usual case, without parsing a header set
+        else:
+            response.vary.add("Accept")
     return response
 
 

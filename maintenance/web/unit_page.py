@@ -26,7 +26,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from maintenance.catalog import VersionInfo, VersionKey
-from maintenance.i18n import current_language, language_url
+from maintenance.i18n import language_url, select_locale
 from maintenance.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
 from maintenance.schedules import due_order
 from maintenance.units import ScannedModel, ScannedUnit, local_today
@@ -167,7 +167,8 @@ def render_unit(
     unit_has_records=False (known from the lookup) skips reading schedules and logs.
     """
     today = local_today()
-    language = current_language()
+    # The request's language as Flask-Babel would choose it, without building its Locale.
+    language = select_locale()
     anonymous = is_anonymous_visit()
     signed_in = not anonymous and is_signed_in()
     key = PageKey(

@@ -132,3 +132,14 @@ def test_unregistered_serial_of_a_known_model_shows_the_protocol(
     client.post("/units/done", data=form)
     unit = db.session.scalar(select(Unit).where(Unit.serial == "NEW123"))
     assert unit is not None and unit.retailer_id is None
+
+
+def test_the_language_link_comes_back_to_the_same_unit(client: FlaskClient, library, db) -> None:
+    make_unit()
+    page = client.get(unit_path(), headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    link = re.search(r'<a lang="en" href="([^"]+)"', page)
+    assert link is not None
+    switched = client.get(link.group(1).replace("&amp;", "&"))
+    assert switched.status_code == 302 and switched.location.rstrip("?").endswith(unit_path())
+    english = client.get(switched.location).get_data(as_text=True)
+    assert "Clean the filter" in english and "Remind me" in english
