@@ -8,12 +8,13 @@ add_events, without loading ORM objects.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, bindparam, cast, func, insert, select
+from sqlalchemy import JSON, bindparam, cast, func, insert, literal_column, select
 
 from maintenance.extensions import db
 from maintenance.models import EVENT_KINDS, Event, MaintenanceLog, Reminder, TaskSchedule, Unit
@@ -115,18 +116,29 @@ def add_events(rows: Iterable[dict[str, Any]]) -> int:
     if db.session.get_bind().dialect.name != "postgresql":
         db.session.execute(insert(table), rows)  # Core executemany: no ORM objects
         return len(rows)
-    # One array per column, unnested into rows: a single short statement however many events,
-    # where executemany sent one per row and psycopg parsed long statements anew each time.
+    # All rows as one JSON parameter that PostgreSQL turns into event records: one short
+    # statement however many events, and json encodes in C, where psycopg dumped an array per
+    # column element by element in Python (about 20 us per event in the dispatcher).
     columns = list(rows[0])
-    arrays = [
-        cast(bindparam(name, [row[name] for row in rows]), ARRAY(table.c[name].type))
-        for name in columns
-    ]
-    given = func.unnest(*arrays).table_valued(*columns).render_derived()
+    payload = json.dumps(rows, default=_json_value)
+    given = func.json_populate_recordset(
+        literal_column(f"null::{table.name}"), cast(bindparam("events", payload), JSON)
+    ).table_valued(*columns)
     db.session.execute(
         insert(table).from_select(columns, select(*(given.c[name] for name in columns)))
     )
     return len(rows)
+
+
+def _json_value(value: object) -> str:
+    """Dates as ISO 8601 for json; datetimes only aware, as UtcDateTime stores them."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware UTC datetime")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value of an event")
 
 
 def came_from_reminder(log: MaintenanceLog) -> bool:
