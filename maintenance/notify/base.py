@@ -97,6 +97,8 @@ def is_loopback_url(url: str | None) -> bool:
 class Channel(ABC):
     """A way to deliver messages; use `with channel:` to reuse one connection for a batch.
 
+    Each send is logged with its duration (never its content): a failure at WARNING, a success
+    at INFO on its own and at DEBUG inside a batch, whose caller logs the batch.
     Instances are not thread-safe: give each worker thread its own channel.
     """
 
@@ -147,13 +149,19 @@ class Channel(ABC):
         finally:
             if one_off:
                 self.close()
-        logger.info(
-            "%s sent in %.1f ms: provider_id=%s%s",
-            self.name,
-            _elapsed_ms(started),
-            result.provider_id,
-            _reference(message),
-        )
+        # Inside a batch the batch's owner logs one line for all its sends (the dispatcher does),
+        # so each send is a DEBUG line there: formatting one per message cost as much as
+        # building it. A send on its own keeps its INFO line.
+        level = logging.INFO if one_off else logging.DEBUG
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                "%s sent in %.1f ms: provider_id=%s%s",
+                self.name,
+                _elapsed_ms(started),
+                result.provider_id,
+                _reference(message),
+            )
         return result
 
     @abstractmethod

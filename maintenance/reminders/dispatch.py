@@ -145,6 +145,14 @@ class _Outcomes:
     def __bool__(self) -> bool:
         return bool(self.sent or self.failed or self.cancelled or self.deferred or self.released)
 
+    def add(self, other: _Outcomes) -> None:
+        """Add another chunk's outcomes to these."""
+        self.sent += other.sent
+        self.failed += other.failed
+        self.cancelled += other.cancelled
+        self.deferred += other.deferred
+        self.released += other.released
+
 
 def _setting(name: str, default: int) -> int:
     return int(current_app.config.get(name) or default)
@@ -530,7 +538,9 @@ def _send_jobs(
     for job in jobs:
         by_channel[job.reminder.channel].append(job)
     for name, channel_jobs in by_channel.items():
+        started = time.perf_counter()
         outcomes = _Outcomes()
+        counts = _Outcomes()  # every outcome of the channel's jobs, for the batch's log line
         with channels[name] as channel:
             for position, job in enumerate(channel_jobs):
                 if time.monotonic() > deadline:
@@ -554,9 +564,30 @@ def _send_jobs(
                     outcomes.failed.append((job, SendError(repr(error), permanent=False)))
                 if len(outcomes.sent) + len(outcomes.failed) >= MARK_EVERY:
                     _record(outcomes, claim, clock, rng, result)
+                    counts.add(outcomes)
                     outcomes = _Outcomes()
         if outcomes:
             _record(outcomes, claim, clock, rng, result)
+            counts.add(outcomes)
+        _log_batch(name, channel_jobs, counts, started)
+
+
+def _log_batch(name: str, jobs: list[_Job], counts: _Outcomes, started: float) -> None:
+    """One INFO line per batch and channel: the sends log only at DEBUG inside a batch."""
+    ids = [job.reminder_id for job in jobs]
+    logger.info(
+        "%s batch of %d (reminders %d-%d) in %.1f ms: %d sent, %d failed, %d cancelled, "
+        "%d handed back",
+        name,
+        len(jobs),
+        min(ids),
+        max(ids),
+        (time.perf_counter() - started) * 1000,
+        len(counts.sent),
+        len(counts.failed),
+        len(counts.cancelled),
+        len(counts.released),
+    )
 
 
 def _send_batch(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from maintenance.models import DeliveryEvent, Owner
+from maintenance.models import DeliveryEvent, Event, Owner
 from maintenance.notify import Channel
 from maintenance.reminders.dispatch import dispatch_once
 from maintenance.reminders.materialise import materialise_due
@@ -258,3 +260,61 @@ def test_a_task_done_before_the_reminder_goes_is_left_out(
 
     assert result.cancelled == 1
     assert smtp_server.messages == []
+
+
+def test_a_batch_logs_one_info_line_and_each_failure_its_own_warning(
+    db: object,
+    channels: dict[str, Channel],
+    smtp_server: FakeSmtpServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    owners = [_due_owner() for _ in range(3)]
+    smtp_server.reject(owners[1].email, 451, times=1)
+
+    with caplog.at_level(logging.INFO):
+        result = dispatch_once(SEND_AT, channels=channels)
+
+    assert result.sent == 2 and result.retried == 1
+    sends = [r for r in caplog.records if r.name == "maintenance.notify"]
+    [warning] = sends  # successful sends inside a batch log at DEBUG only
+    assert warning.levelno == logging.WARNING and "451" in warning.getMessage()
+    [batch] = [r for r in caplog.records if "batch of" in r.getMessage()]
+    assert batch.levelno == logging.INFO
+    ids = [reminder.id for reminder in reminders()]
+    line = batch.getMessage()
+    assert f"batch of 3 (reminders {min(ids)}-{max(ids)})" in line
+    assert "2 sent, 1 failed, 0 cancelled, 0 handed back" in line
+
+
+def test_every_sent_reminder_of_a_batch_gets_its_events_with_the_unit_facts(
+    db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
+) -> None:
+    units = []
+    for _ in range(3):
+        owner = make_owner()
+        unit = make_unit(TODAY)
+        own(owner, unit)
+        set_due(unit, clean_filter=TODAY, refill_salt=TODAY - timedelta(days=2))
+        units.append(unit)
+    materialise_due(MATERIALISE_AT)
+
+    result = dispatch_once(SEND_AT, channels=channels)
+
+    events = db.session.scalars(  # type: ignore[attr-defined]
+        select(Event).where(Event.kind == "reminder_sent")
+    ).all()
+    assert result.sent == len(smtp_server.messages) == 3
+    expected = {
+        (unit.id, task, due, (TODAY - due).days)
+        for unit in units
+        for task, due in (("clean-filter", TODAY), ("refill-salt", TODAY - timedelta(days=2)))
+    }
+    assert {(e.unit_id, e.task_key, e.due_on, e.days_late) for e in events} == expected
+    assert len(events) == len(expected)
+    for event in events:
+        unit = next(unit for unit in units if unit.id == event.unit_id)
+        model = unit.product_model
+        assert (event.product_model_id, event.manufacturer_id) == (model.id, model.organisation_id)
+        assert (event.retailer_id, event.category) == (unit.retailer_id, model.category)
+        assert (event.channel, event.day, event.month) == ("email", TODAY, TODAY.replace(day=1))
+        assert event.at.tzinfo is not None and event.from_reminder is False
