@@ -33,19 +33,25 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-def _limited_endpoint() -> str:
-    """The request's identity for the limiter: its endpoint, or none for the resolver's.
+class RouteLimiter(Limiter):
+    """Flask-Limiter without its before-request pass on the resolver's routes (scans, QR images).
 
-    Every limit here sits on its own view; the resolver's views (scans, QR images) have none,
-    and without an identity the limiter skips its lookups on the busiest route.
+    Every limit in this service is a decorator on its view and is checked when that view runs;
+    the before-request pass looks for default, application and blueprint limits, which this
+    service has none of, and costs the busiest route about 40 microseconds. So a limit on a
+    resolver view must be a decorator. (This overrides Flask-Limiter's internal method: were it
+    renamed, scans would only get slower, not unlimited.)
     """
-    endpoint = request.endpoint or ""
-    return "" if endpoint.startswith("resolver.") else endpoint
+
+    def _check_request_limit(
+        self, callable_name: str | None = None, in_middleware: bool = True
+    ) -> None:
+        if in_middleware and request.blueprint == "resolver":
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
 
-limiter = Limiter(
-    key_func=get_remote_address, default_limits=[], request_identifier=_limited_endpoint
-)
+limiter = RouteLimiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 
 
