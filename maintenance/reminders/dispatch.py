@@ -117,6 +117,28 @@ class _Claimed:
 
 
 @dataclass
+class _Owner:
+    """A claimed reminder's owner as plain data: what reachability, rendering and retries read."""
+
+    id: int
+    channel: str
+    paused: bool
+    email: str | None
+    email_verified_at: datetime | None
+    email_suppressed_at: datetime | None
+    phone: str | None
+    phone_verified_at: datetime | None
+    phone_suppressed_at: datetime | None
+    language: str
+    time_zone: str
+    preferred_hour: int
+
+
+# Owner's columns that _Owner copies, in its order.
+_OWNER_COLUMNS = [Owner.__table__.c[name] for name in _Owner.__dataclass_fields__]
+
+
+@dataclass
 class _Job:
     """A rendered message ready to go, with what its outcome needs."""
 
@@ -182,11 +204,17 @@ def _id_in(column: Any, ids: list[int]) -> ColumnElement[bool]:
 
 def _load(
     claim: Claim,
-) -> tuple[list[_Claimed], dict[int, Owner], dict[tuple[int, str], Task], set[tuple[int, int]]]:
+) -> tuple[list[_Claimed], dict[int, _Owner], dict[tuple[int, str], Task], set[tuple[int, int]]]:
     """The claimed reminders with their items, owners, tasks and the owners' active units."""
     reminders = _claimed(claim.ids)
     owner_ids = list({reminder.owner_id for reminder in reminders})
-    owners = {o.id: o for o in db.session.scalars(select(Owner).where(_id_in(Owner.id, owner_ids)))}
+    # Plain rows: ORM owners cost more to load (and to expire again) than rendering used them.
+    owners = {
+        row.id: _Owner(*row)
+        for row in db.session.execute(
+            select(*_OWNER_COLUMNS).where(_id_in(Owner.__table__.c.id, owner_ids))
+        )
+    }
     version_ids = list({item.version_id for r in reminders for item in r.items})
     tasks = {
         (task.version_id, task.key): task
@@ -323,7 +351,7 @@ def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes) -> list[_Job]:
     return jobs
 
 
-def _unreachable(owner: Owner, channel: str) -> str:
+def _unreachable(owner: _Owner, channel: str) -> str:
     """Why a reminder cannot go to its owner: suppression named as such, so a bounce shows."""
     suppressed = owner.email_suppressed_at if channel == "email" else owner.phone_suppressed_at
     if suppressed is not None:

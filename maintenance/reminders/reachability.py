@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from sqlalchemy import ColumnElement, and_, or_
 
 from maintenance.models import Owner
@@ -9,7 +12,20 @@ from maintenance.models import Owner
 CHANNELS = ("email", "sms")
 
 
-def is_reachable(owner: Owner, channel: str | None = None) -> bool:
+class ReachableOwner(Protocol):
+    """What reachability reads of an owner: an Owner row, or the dispatcher's plain copy."""
+
+    channel: str
+    paused: bool
+    email: str | None
+    email_verified_at: datetime | None
+    email_suppressed_at: datetime | None
+    phone: str | None
+    phone_verified_at: datetime | None
+    phone_suppressed_at: datetime | None
+
+
+def is_reachable(owner: ReachableOwner, channel: str | None = None) -> bool:
     """Whether reminders may go to this owner on the channel (default: their chosen one)."""
     channel = channel or owner.channel
     if owner.paused:

@@ -23,7 +23,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from maintenance.i18n import LANGUAGES, localized
-from maintenance.models import Owner, Task
+from maintenance.models import Task
 from maintenance.notify import EmailMessage, Message, SmsMessage
 from maintenance.reminders.links import Links, short_url
 
@@ -54,6 +54,15 @@ class ReminderLike(Protocol):
     dedupe_key: str
 
 
+class OwnerLike(Protocol):
+    """What rendering reads of an owner: an Owner row, or the dispatcher's plain copy."""
+
+    id: int
+    email: str | None
+    phone: str | None
+    language: str
+
+
 @dataclass(frozen=True)
 class Entry:
     """One task in a reminder, with what is needed to show it."""
@@ -79,7 +88,7 @@ class TaskLine:
     steps_url: str
 
 
-def language_of(owner: Owner) -> str:
+def language_of(owner: OwnerLike) -> str:
     """The owner's language when the service speaks it, else the default."""
     return owner.language if owner.language in LANGUAGES else LANGUAGES[0]
 
@@ -285,7 +294,7 @@ def _lines(
     return lines
 
 
-def render_email(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> EmailMessage:
+def render_email(reminder: ReminderLike, owner: OwnerLike, entries: list[Entry]) -> EmailMessage:
     """The reminder as an email with List-* headers, one-click unsubscribe and per-task links."""
     if not owner.email:
         raise ValueError("owner has no email address")
@@ -335,7 +344,7 @@ def _subject(reminder: ReminderLike, lines: list[TaskLine], bound: _Language) ->
     return ngettext("%(num)s maintenance task due", "%(num)s maintenance tasks due", len(lines))
 
 
-def render_sms(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> SmsMessage:
+def render_sms(reminder: ReminderLike, owner: OwnerLike, entries: list[Entry]) -> SmsMessage:
     """A short SMS in the owner's language with one short link to the reminder's tasks."""
     if not owner.phone:
         raise ValueError("owner has no phone number")
@@ -361,7 +370,7 @@ def render_sms(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> Sm
     )
 
 
-def render(reminder: ReminderLike, owner: Owner, entries: list[Entry]) -> Message:
+def render(reminder: ReminderLike, owner: OwnerLike, entries: list[Entry]) -> Message:
     """The message for the reminder's channel."""
     if reminder.channel == "sms":
         return render_sms(reminder, owner, entries)
