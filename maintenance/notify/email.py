@@ -7,6 +7,7 @@ import re
 import secrets
 import smtplib
 import ssl
+import time
 from collections.abc import Mapping, Sequence
 from email import policy
 from email.message import EmailMessage as MimeMessage
@@ -48,7 +49,7 @@ def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime["From"] = sender
     mime["To"] = message.to
     mime["Subject"] = message.subject
-    mime["Date"] = formatdate(usegmt=True)
+    mime["Date"] = date_header()
     mime["Message-ID"] = message.message_id
     # Quoted-printable keeps the body 7-bit clean, so relays without 8BITMIME pass it unchanged.
     mime.set_content(message.text, charset="utf-8", cte="quoted-printable")
@@ -73,7 +74,7 @@ def mime_bytes(message: EmailMessage, sender: str) -> bytes:
         ("From", sender),
         ("To", message.to),
         ("Subject", message.subject),
-        ("Date", formatdate(usegmt=True)),
+        ("Date", date_header()),
         ("Message-ID", message.message_id),
         *message.headers.items(),
         ("MIME-Version", "1.0"),
@@ -97,6 +98,22 @@ def mime_bytes(message: EmailMessage, sender: str) -> bytes:
             f"\r\n--{boundary}--\r\n".encode("ascii"),
         ]
     )
+
+
+# (second, Date header) of the last message: a batch sends many per second.
+_last_date: tuple[int, str] = (0, "")
+
+
+def date_header() -> str:
+    """The Date header for now, as formatdate(usegmt=True) writes it, made once per second."""
+    global _last_date
+    second = int(time.time())
+    made, text = _last_date
+    if made != second:
+        # Whole seconds, as formatdate writes them; threads racing here make the same text.
+        text = formatdate(second, usegmt=True)
+        _last_date = (second, text)
+    return text
 
 
 def is_plain_ascii(message: EmailMessage, sender: str) -> bool:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 from email.message import EmailMessage as MimeMessage
+from email.utils import formatdate
 from typing import Any
 
 import pytest
 
+import maintenance.notify.email as email_module
 from maintenance.notify import EmailMessage
 from maintenance.notify.email import build_mime, mime_bytes
 
@@ -96,3 +98,18 @@ def test_lines_stay_within_smtp_limits_and_use_crlf() -> None:
 def test_header_injection_is_refused() -> None:
     with pytest.raises(ValueError, match="header"):
         mime_bytes(message(subject="Hallo\r\nBcc: everyone@example.nl"), SENDER)
+
+
+def test_the_date_header_is_formatdates_for_the_current_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = iter([1_741_597_200.25, 1_741_597_200.75, 1_741_597_201.5])
+    monkeypatch.setattr(email_module.time, "time", lambda: next(clock))
+
+    dates = [message_from_bytes(mime_bytes(message(), SENDER))["Date"] for _ in range(3)]
+
+    assert dates == [
+        formatdate(1_741_597_200, usegmt=True),
+        formatdate(1_741_597_200, usegmt=True),
+        formatdate(1_741_597_201, usegmt=True),
+    ]
