@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy import Insert, insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from maintenance.extensions import db
 from maintenance.models import ScanEvent
@@ -56,7 +57,11 @@ def record_scan(gtin: str, model_id: int | None, unit_id: int | None, source: st
         if not full:
             _start_timer(app.config["SCAN_FLUSH_SECONDS"])
     if full:
-        write_pending_scans()
+        try:
+            write_pending_scans()
+        except SQLAlchemyError:
+            # The page is already made; a scan's count is not worth an error page.
+            logger.exception("could not write the scans held in memory; they are not counted")
 
 
 def write_pending_scans() -> int:

@@ -12,7 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
+from maintenance import scans as scans_module
 from maintenance.config import ROOT
 from maintenance.models import ScanEvent
 from maintenance.scans import pending_scans, record_scan, write_pending_scans
@@ -115,3 +117,17 @@ def test_a_process_that_exits_writes_the_scans_it_holds(app: Flask, db: object) 
     )
     assert done.returncode == 0, done.stderr
     assert scans(db) == 5
+
+
+def test_a_failed_write_of_the_counts_still_serves_the_page(
+    client: FlaskClient, db: object, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    path = unit_page(db)
+
+    def database_gone(rows: object) -> None:
+        raise OperationalError("INSERT INTO scan_event", {}, Exception("server closed"))
+
+    monkeypatch.setattr(scans_module, "_insert", database_gone)
+    response = client.get(path)
+    assert response.status_code == 200 and "SN1" in response.get_data(as_text=True)
+    assert "not counted" in caplog.text
