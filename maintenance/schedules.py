@@ -238,16 +238,13 @@ def preview(
     unit: PlannedUnit | None,
     version: ProtocolVersion | VersionInfo,
     today: date,
-    *,
-    unit_has_records: bool = True,
 ) -> list[UpcomingTask]:
     """The plan as `upcoming` gives it, without writing: for page views and unregistered units.
 
-    unit_has_records=False says the caller knows (from has_records) that the unit has no schedule
-    and no log entry, so neither is read: the page of a unit nobody registered needs no query.
+    Without a unit nothing is read: the plan counts from `today` (see due_order).
     """
     rows: dict[str, TaskSchedule] = {}
-    if unit is not None and unit_has_records:
+    if unit is not None:
         rows = {
             row.task_key: row
             for row in db.session.scalars(
@@ -262,9 +259,7 @@ def preview(
         if row is None or row.version_id != version.id:
             rule = TaskRule.from_task(task)
             if done_by_task is None:  # read once, and only when some task needs planning
-                done_by_task = (
-                    _done_dates_by_task(unit) if unit is not None and unit_has_records else {}
-                )
+                done_by_task = _done_dates_by_task(unit) if unit is not None else {}
             done = done_by_task.get(task.key, [])
             planned_start = row.start_on if row is not None else start
             next_due = (
