@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Protocol as Interface
 
 from sqlalchemy import ColumnElement, exists, or_, select
@@ -295,11 +296,28 @@ def due_order(
     key = (version.key, start)
     plan = _first_plans.get(key)
     if plan is None:
-        plan = [(item.key, item.next_due) for item in preview(None, version, start)]
+        plan = first_plan(version, start)
         if len(_first_plans) >= FIRST_PLANS_CACHE_SIZE:
             _first_plans.clear()  # more than in use: start over rather than track age
         _first_plans[key] = plan
     return plan
+
+
+def first_plan(version: VersionInfo, start: date) -> list[tuple[str, date]]:
+    """Each task's key and first due date from `start`, earliest first: preview without a unit.
+
+    Plain dates, no schedule objects: a unit page with a sale date the cache has not seen
+    works this out on the request.
+    """
+    plan = [(first_due(_rule(t.every, t.rrule, t.first_due), start), t) for t in version.tasks]
+    plan.sort(key=lambda pair: (pair[0], pair[1].position))
+    return [(task.key, due) for due, task in plan]
+
+
+@lru_cache(maxsize=1024)
+def _rule(every: str | None, rrule: str | None, first: str | None) -> TaskRule:
+    """A task's rule, checked once: published versions never change."""
+    return TaskRule(every=every, rrule=rrule, first_due=first)
 
 
 def history(unit: Unit) -> list[MaintenanceLog]:

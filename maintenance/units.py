@@ -44,6 +44,7 @@ from maintenance.models import (
 )
 from maintenance.models._base import utcnow
 from maintenance.permissions import can_manage_unit
+from maintenance.reads import read_first
 from maintenance.schedules import has_records
 from maintenance.transactions import transactional
 
@@ -206,19 +207,14 @@ def find_scanned(
 ) -> Scanned | None:
     """The model, unit (voided ones included) and version in force in one query; None: no model.
 
-    Plain rows on a connection of its own, not ORM objects through the session: this runs on
-    every scan, changes nothing, and a scan of a unit nobody registered needs nothing else.
+    Plain rows from the read pool (reads.py), not ORM objects through the session: this runs
+    on every scan, changes nothing, and a scan of a unit nobody registered needs nothing else.
     """
     if serial is not None and unit_code is not None:
         raise ValueError("give at most one of serial or unit_code")
     code = "serial" if serial is not None else "unit_code" if unit_code is not None else None
-    # One SELECT needs no transaction. Without BEGIN and ROLLBACK the driver also keeps this
-    # statement prepared (psycopg forgets prepared statements at a ROLLBACK), so PostgreSQL
-    # does not plan its subqueries again on every scan.
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        row = connection.execute(
-            _scan_query(code), {"gtin": gtin, "code": serial or unit_code}
-        ).first()
+    # Autocommit, so the statement stays prepared and its subqueries are not planned per scan.
+    row = read_first(_scan_query(code), {"gtin": gtin, "code": serial or unit_code})
     if row is None:
         return None
     model_id, brand, name, version_id, number, content_hash, *found = row

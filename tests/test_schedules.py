@@ -148,3 +148,22 @@ def test_a_new_version_never_makes_a_task_overdue(ctx) -> None:
     ensure_schedules(unit, date(2024, 1, 1))
     publish("P1M", today=date(2024, 5, 1))
     assert find_schedule(unit, "clean-filter").next_due == date(2024, 5, 1)
+
+
+@pytest.mark.parametrize(
+    "start", [date(2024, 1, 31), date(2024, 2, 29), date(2025, 6, 15), date(2025, 12, 31)]
+)
+def test_the_first_plan_of_every_library_protocol_is_the_previewed_plan(
+    library, start: date
+) -> None:
+    """The unit page's direct first plan gives the dates and order preview gives a new unit."""
+    from maintenance.catalog import VersionKey, version_info
+    from maintenance.models import ProtocolVersion
+    from maintenance.schedules import first_plan, preview
+
+    versions = db.session.scalars(select(ProtocolVersion)).all()
+    assert len(versions) >= 28
+    for row in versions:
+        version = version_info(VersionKey(row.id, row.number, row.content_hash))
+        previewed = [(item.key, item.next_due) for item in preview(None, version, start)]
+        assert first_plan(version, start) == previewed, row.id

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from maintenance.extensions import limiter
 from maintenance.models import MaintenanceLog, TaskSchedule, Unit
+from maintenance.reads import read_first
 from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.conftest import csrf_token
 from tests.owners.builders import GTIN, make_model, make_unit, unit_path
@@ -143,3 +145,22 @@ def test_the_language_link_comes_back_to_the_same_unit(client: FlaskClient, libr
     assert switched.status_code == 302 and switched.location.rstrip("?").endswith(unit_path())
     english = client.get(switched.location).get_data(as_text=True)
     assert "Clean the filter" in english and "Remind me" in english
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): a server that drops a connection",
+)
+def test_a_scan_is_served_after_the_database_dropped_its_connection(
+    client: FlaskClient, library, db
+) -> None:
+    """The scan lookup's pool does not ping first, so a dropped connection is read again."""
+    make_unit()
+    assert client.get(unit_path()).status_code == 200
+    row = read_first(text("select pg_backend_pid()"), {})  # the connection the scans use
+    assert row is not None
+    db.session.execute(text("select pg_terminate_backend(:pid)"), {"pid": row[0]})
+    db.session.commit()
+    response = client.get(unit_path())
+    assert response.status_code == 200
+    assert "VW 100" in response.get_data(as_text=True)
