@@ -8,15 +8,12 @@ add_events, without loading ORM objects.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Insert, String, bindparam, cast, func, insert, literal_column, select
-
+from maintenance.bulk import insert_rows
 from maintenance.extensions import db
 from maintenance.models import EVENT_KINDS, Event, MaintenanceLog, Reminder, TaskSchedule, Unit
 from maintenance.models._base import utcnow
@@ -110,40 +107,7 @@ def record_event(
 
 def add_events(rows: Iterable[dict[str, Any]]) -> int:
     """Insert event_row rows in one statement in the caller's transaction; how many."""
-    rows = list(rows)
-    if not rows:
-        return 0
-    table = Event.__table__
-    if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(insert(table), rows)  # Core executemany: no ORM objects
-        return len(rows)
-    # All rows as one JSON parameter that PostgreSQL turns into event records: one short
-    # statement however many events, and json encodes in C, where psycopg dumped an array per
-    # column element by element in Python (about 20 us per event in the dispatcher).
-    payload = json.dumps(rows, default=_json_value)
-    db.session.execute(_insert_from_json(tuple(rows[0])), {"events": payload})
-    return len(rows)
-
-
-@lru_cache(maxsize=4)
-def _insert_from_json(columns: tuple[str, ...]) -> Insert:
-    """INSERT ... SELECT from the JSON parameter "events"; built (and keyed) once per columns."""
-    table = Event.__table__
-    given = func.json_populate_recordset(
-        literal_column(f"null::{table.name}"), cast(bindparam("events", type_=String), JSON)
-    ).table_valued(*columns)
-    return insert(table).from_select(columns, select(*(given.c[name] for name in columns)))
-
-
-def _json_value(value: object) -> str:
-    """Dates as ISO 8601 for json; datetimes only aware, as UtcDateTime stores them."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; pass an aware UTC datetime")
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a column value of an event")
+    return insert_rows(Event.__table__, list(rows))  # type: ignore[arg-type]
 
 
 def came_from_reminder(log: MaintenanceLog) -> bool:

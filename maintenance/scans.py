@@ -18,10 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import Insert, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from maintenance.extensions import db
+from maintenance.bulk import insert_rows
 from maintenance.models import ScanEvent
 from maintenance.models._base import utcnow
 from maintenance.transactions import transactional
@@ -92,13 +91,7 @@ def _take_pending() -> list[dict[str, Any]]:
 
 @transactional
 def _insert(rows: list[dict[str, Any]]) -> None:
-    db.session.execute(_scan_insert(), rows)
-
-
-@cache
-def _scan_insert() -> Insert:
-    """A plain INSERT into scan_event: no object for the session to track and flush."""
-    return insert(ScanEvent.__table__)  # type: ignore[arg-type]
+    insert_rows(ScanEvent.__table__, rows)  # type: ignore[arg-type]
 
 
 @cache
