@@ -134,6 +134,46 @@ class _Owner:
     preferred_hour: int
 
 
+@dataclass(frozen=True)
+class _Task:
+    """What a message shows of a task: its key, place in the protocol and published text."""
+
+    key: str
+    position: int
+    spec: dict[str, Any]
+
+
+class _Tasks:
+    """The tasks of the protocol versions a pass has met, read once per version.
+
+    A published version and its tasks never change (a new text is a new version), so later
+    batches reuse them instead of reading and JSON-decoding the same specs again.
+    """
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[int, str], _Task] = {}
+        self._versions: set[int] = set()
+
+    def load(self, version_ids: set[int]) -> None:
+        """Read the tasks of the versions not read yet."""
+        missing = list(version_ids - self._versions)
+        if not missing:
+            return
+        table = Task.__table__
+        rows = db.session.execute(
+            select(table.c.version_id, table.c.key, table.c.position, table.c.spec).where(
+                _id_in(table.c.version_id, missing)
+            )
+        )
+        for version_id, key, position, spec in rows:
+            self._by_key[(version_id, key)] = _Task(key, position, spec)
+        self._versions.update(missing)
+
+    def get(self, version_id: int, key: str) -> _Task | None:
+        """The task with this key in this version, if the version has it."""
+        return self._by_key.get((version_id, key))
+
+
 # Owner's columns that _Owner copies, in its order.
 _OWNER_COLUMNS = [Owner.__table__.c[name] for name in _Owner.__dataclass_fields__]
 
@@ -203,9 +243,12 @@ def _id_in(column: Any, ids: list[int]) -> ColumnElement[bool]:
 
 
 def _load(
-    claim: Claim,
-) -> tuple[list[_Claimed], dict[int, _Owner], dict[tuple[int, str], Task], set[tuple[int, int]]]:
-    """The claimed reminders with their items, owners, tasks and the owners' active units."""
+    claim: Claim, tasks: _Tasks
+) -> tuple[list[_Claimed], dict[int, _Owner], set[tuple[int, int]]]:
+    """The claimed reminders with their items, owners and the owners' active units.
+
+    Their tasks are added to `tasks`, which keeps the ones earlier batches of the pass read.
+    """
     reminders = _claimed(claim.ids)
     owner_ids = list({reminder.owner_id for reminder in reminders})
     # Plain rows: ORM owners cost more to load (and to expire again) than rendering used them.
@@ -215,11 +258,7 @@ def _load(
             select(*_OWNER_COLUMNS).where(_id_in(Owner.__table__.c.id, owner_ids))
         )
     }
-    version_ids = list({item.version_id for r in reminders for item in r.items})
-    tasks = {
-        (task.version_id, task.key): task
-        for task in db.session.scalars(select(Task).where(_id_in(Task.version_id, version_ids)))
-    }
+    tasks.load({item.version_id for r in reminders for item in r.items})
     owned = set(
         db.session.execute(
             select(Ownership.owner_id, Ownership.unit_id).where(
@@ -227,7 +266,7 @@ def _load(
             )
         ).tuples()
     )
-    return reminders, owners, tasks, owned
+    return reminders, owners, owned
 
 
 def _claimed(ids: list[int]) -> list[_Claimed]:
@@ -269,48 +308,64 @@ def _claimed(ids: list[int]) -> list[_Claimed]:
         .order_by(r.c.id, i.c.id)
     )
     reminders: dict[int, _Claimed] = {}
-    for row in rows:
-        reminder = reminders.get(row.id)
+    # Unpacked, not read by name: a Row finds a name only after a failed attribute lookup, and
+    # raising that AttributeError cost more than the rest of reading the row.
+    for (
+        reminder_id,
+        owner_id,
+        channel,
+        kind,
+        send_on,
+        attempts,
+        message_id,
+        dedupe_key,
+        due_on,
+        schedule_id,
+        task_key,
+        version_id,
+        next_due,
+        snoozed_until,
+        unit_id,
+        retailer_id,
+        model_id,
+        organisation_id,
+        category,
+        brand,
+        name,
+    ) in rows:
+        reminder = reminders.get(reminder_id)
         if reminder is None:
-            reminder = reminders[row.id] = _Claimed(
-                row.id,
-                row.owner_id,
-                row.channel,
-                row.kind,
-                row.send_on,
-                row.attempts,
-                row.message_id,
-                row.dedupe_key,
+            reminder = reminders[reminder_id] = _Claimed(
+                reminder_id,
+                owner_id,
+                channel,
+                kind,
+                send_on,
+                attempts,
+                message_id,
+                dedupe_key,
             )
-        if row.schedule_id is not None:
+        if schedule_id is not None:
             reminder.items.append(
                 _Item(
-                    row.schedule_id,
-                    row.task_key,
-                    row.version_id,
-                    row.next_due,
-                    row.snoozed_until,
-                    row.due_on,
-                    f"{row.brand} {row.name}",
-                    UnitFacts(
-                        row.unit_id,
-                        row.model_id,
-                        row.organisation_id,
-                        row.retailer_id,
-                        row.category,
-                    ),
+                    schedule_id,
+                    task_key,
+                    version_id,
+                    next_due,
+                    snoozed_until,
+                    due_on,
+                    f"{brand} {name}",
+                    UnitFacts(unit_id, model_id, organisation_id, retailer_id, category),
                 )
             )
     return list(reminders.values())
 
 
-def _entries(
-    reminder: _Claimed, tasks: Mapping[tuple[int, str], Task], owned: set[tuple[int, int]]
-) -> list[Entry]:
+def _entries(reminder: _Claimed, tasks: _Tasks, owned: set[tuple[int, int]]) -> list[Entry]:
     """The items still worth a message: not done or snoozed since, still owned, still a task."""
     entries = []
     for item in reminder.items:
-        task = tasks.get((item.version_id, item.task_key))
+        task = tasks.get(item.version_id, item.task_key)
         if task is None or (reminder.owner_id, item.facts.unit_id) not in owned:
             continue
         if scheduling.reminder_date(scheduling.Schedule.from_row(item)) != item.due_on:
@@ -319,9 +374,9 @@ def _entries(
     return sorted(entries, key=lambda entry: (entry.next_due, entry.task.position))
 
 
-def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes) -> list[_Job]:
+def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes, tasks: _Tasks) -> list[_Job]:
     """Render the claimed reminders; cancel or defer those that must not go now."""
-    reminders, owners, tasks, owned = _load(claim)
+    reminders, owners, owned = _load(claim, tasks)
     jobs = []
     for reminder in reminders:
         owner = owners[reminder.owner_id]
@@ -665,6 +720,7 @@ def dispatch_once(
     batches = 0
     # Only the sending side reads and writes it, one batch at a time, so it needs no lock.
     bounced: dict[tuple[int, str], str] = {}
+    tasks = _Tasks()
     sender = ThreadPoolExecutor(1, "reminder-sender") if _is_postgresql() else None
     sending: Future[DispatchResult] | None = None
     try:
@@ -678,7 +734,7 @@ def dispatch_once(
             batches += 1
             total.claimed += len(claim.ids)
             outcomes = _Outcomes()
-            jobs = _prepare(claim, clock, outcomes)
+            jobs = _prepare(claim, clock, outcomes, tasks)
             if outcomes:
                 _record(outcomes, claim, clock, rng, total)
             deadline = claimed_at + lease_seconds - min(LEASE_MARGIN_SECONDS, lease_seconds / 10)

@@ -23,7 +23,6 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
 from maintenance.i18n import LANGUAGES, localized
-from maintenance.models import Task
 from maintenance.notify import EmailMessage, Message, SmsMessage
 from maintenance.reminders.links import Links, short_url
 
@@ -63,12 +62,19 @@ class OwnerLike(Protocol):
     language: str
 
 
+class TaskLike(Protocol):
+    """What rendering reads of a task: a Task row, or the dispatcher's plain copy."""
+
+    position: int
+    spec: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Entry:
     """One task in a reminder, with what is needed to show it."""
 
     schedule_id: int
-    task: Task
+    task: TaskLike
     # Brand and model name of the unit, as the message names the appliance.
     appliance: str
     next_due: date
