@@ -259,7 +259,7 @@ def resolve() -> Response | str:
     return response
 
 
-def _model_page(resolved: Resolved) -> str:
+def _model_page(resolved: Resolved) -> str | bytes:
     """The model's page: its protocol, or the unit page without a unit when there is none yet."""
     from maintenance.web.public import render_protocol
 

@@ -6,8 +6,9 @@ visitor; each task once per version and language; each due date once per day and
 an anonymous visitor (no session, see visitors.py) the whole page is kept, header included. The
 parts carry markers where a unit's own values go (its serial or code, the order and due dates of
 its tasks, the way back after switching language, a signed-in visitor's form token) and a scan
-only fills those in. The templates stay the one source of the markup: the same ones render
-every variant.
+only fills those in, on UTF-8 bytes (the page's texts are not all Latin-1, and replacing in
+wide strings and encoding the result cost more than the rest of the filling in). The templates
+stay the one source of the markup: the same ones render every variant.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ MARKS = {
 }
 # The way back after a language switch is a query value, so its marker is written encoded.
 BACK_MARK = quote_plus(MARKS["back"])
+# The markers as they appear in the UTF-8 parts.
+BYTE_MARKS = {name: str(mark).encode() for name, mark in MARKS.items()}
+BYTE_BACK_MARK = BACK_MARK.encode()
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,14 @@ class PageKey:
 class TaskItem:
     """A task's list item, split where the unit's due date goes."""
 
-    before_due: str
-    after_due: str
+    before_due: bytes
+    after_due: bytes
 
 
 # Published versions and their texts never change, so these never go stale (see catalog.py).
-_pages: dict[PageKey, str] = {}  # whole pages, for anonymous visitors
+_pages: dict[PageKey, bytes] = {}  # whole pages, for anonymous visitors
 _bodies: dict[PageKey, str] = {}  # page bodies, for signed-in visitors
-_identities: dict[PageKey, str] = {}
+_identities: dict[PageKey, bytes] = {}
 _task_items: dict[tuple[VersionKey, str], dict[str, TaskItem]] = {}
 
 
@@ -107,7 +111,7 @@ def page_body(key: PageKey, model: ScannedModel, version: VersionInfo | None) ->
     )
 
 
-def anonymous_page(key: PageKey, model: ScannedModel, version: VersionInfo | None) -> str:
+def anonymous_page(key: PageKey, model: ScannedModel, version: VersionInfo | None) -> bytes:
     """The whole page as an anonymous visitor sees it, with markers; rendered once."""
     return _kept(
         _pages,
@@ -117,18 +121,18 @@ def anonymous_page(key: PageKey, model: ScannedModel, version: VersionInfo | Non
             title=f"{model.brand} {model.name}",
             body=Markup(page_body(key, model, version)),
             language_url=lambda language: language_url(language, back_to=MARKS["back"]),
-        ),
+        ).encode(),
     )
 
 
-def identity(key: PageKey) -> str:
+def identity(key: PageKey) -> bytes:
     """The hidden form fields that name the unit (and the token of a signed-in visitor)."""
     return _kept(
         _identities,
         key,
         lambda: str(
             get_template_attribute(PARTS_TEMPLATE, "identity")(key.kind, key.signed_in, MARKS)
-        ),
+        ).encode(),
     )
 
 
@@ -139,7 +143,8 @@ def task_items(version: VersionInfo, language: str) -> dict[str, TaskItem]:
         item = get_template_attribute(PARTS_TEMPLATE, "item")
         items = {}
         for task in version.tasks:
-            before, _, after = str(item(task.key, task.spec, MARKS)).partition(MARKS["due"])
+            html = str(item(task.key, task.spec, MARKS)).encode()
+            before, _, after = html.partition(BYTE_MARKS["due"])
             items[task.key] = TaskItem(before_due=before, after_due=after)
         return items
 
@@ -147,10 +152,10 @@ def task_items(version: VersionInfo, language: str) -> dict[str, TaskItem]:
 
 
 @lru_cache(maxsize=4096)
-def due_date(day: date, overdue: bool, language: str) -> str:
+def due_date(day: date, overdue: bool, language: str) -> bytes:
     """A task's due date as the page shows it, in `language` (the current one)."""
     due = get_template_attribute(PARTS_TEMPLATE, "due")
-    return str(due(format_date(day, "long"), overdue))
+    return str(due(format_date(day, "long"), overdue)).encode()
 
 
 def render_unit(
@@ -161,7 +166,7 @@ def render_unit(
     unit_code: str | None,
     version: VersionInfo | None,
     unit_has_records: bool = True,
-) -> str:
+) -> bytes:
     """The unit page: tasks in the order they fall due for this unit, sign-up and "done it".
 
     unit_has_records=False (known from the lookup) skips reading schedules and logs.
@@ -186,11 +191,11 @@ def render_unit(
             PAGE_TEMPLATE,
             title=f"{model.brand} {model.name}",
             body=Markup(page_body(key, model, version)),
-        )
-    tasks = ""
+        ).encode()
+    tasks = b""
     if version is not None:
         items = task_items(version, language)
-        tasks = "".join(
+        tasks = b"".join(
             items[task_key].before_due
             + due_date(next_due, next_due < today, language)
             + items[task_key].after_due
@@ -199,14 +204,20 @@ def render_unit(
             )
         )
     # Tasks and the identity first: they hold markers of their own.
-    page = page.replace(MARKS["tasks"], tasks).replace(MARKS["identity"], identity(key))
+    page = page.replace(BYTE_MARKS["tasks"], tasks).replace(BYTE_MARKS["identity"], identity(key))
     if anonymous:
-        page = page.replace(BACK_MARK, quote_plus(request.full_path))
+        page = page.replace(BYTE_BACK_MARK, quote_plus(request.full_path).encode())
     if signed_in:
-        page = page.replace(MARKS["csrf"], escape(generate_csrf()))
-    return page.replace(MARKS["gtin"], escape(gtin)).replace(
-        MARKS["code"], escape(serial if serial is not None else unit_code or "")
+        page = page.replace(BYTE_MARKS["csrf"], _html_bytes(generate_csrf()))
+    code = serial if serial is not None else unit_code or ""
+    return page.replace(BYTE_MARKS["gtin"], _html_bytes(gtin)).replace(
+        BYTE_MARKS["code"], _html_bytes(code)
     )
+
+
+def _html_bytes(value: str) -> bytes:
+    """A value escaped for HTML, as UTF-8."""
+    return str(escape(value)).encode()
 
 
 def _audience(unit: ScannedUnit | None) -> Audience:
