@@ -18,7 +18,10 @@ sent reminder from the past (so the outbox has as many rows as there are units),
 reminder for later per 20 units, and D reminders due now (digests of one or two tasks). At each
 step it times one claim_batch of the usual batch size (median of several, each released again).
 Then, at N, against a minimal SMTP sink in a separate process (asyncio; accepts and discards):
-  raw:        D prebuilt reminder messages (bytes) over one smtplib connection;
+  raw:        D prebuilt reminder messages (bytes) over one connection of the channel's SMTP client
+              (maintenance.notify.email.SmtpClient: smtplib with the channel's cheaper envelope
+              and dot-stuffing, the same commands and bytes on the wire), so the baseline gains
+              every saving in the client that end to end gains;
   end to end: dispatch_once() for the D due reminders: claim, load, render, build MIME, send over
               one connection per batch, mark sent - the code the scheduler runs.
 The sink counts what it receives; the bench checks every due reminder arrived exactly once.
@@ -468,9 +471,12 @@ def prebuilt_messages(app: Flask, batch_size: int) -> list[tuple[str, str, bytes
 
 def run_raw(port: int, messages: list[tuple[str, str, bytes]], count: int) -> float:
     """Messages per second for `count` prebuilt messages over one reused SMTP connection."""
+    from maintenance.notify.email import SmtpClient
+
     before, _ = sink_stats(port)
     started = time.perf_counter()
-    with smtplib.SMTP(HOST, port, timeout=SINK_TIMEOUT) as smtp:
+    # The channel's own client: what the channel saves on the client side, the baseline saves.
+    with SmtpClient(HOST, port, timeout=SINK_TIMEOUT) as smtp:
         for number in range(count):
             sender, to, data = messages[number % len(messages)]
             smtp.sendmail(sender, [to], data)
@@ -667,8 +673,8 @@ def main() -> None:
         f" due among {units:,} units)"
     )
     print(
-        f"raw SMTP, prebuilt     {raw:8.0f} /s  (same sink, one connection; {mean_bytes:,.0f}"
-        " bytes per message)"
+        f"raw SMTP, prebuilt     {raw:8.0f} /s  (same sink, one connection, the channel's SMTP"
+        f" client; {mean_bytes:,.0f} bytes per message)"
     )
     share = end_to_end / raw
     verdict = "met" if share >= TARGET_SHARE else "NOT met"

@@ -169,12 +169,14 @@ def _refuse_line_breaks(name: str, value: str) -> None:
         raise ValueError(f"line break in {name} header refused")
 
 
-class _Smtp(smtplib.SMTP):
-    """smtplib.SMTP sending a bare envelope address as <address> without parsing it again.
+class SmtpClient(smtplib.SMTP):
+    """smtplib.SMTP with cheaper envelope commands and dot-stuffing; the same bytes on the wire.
 
     smtplib runs both envelope addresses of every message through email.utils.parseaddr,
-    which took longer than the rest of the channel's own work per message. The bytes on the
-    wire are the same.
+    which took longer than the rest of the channel's own work per message; this sends a bare
+    address as <address> directly. And it doubles the dots that open a line with a regular
+    expression that tries every byte of the message, as costly again as building the message.
+    The bench's raw SMTP baseline uses this client too, so it gains nothing from these.
     """
 
     def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
@@ -191,12 +193,34 @@ class _Smtp(smtplib.SMTP):
         self.putcmd("rcpt", f"TO:<{recip}>{self._options(options)}")
         return self.getreply()
 
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        """DATA, as smtplib's; bytes are dot-stuffed without a regular expression."""
+        if not isinstance(msg, bytes) or self.debuglevel > 0:
+            return super().data(msg)
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        self.send(data_payload(msg))
+        return self.getreply()
+
     def _options(self, options: Sequence[str]) -> str:
         return " " + " ".join(options) if options and self.does_esmtp else ""
 
 
-class _SmtpSsl(_Smtp, smtplib.SMTP_SSL):
-    """smtplib.SMTP_SSL with _Smtp's envelope commands."""
+def data_payload(message: bytes) -> bytes:
+    """What smtplib sends after DATA for bytes: each dot opening a line doubled, then CRLF.CRLF."""
+    # smtplib's re.sub(rb"(?m)^\.", b"..") matches at the start and after every LF, as this does.
+    if message.startswith(b"."):
+        message = b"." + message
+    message = message.replace(b"\n.", b"\n..")
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message + b".\r\n"
+
+
+class _SmtpSsl(SmtpClient, smtplib.SMTP_SSL):
+    """smtplib.SMTP_SSL with SmtpClient's commands."""
 
 
 class SmtpEmailChannel(Channel):
@@ -290,7 +314,7 @@ class SmtpEmailChannel(Channel):
                     context=ssl.create_default_context(),
                 )
             else:
-                smtp = _Smtp(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+                smtp = SmtpClient(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
         except smtplib.SMTPResponseException as error:
             raise SendError(
                 f"SMTP greeting refused: {_text(error.smtp_error)}",

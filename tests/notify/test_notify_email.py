@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from maintenance.notify import EmailMessage, SendError, SmtpEmailChannel
-from maintenance.notify.email import BARE_ADDRESS
+from maintenance.notify.email import BARE_ADDRESS, data_payload
 from tests.fakes import FakeSmtpServer, make_self_signed_certificate
 
 
@@ -272,3 +272,23 @@ def test_bare_and_other_recipients_get_the_same_envelope_as_through_smtplib(
     [received] = smtp_server.received
     assert received.mail_from == "noreply@maintenance.test"
     assert received.rcpt_tos == [smtplib.quoteaddr(to)[1:-1]]
+
+
+@given(st.binary(max_size=64) | st.lists(st.sampled_from([b".", b"\r", b"\n", b"a"])).map(b"".join))
+def test_data_is_dot_stuffed_and_ended_as_smtplib_does_it(message: bytes) -> None:
+    stuffed = smtplib._quote_periods(message)  # type: ignore[attr-defined]
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+
+    assert data_payload(message) == stuffed + b".\r\n"
+
+
+def test_lines_opening_with_a_dot_arrive_unchanged(smtp_server: FakeSmtpServer) -> None:
+    text = ".hidden\n..two\nmiddle .\n.\nend"
+    SmtpEmailChannel(settings_for(smtp_server)).send(reminder(text=text, html=f"<p>\n.{text}"))
+
+    [message] = smtp_server.messages
+    # The parsed parts keep the CRLF line ends of the wire.
+    plain, html = (part.get_content().replace("\r\n", "\n") for part in message.iter_parts())
+    assert plain == text + "\n"
+    assert html == f"<p>\n.{text}\n"
