@@ -21,7 +21,7 @@ METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers: requests are short database round trips; 2 per core plus 1 keeps the cores busy
-# while some workers wait on PostgreSQL. Each worker holds about one database connection.
+# while some workers wait on PostgreSQL. Each worker holds up to two database connections.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
 worker_class = "sync"
 # The slowest legitimate request is a label PDF for a large batch (a few seconds); anything
