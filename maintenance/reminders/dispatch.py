@@ -10,6 +10,7 @@ invalid or opted-out number) suppresses that address and cancels its other pendi
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -23,12 +24,14 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import (
     ARRAY,
+    JSON,
     ColumnElement,
     Integer,
     String,
     any_,
     bindparam,
     cast,
+    column,
     func,
     insert,
     select,
@@ -438,14 +441,15 @@ def _mark_sent(sent: list[tuple[_Job, str]], claim: Claim, clock: datetime) -> s
     if _is_postgresql():
         # One statement for the chunk; RETURNING names the rows whose lease still held.
         ids = cast(bindparam("ids", [job.reminder_id for job, _ in sent]), ARRAY(Integer))
+        # The ids and their provider and Message-IDs as one JSON text, encoded in C: psycopg
+        # checks every text of an array parameter with a regular expression for quoting.
+        outcomes = json.dumps(
+            [{"id": job.reminder_id, "provider": p, "mid": _mid(job)} for job, p in sent]
+        )
         given = (
-            func.unnest(
-                ids,
-                cast(bindparam("providers", [provider for _, provider in sent]), ARRAY(String)),
-                cast(bindparam("mids", [_mid(job) for job, _ in sent]), ARRAY(String)),
-            )
-            .table_valued("id", "provider", "mid")
-            .render_derived()
+            func.json_to_recordset(cast(bindparam("outcomes", outcomes, type_=String), JSON))
+            .table_valued(column("id", Integer), column("provider", String), column("mid", String))
+            .render_derived(with_types=True)
         )
         return set(
             db.session.execute(
