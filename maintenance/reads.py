@@ -4,40 +4,61 @@ The unit page reads once per scan and changes nothing, so it needs no transactio
 BEGIN and ROLLBACK psycopg also keeps the statement prepared (it forgets prepared statements
 at a ROLLBACK), and PostgreSQL does not plan it again on every scan. This pool does not ping a
 connection before each use (the main pool does, a round trip per request); a read that finds
-its connection dropped (a database restart) is run once more on a fresh one instead, which is
+its connection dropped (a database restart) is run once more on a fresh pool instead, which is
 safe because a read changes nothing.
+
+On PostgreSQL the statement is compiled by SQLAlchemy once and then run on the driver's own
+connection: SQLAlchemy's execution context and result set-up cost more than the rest of the
+read on the client. So parameters go to psycopg as given (str, int, date) and rows come back as
+psycopg's tuples, without SQLAlchemy's type processing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Executable, Row, create_engine
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Executable, create_engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql.elements import ClauseElement
 
 from maintenance.extensions import db
 
 EXTENSION_KEY = "maintenance.reads"
 
 
-def read_first(statement: Executable, parameters: Mapping[str, Any]) -> Row[Any] | None:
+def read_first(statement: Executable, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The statement's first row, read in autocommit; retried once on a dropped connection."""
     engine = _read_engine()
-    try:
-        return _first(engine, statement, parameters)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        # The pool has dropped every connection older than this one: the retry gets a new one.
-        return _first(engine, statement, parameters)
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as connection:
+            row = connection.execute(statement, parameters).first()
+        return tuple(row) if row is not None else None
+    sql, constants = _compiled(statement, engine.dialect)
+    values = {**constants, **parameters}
+    for attempt in (1, 2):
+        connection = engine.raw_connection()
+        try:
+            driver: Any = connection.driver_connection
+            return driver.execute(sql, values).fetchone()
+        except engine.dialect.loaded_dbapi.OperationalError as error:
+            if attempt == 2 or not engine.dialect.is_disconnect(error, connection, None):
+                raise
+            # A restart dropped every pooled connection alike: start the pool afresh.
+            connection.invalidate(error)
+            engine.dispose()
+        finally:
+            connection.close()
+    raise AssertionError("unreachable")
 
 
-def _first(engine: Engine, statement: Executable, parameters: Mapping[str, Any]) -> Row[Any] | None:
-    with engine.connect() as connection:
-        return connection.execute(statement, parameters).first()
+@lru_cache(maxsize=64)
+def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, dict[str, Any]]:
+    """The statement's SQL for the dialect and the values of the parameters it fixes itself."""
+    compiled = statement.compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
 
 
 def _read_engine() -> Engine:

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -219,6 +219,8 @@ def find_scanned(
         return None
     model_id, brand, name, version_id, number, content_hash, *found = row
     unit_id, sold_on, voided_at, unit_has_records = found if found else (None, None, None, False)
+    if voided_at is not None:
+        voided_at = voided_at.astimezone(UTC)  # the driver's zone; UtcDateTime gives UTC
     return Scanned(
         model=ScannedModel(model_id, brand, name),
         unit=ScannedUnit(unit_id, sold_on, voided_at) if unit_id is not None else None,
