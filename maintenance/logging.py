@@ -106,23 +106,28 @@ def _take_request_id() -> None:
 
 @bp.after_app_request
 def _log_request(response: Response) -> Response:
+    # The request object itself, not its proxy: this runs on every request and reads it often.
+    current = request._get_current_object()  # type: ignore[attr-defined]
     request_id = g.get("request_id")
     if request_id:
         response.headers[HEADER] = request_id
+    level = logging.DEBUG if current.endpoint in QUIET_ENDPOINTS else logging.INFO
+    if not request_logger.isEnabledFor(level):
+        return response
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-    level = logging.DEBUG if request.endpoint in QUIET_ENDPOINTS else logging.INFO
+    method, path, status = current.method, current.path, response.status_code
     request_logger.log(
         level,
         "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
+        method,
+        path,
+        status,
         extra={
-            "method": request.method,
-            "path": request.path,
-            "route": request.url_rule.rule if request.url_rule else None,
-            "status": response.status_code,
+            "method": method,
+            "path": path,
+            "route": current.url_rule.rule if current.url_rule else None,
+            "status": status,
             "duration_ms": duration_ms,
         },
     )

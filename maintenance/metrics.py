@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, g, request
 from prometheus_client import (
@@ -134,12 +135,26 @@ def _start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# Each series' child by its labels: prometheus-client checks and locks on every labels() call,
+# and every request counts into one of a few dozen series.
+_request_counters: dict[tuple[str, str, int], Any] = {}
+_request_timers: dict[tuple[str, str], Any] = {}
+
+
 @bp.after_app_request
 def _count_request(response: Response) -> Response:
-    rule = request.url_rule
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    rule = current.url_rule
     route = rule.rule if rule is not None else UNMATCHED
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    key = (current.method, route, response.status_code)
+    counter = _request_counters.get(key)
+    if counter is None:
+        counter = _request_counters[key] = REQUESTS.labels(key[0], route, str(key[2]))
+    counter.inc()
     started = g.get("metrics_started")
     if started is not None:
-        REQUEST_SECONDS.labels(request.method, route).observe(time.perf_counter() - started)
+        timer = _request_timers.get(key[:2])
+        if timer is None:
+            timer = _request_timers[key[:2]] = REQUEST_SECONDS.labels(key[0], route)
+        timer.observe(time.perf_counter() - started)
     return response
