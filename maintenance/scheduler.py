@@ -20,6 +20,7 @@ from flask import Flask
 logger = logging.getLogger("maintenance.scheduler")
 
 MATERIALISE_INTERVAL_SECONDS = 300
+REPLAN_INTERVAL_SECONDS = 60
 PURGE_INTERVAL_SECONDS = 24 * 3600
 
 
@@ -35,6 +36,13 @@ def dispatch_job(now: datetime) -> object:
     from maintenance.reminders.dispatch import dispatch_once
 
     return dispatch_once(now)
+
+
+def replan_job(now: datetime) -> object:
+    """Re-plan the units of protocols that have a new version."""
+    from maintenance.schedules import replan_queued
+
+    return {"units re-planned": replan_queued(now.date())}
 
 
 def retention_job(now: datetime) -> object:
@@ -57,6 +65,7 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job("dispatch", dispatch_job, lambda app: int(app.config["DISPATCH_INTERVAL_SECONDS"])),
     Job("materialise", materialise_job, lambda app: MATERIALISE_INTERVAL_SECONDS),
+    Job("replan", replan_job, lambda app: REPLAN_INTERVAL_SECONDS),
     Job("retention", retention_job, lambda app: PURGE_INTERVAL_SECONDS),
 )
 
@@ -109,7 +118,9 @@ def run_scheduler(app: Flask) -> None:
 
 
 def dispatch_pass(app: Flask, now: datetime) -> tuple[object, object]:
-    """One pass of materialise then dispatch (cron and tests)."""
-    materialised = run_job(app, JOBS[1], now)
-    dispatched = run_job(app, JOBS[0], now)
+    """One pass of re-plan, materialise, then dispatch (cron and tests)."""
+    jobs = {job.name: job for job in JOBS}
+    run_job(app, jobs["replan"], now)
+    materialised = run_job(app, jobs["materialise"], now)
+    dispatched = run_job(app, jobs["dispatch"], now)
     return materialised, dispatched

@@ -27,10 +27,12 @@ from maintenance.models import (
     ProductModel,
     Protocol,
     ProtocolVersion,
+    ReplanQueue,
     Task,
     TaskSchedule,
     Unit,
 )
+from maintenance.models._base import utcnow
 from maintenance.scheduling import (
     DEFAULT_SNOOZE_DAYS,
     Schedule,
@@ -43,6 +45,9 @@ from maintenance.scheduling import (
     snooze,
 )
 from maintenance.transactions import transactional
+
+# Units re-planned per transaction when working off the queue: short locks, steady progress.
+REPLAN_CHUNK = 500
 
 
 class UnknownTask(LookupError):
@@ -203,26 +208,66 @@ def models_using(protocol: Protocol) -> list[ProductModel]:
     ]
 
 
+def queue_replan(protocol: Protocol) -> None:
+    """Have the scheduler re-plan the units of the protocol's models (in the caller's commit).
+
+    A newer version re-plans future dates; a protocol already queued starts over, as every
+    unit is now behind the newest version.
+    """
+    queued = db.session.get(ReplanQueue, protocol.id)
+    if queued is None:
+        db.session.add(ReplanQueue(protocol_id=protocol.id, after_unit_id=0, queued_at=utcnow()))
+    else:
+        queued.after_unit_id, queued.queued_at = 0, utcnow()
+
+
+def replan_queued(today: date, chunk: int = REPLAN_CHUNK) -> int:
+    """Re-plan the queued protocols' units, a chunk per transaction, until none is left; how many.
+
+    Pages and "my appliances" re-plan a unit on sight meanwhile, so what waits here is the
+    stored plan that reminders are made from.
+    """
+    total = 0
+    while (done := _replan_chunk(today, chunk)) is not None:
+        total += done
+    return total
+
+
 @transactional
-def replan_protocol(protocol: Protocol, today: date) -> int:
-    """Re-plan the schedules of every unit of the protocol's models; returns units re-planned."""
-    if not protocol.versions:
-        return 0
-    model_ids = [model.id for model in models_using(protocol)]
-    if not model_ids:
-        return 0
-    stale_units = db.session.scalars(
-        select(Unit)
-        .join(TaskSchedule, TaskSchedule.unit_id == Unit.id)
-        .where(
-            Unit.product_model_id.in_(model_ids),
-            TaskSchedule.version_id != protocol.current.id,
+def _replan_chunk(today: date, chunk: int) -> int | None:
+    """Re-plan the next `chunk` stale units of one queued protocol; None when none is queued."""
+    # Several schedulers: each takes a protocol the others are not working on.
+    queued = db.session.scalars(
+        select(ReplanQueue).order_by(ReplanQueue.queued_at).with_for_update(skip_locked=True)
+    ).first()
+    if queued is None:
+        return None
+    protocol = db.session.get(Protocol, queued.protocol_id)
+    model_ids = [model.id for model in models_using(protocol)] if protocol else []
+    unit_ids: list[int] = []
+    if protocol is not None and protocol.versions and model_ids:
+        # In unit id order from where the last chunk stopped, so each unit is read once.
+        unit_ids = list(
+            db.session.scalars(
+                select(TaskSchedule.unit_id)
+                .join(Unit, Unit.id == TaskSchedule.unit_id)
+                .where(
+                    Unit.product_model_id.in_(model_ids),
+                    TaskSchedule.version_id != protocol.current.id,
+                    TaskSchedule.unit_id > queued.after_unit_id,
+                )
+                .group_by(TaskSchedule.unit_id)
+                .order_by(TaskSchedule.unit_id)
+                .limit(chunk)
+            )
         )
-        .distinct()
-    ).all()
-    for unit in stale_units:
+    for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))):
         ensure_schedules(unit, today)
-    return len(stale_units)
+    if len(unit_ids) < chunk:
+        db.session.delete(queued)
+    else:
+        queued.after_unit_id = unit_ids[-1]
+    return len(unit_ids)
 
 
 def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:

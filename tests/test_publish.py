@@ -98,7 +98,7 @@ def test_a_new_version_replans_units_already_under_maintenance(ctx, db, make_use
     from datetime import date
 
     from maintenance.models import MaintenanceLog, Unit
-    from maintenance.schedules import ensure_schedules, find_schedule, record_done
+    from maintenance.schedules import ensure_schedules, find_schedule, record_done, replan_queued
 
     maker = make_user(role="manufacturer", organisation="Acme")
     g = gtin("871234500106")
@@ -111,8 +111,38 @@ def test_a_new_version_replans_units_already_under_maintenance(ctx, db, make_use
     assert find_schedule(unit, "clean-filter").next_due == date(2026, 12, 1)
 
     second = _publish(maker, manufacturer="Acme", models=[(g, "DW 6")], every="P6M")
+    assert replan_queued(date(2026, 11, 5)) == 1  # the scheduler's replan job
     schedule = find_schedule(unit, "clean-filter")
     assert schedule.version_id == second.version.id
     assert schedule.next_due == date(2027, 5, 1)
     [log] = db.session.scalars(select(MaintenanceLog)).all()
     assert log.version_id == first.version.id, "history keeps the version that was in force"
+
+
+def test_units_follow_a_model_protocol_that_replaces_the_category_default(
+    ctx, db, make_user
+) -> None:
+    """A model that gets its own protocol moves its units under maintenance onto it."""
+    from datetime import date
+
+    from maintenance.models import ModelGtin, ProductModel, Unit
+    from maintenance.schedules import ensure_schedules, find_schedule, replan_queued
+
+    maker = make_user(role="manufacturer", organisation="Acme")
+    default = _publish(None, every="P1M")
+    g = gtin("871234500107")
+    model = ProductModel(
+        organisation_id=maker.organisation_id, brand="Acme", name="DW 7", category="dishwasher"
+    )
+    model.gtins.append(ModelGtin(gtin=g))
+    unit = Unit(gtin=g, serial="A1", product_model=model, sold_on=date(2026, 1, 1))
+    db.session.add_all([model, unit])
+    db.session.commit()
+    ensure_schedules(unit, date(2026, 1, 1))
+    assert find_schedule(unit, "clean-filter").version_id == default.version.id
+
+    own = _publish(maker, manufacturer="Acme", models=[(g, "DW 7")], every="P6M")
+    assert own.version.protocol_id != default.version.protocol_id
+    assert replan_queued(date(2026, 3, 5)) == 1
+    schedule = find_schedule(unit, "clean-filter")
+    assert (schedule.version_id, schedule.next_due) == (own.version.id, date(2026, 7, 1))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from maintenance.accounts import get_or_create_organisation
 from maintenance.demo import demo_gtin
 from maintenance.extensions import db
-from maintenance.models import MaintenanceLog, ModelGtin, ProductModel, Unit
+from maintenance.models import MaintenanceLog, ModelGtin, ProductModel, ReplanQueue, Unit
 from maintenance.protocols import load_protocol
 from maintenance.protocols.publish import publish_protocol
 from maintenance.schedules import (
@@ -19,7 +19,7 @@ from maintenance.schedules import (
     find_schedule,
     record_done,
     record_skip,
-    replan_protocol,
+    replan_queued,
     snooze_task,
     upcoming,
 )
@@ -46,9 +46,13 @@ tasks:
 
 
 def publish(filter_every: str = "P1M", today: date | None = None) -> object:
-    """Publish the test category default for dishwashers (re-planning units as of `today`)."""
+    """Publish the test category default for dishwashers; with `today`, re-plan as the scheduler
+    would that day."""
     text = PROTOCOL.format(filter_every=filter_every)
-    return publish_protocol(load_protocol(text.encode(), filename="t.yaml"), today=today).version
+    version = publish_protocol(load_protocol(text.encode(), filename="t.yaml")).version
+    if today is not None:
+        replan_queued(today)
+    return version
 
 
 @transactional
@@ -134,7 +138,7 @@ def test_a_new_version_replans_future_dates_and_keeps_history(ctx) -> None:
     ensure_schedules(unit, date(2024, 1, 10))
     record_done(unit, "clean-filter", date(2024, 2, 1))
     second_version = publish("P2M", today=date(2024, 2, 5))
-    assert replan_protocol(second_version.protocol, date(2024, 2, 5)) == 0, "publish re-planned"
+    assert replan_queued(date(2024, 2, 5)) == 0, "the queue was worked off"
     schedule = find_schedule(unit, "clean-filter")
     assert schedule.next_due == date(2024, 4, 1)
     assert schedule.version_id == second_version.id
@@ -167,3 +171,40 @@ def test_the_first_plan_of_every_library_protocol_is_the_previewed_plan(
         version = version_info(VersionKey(row.id, row.number, row.content_hash))
         previewed = [(item.key, item.next_due) for item in preview(None, version, start)]
         assert first_plan(version, start) == previewed, row.id
+
+
+def _units_under_maintenance(count: int) -> list[Unit]:
+    units = [make_unit(serial=f"SN{number}") for number in range(count)]
+    for unit in units:
+        ensure_schedules(unit, date(2024, 1, 10))
+    db.session.commit()
+    return units
+
+
+def test_publishing_queues_the_replan_instead_of_doing_it(ctx) -> None:
+    """A model with many units must not hold up the publish request: the scheduler re-plans."""
+    publish("P1M")
+    (unit,) = _units_under_maintenance(1)
+    version = publish("P2M")
+    assert find_schedule(unit, "clean-filter").version_id != version.id
+    assert db.session.get(ReplanQueue, version.protocol_id) is not None
+    assert replan_queued(date(2024, 2, 5)) == 1
+    assert find_schedule(unit, "clean-filter").version_id == version.id
+    assert db.session.scalar(select(func.count()).select_from(ReplanQueue)) == 0
+
+
+def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) -> None:
+    publish("P1M")
+    units = _units_under_maintenance(5)
+    first = publish("P2M")
+    from maintenance.schedules import _replan_chunk
+
+    assert _replan_chunk(date(2024, 2, 5), 2) == 2
+    assert db.session.get(ReplanQueue, first.protocol_id).after_unit_id == units[1].id
+    second = publish("P3M")  # before the queue was worked off
+    assert db.session.get(ReplanQueue, first.protocol_id).after_unit_id == 0
+    assert replan_queued(date(2024, 2, 5), chunk=2) == 5  # the two done already are behind too
+    for unit in units:
+        for key in ("clean-filter", "check-hoses"):
+            assert find_schedule(unit, key).version_id == second.id
+    assert replan_queued(date(2024, 2, 5)) == 0

@@ -8,7 +8,7 @@ from maintenance.models.organisation import ApiToken, Organisation, User
 from maintenance.models.owner import Consent, Owner, Ownership
 from maintenance.models.protocol import Protocol, ProtocolVersion, Task
 from maintenance.models.reminder import DeliveryEvent, Reminder, ReminderItem
-from maintenance.models.schedule import MaintenanceLog, TaskSchedule
+from maintenance.models.schedule import MaintenanceLog, ReplanQueue, TaskSchedule
 from maintenance.models.unit import Unit
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "ProtocolVersion",
     "Reminder",
     "ReminderItem",
+    "ReplanQueue",
     "ScanEvent",
     "Task",
     "TaskSchedule",

@@ -51,3 +51,20 @@ class MaintenanceLog(db.Model):
     # "page", "reminder", "owner"; with reminder_id when it came from a message link.
     source: Mapped[str] = mapped_column(String(20), default="page")
     reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id", ondelete="SET NULL"))
+
+
+class ReplanQueue(db.Model):
+    """A protocol whose units under maintenance are being re-planned after a new version.
+
+    Publishing only queues the protocol; the scheduler re-plans its units in chunks in unit id
+    order, so a model with many units never holds up the publish request.
+    """
+
+    __tablename__ = "replan_queue"
+
+    protocol_id: Mapped[int] = mapped_column(
+        ForeignKey("protocol.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Units up to this id are done; a new publish starts the protocol over from 0.
+    after_unit_id: Mapped[int] = mapped_column(default=0)
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -22,7 +21,7 @@ from maintenance.models import (
 )
 from maintenance.permissions import can_publish_protocol
 from maintenance.protocols.document import ProtocolDocument
-from maintenance.schedules import replan_protocol
+from maintenance.schedules import queue_replan
 from maintenance.transactions import transactional
 
 
@@ -111,7 +110,6 @@ def publish_protocol(
     document: ProtocolDocument,
     user: User | None = None,
     organisation: Organisation | None = None,
-    today: date | None = None,
 ) -> Published:
     """Store a document as the next version of its protocol; equal content adds nothing."""
     owner = _publishing_organisation(document, user, organisation)
@@ -160,6 +158,7 @@ def publish_protocol(
         model.protocol_id = protocol.id
     db.session.flush()
     audit.record("protocol.publish", version, user, protocol=protocol.id, number=version.number)
-    # Units already under maintenance follow the new version from now on; history stays put.
-    replan_protocol(protocol, today or datetime.now(UTC).date())
+    # Units already under maintenance follow the new version from now on (the scheduler
+    # re-plans them, see schedules.replan_queued); history stays put.
+    queue_replan(protocol)
     return Published(version, created=True)
