@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -80,36 +80,6 @@ def _b64(data: bytes) -> bytes:
     return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
-# RFC 2104's inner and outer pads, as the hmac module applies them to the key.
-_INNER_PAD = bytes(x ^ 0x36 for x in range(256))
-_OUTER_PAD = bytes(x ^ 0x5C for x in range(256))
-
-
-class _KeyedHmac:
-    """HMAC under one key, as hmac.digest computes it, with the key's padded hashes made once.
-
-    itsdangerous' digest method is a Python function, so hmac.digest builds and keys two hash
-    objects in Python for every token; copying ones keyed already costs a third of that.
-    """
-
-    def __init__(self, key: bytes, digest_method: Callable[..., Any]) -> None:
-        inner, outer = digest_method(), digest_method()
-        if len(key) > inner.block_size:
-            key = digest_method(key).digest()
-        key = key.ljust(inner.block_size, b"\0")
-        inner.update(key.translate(_INNER_PAD))
-        outer.update(key.translate(_OUTER_PAD))
-        self._inner, self._outer = inner, outer
-
-    def digest(self, value: bytes) -> bytes:
-        """The HMAC of value."""
-        inner = self._inner.copy()
-        inner.update(value)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.digest()
-
-
 def payload_json(payload: Mapping[str, Any]) -> str:
     """The compact JSON itsdangerous signs; a flat payload of names to ints and texts directly.
 
@@ -149,7 +119,9 @@ class _LinkSerializer(URLSafeTimedSerializer):
         if salt is not None:
             return super().dumps(obj, salt)
         value = _b64(payload_json(obj).encode()) + b"." + self._timestamp()
-        return (value + b"." + _b64(self._hmac.digest(value))).decode()
+        mac = self._hmac.copy()
+        mac.update(value)
+        return (value + b"." + _b64(mac.digest())).decode()
 
     def _timestamp(self) -> bytes:
         """The signer's timestamp, encoded; the same for every token made within a second."""
@@ -166,9 +138,11 @@ class _LinkSerializer(URLSafeTimedSerializer):
         return super().make_signer()
 
     @cached_property
-    def _hmac(self) -> _KeyedHmac:
+    def _hmac(self) -> hmac.HMAC:
+        """The signer's HMAC keyed once; each token copies it (hashlib's, not Python's, by name)."""
         signer = self._signer
-        return _KeyedHmac(signer.derive_key(), signer.algorithm.digest_method)  # type: ignore[attr-defined]
+        name = signer.algorithm.digest_method().name  # type: ignore[attr-defined]
+        return hmac.new(signer.derive_key(), digestmod=name)
 
     def make_signer(self, salt: str | bytes | None = None) -> Signer:
         """The signer for this serializer's own salt is built once."""
