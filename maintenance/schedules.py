@@ -216,7 +216,7 @@ def queue_replan(protocol: Protocol) -> None:
     """
     queued = db.session.get(ReplanQueue, protocol.id)
     if queued is None:
-        db.session.add(ReplanQueue(protocol_id=protocol.id, after_unit_id=0, queued_at=utcnow()))
+        db.session.add(ReplanQueue(protocol_id=protocol.id))
     else:
         queued.after_unit_id, queued.queued_at = 0, utcnow()
 
@@ -281,23 +281,16 @@ def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:
 
 
 def preview(
-    unit: PlannedUnit | None,
+    unit: PlannedUnit,
     version: ProtocolVersion | VersionInfo,
     today: date,
 ) -> list[UpcomingTask]:
-    """The plan as `upcoming` gives it, without writing: for page views and unregistered units.
-
-    Without a unit nothing is read: the plan counts from `today` (see due_order).
-    """
-    rows: dict[str, TaskSchedule] = {}
-    if unit is not None:
-        rows = {
-            row.task_key: row
-            for row in db.session.scalars(
-                select(TaskSchedule).where(TaskSchedule.unit_id == unit.id)
-            )
-        }
-    start = (unit.sold_on if unit is not None else None) or today
+    """The plan as `upcoming` gives it, without writing: for page views of a unit's plan."""
+    rows = {
+        row.task_key: row
+        for row in db.session.scalars(select(TaskSchedule).where(TaskSchedule.unit_id == unit.id))
+    }
+    start = unit.sold_on or today
     done_by_task: dict[str, list[date]] | None = None
     items = []
     for task in version.tasks:
@@ -305,7 +298,7 @@ def preview(
         if row is None or row.version_id != version.id:
             rule = TaskRule.from_task(task)
             if done_by_task is None:  # read once, and only when some task needs planning
-                done_by_task = _done_dates_by_task(unit) if unit is not None else {}
+                done_by_task = _done_dates_by_task(unit)
             done = done_by_task.get(task.key, [])
             planned_start = row.start_on if row is not None else start
             next_due = (
@@ -349,7 +342,7 @@ def due_order(
 
 
 def first_plan(version: VersionInfo, start: date) -> list[tuple[str, date]]:
-    """Each task's key and first due date from `start`, earliest first: preview without a unit.
+    """Each task's key and first due date from `start`, earliest first: a unit with no records.
 
     Plain dates, no schedule objects: a unit page with a sale date the cache has not seen
     works this out on the request.

@@ -311,43 +311,27 @@ def _claimed(ids: list[int]) -> list[_Claimed]:
         .order_by(r.c.id, i.c.id)
     )
     reminders: dict[int, _Claimed] = {}
-    # Unpacked, not read by name: a Row finds a name only after a failed attribute lookup, and
+    # By position, not by name: a Row finds a name only after a failed attribute lookup, and
     # raising that AttributeError cost more than the rest of reading the row.
-    for (
-        reminder_id,
-        owner_id,
-        channel,
-        kind,
-        send_on,
-        attempts,
-        message_id,
-        dedupe_key,
-        due_on,
-        schedule_id,
-        task_key,
-        version_id,
-        next_due,
-        snoozed_until,
-        unit_id,
-        retailer_id,
-        model_id,
-        organisation_id,
-        category,
-        brand,
-        name,
-    ) in rows:
-        reminder = reminders.get(reminder_id)
+    for row in rows:
+        reminder = reminders.get(row[0])
         if reminder is None:
-            reminder = reminders[reminder_id] = _Claimed(
-                reminder_id,
-                owner_id,
-                channel,
-                kind,
-                send_on,
-                attempts,
-                message_id,
-                dedupe_key,
-            )
+            reminder = reminders[row[0]] = _Claimed(*row[:8])  # the reminder's own columns
+        (
+            due_on,
+            schedule_id,
+            task_key,
+            version_id,
+            next_due,
+            snoozed_until,
+            unit_id,
+            retailer_id,
+            model_id,
+            organisation_id,
+            category,
+            brand,
+            name,
+        ) = row[8:]
         if schedule_id is not None:
             reminder.items.append(
                 _Item(
