@@ -27,13 +27,12 @@ SEND_AT = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 AFTER_LEASE = SEND_AT + timedelta(seconds=DEFAULT_LEASE_SECONDS + 60)
 
 
-class LeaseLostWhileSending(Channel):
-    """The real email channel; as the first message goes, another dispatcher claims it."""
+class WrappedChannel(Channel):
+    """A real channel wrapped so a test can act around its sends; opens and closes with it."""
 
     def __init__(self, inner: Channel) -> None:
         super().__init__()
         self.inner = inner
-        self.second: Claim | None = None
 
     def open(self) -> None:
         super().open()
@@ -42,6 +41,14 @@ class LeaseLostWhileSending(Channel):
     def close(self) -> None:
         self.inner.close()
         super().close()
+
+
+class LeaseLostWhileSending(WrappedChannel):
+    """The real email channel; as the first message goes, another dispatcher claims it."""
+
+    def __init__(self, inner: Channel) -> None:
+        super().__init__(inner)
+        self.second: Claim | None = None
 
     def _send(self, message: Message) -> SendResult:
         # As if this send stalled past the lease: a second dispatcher takes the reminder over.
@@ -127,22 +134,13 @@ def test_after_a_hard_bounce_no_other_claimed_reminder_goes_to_that_address(
     assert all("suppressed" in r.last_error for r in reminders() if r.status == "cancelled")
 
 
-class BounceAfterNextBatchIsReady(Channel):
+class BounceAfterNextBatchIsReady(WrappedChannel):
     """The real email channel; the first send waits until the next batch has been rendered."""
 
     def __init__(self, inner: Channel, next_batch_ready: threading.Event) -> None:
-        super().__init__()
-        self.inner = inner
+        super().__init__(inner)
         self.next_batch_ready = next_batch_ready
         self.attempts = 0
-
-    def open(self) -> None:
-        super().open()
-        self.inner.open()
-
-    def close(self) -> None:
-        self.inner.close()
-        super().close()
 
     def _send(self, message: Message) -> SendResult:
         self.attempts += 1
