@@ -11,7 +11,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Protocol as Interface
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, or_, select, update
 
 from maintenance.catalog import (
     TaskInfo,
@@ -24,6 +24,8 @@ from maintenance.events import record_task_logged, record_task_snoozed
 from maintenance.extensions import db
 from maintenance.models import (
     MaintenanceLog,
+    Owner,
+    Ownership,
     ProductModel,
     Protocol,
     ProtocolVersion,
@@ -43,11 +45,16 @@ from maintenance.scheduling import (
     reminder_date,
     replan_next_due,
     snooze,
+    spaced,
 )
 from maintenance.transactions import transactional
 
 # Units re-planned per transaction when working off the queue: short locks, steady progress.
 REPLAN_CHUNK = 500
+# The household's answers to "does this interval suit you" (TaskSchedule.pace), as logged.
+PACES = ("kept", "slower", "stopped", "resumed")
+# "slower" reminds every other occurrence.
+SLOWER_FACTOR = 2
 
 
 class UnknownTask(LookupError):
@@ -167,6 +174,7 @@ def ensure_schedules(unit: Unit, today: date) -> list[TaskSchedule]:
                 start_on=start,
                 last_done_on=max(done) if done else None,
                 next_due=next_due,
+                next_action_on=next_due,
             )
             db.session.add(row)
         elif row.version_id != version.id:
@@ -176,12 +184,58 @@ def ensure_schedules(unit: Unit, today: date) -> list[TaskSchedule]:
             )
             row.version_id = version.id
             row.follow_up_sent_on = None
+            _look_again(row)
         result.append(row)
     for gone in existing.values():
         # The task left the protocol: it has no future date, its history stays in the log.
         _delete_schedule(gone)
     db.session.flush()
     return result
+
+
+def pace_factor(row: TaskSchedule) -> int:
+    """How many occurrences one reminded occurrence stands for: 2 when the household asked."""
+    return SLOWER_FACTOR if row.pace == "slower" else 1
+
+
+def _look_again(row: TaskSchedule) -> None:
+    """Have the scheduler look at a changed schedule on its reminder date (none when stopped).
+
+    The scheduler works out the exact next action then; looking early is always safe.
+    """
+    row.next_action_on = None if row.pace == "stopped" else reminder_date(Schedule.from_row(row))
+
+
+def wake_owner(owner_id: int) -> int:
+    """Have the scheduler look again at an owner's schedules (in the caller's commit); how many.
+
+    For an owner who became reachable (confirmed, resumed, sent START, added a unit): while
+    they were not, the scheduler only rolled missed occurrences on for their units.
+    """
+    reminder_on = case(
+        (
+            and_(
+                TaskSchedule.snoozed_until.is_not(None),
+                TaskSchedule.snoozed_until > TaskSchedule.next_due,
+            ),
+            TaskSchedule.snoozed_until,
+        ),
+        else_=TaskSchedule.next_due,
+    )
+    units = select(Ownership.unit_id).where(
+        Ownership.owner_id == owner_id, Ownership.ended_at.is_(None)
+    )
+    result = db.session.execute(
+        update(TaskSchedule)
+        .where(
+            TaskSchedule.unit_id.in_(units),
+            TaskSchedule.pace != "stopped",
+            or_(TaskSchedule.next_action_on.is_(None), TaskSchedule.next_action_on > reminder_on),
+        )
+        .values(next_action_on=reminder_on)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def _delete_schedule(row: TaskSchedule) -> None:
@@ -347,13 +401,15 @@ def first_plan(version: VersionInfo, start: date) -> list[tuple[str, date]]:
     Plain dates, no schedule objects: a unit page with a sale date the cache has not seen
     works this out on the request.
     """
-    plan = [(first_due(_rule(t.every, t.rrule, t.first_due), start), t) for t in version.tasks]
+    plan = [
+        (first_due(cached_rule(t.every, t.rrule, t.first_due), start), t) for t in version.tasks
+    ]
     plan.sort(key=lambda pair: (pair[0], pair[1].position))
     return [(task.key, due) for due, task in plan]
 
 
 @lru_cache(maxsize=1024)
-def _rule(every: str | None, rrule: str | None, first: str | None) -> TaskRule:
+def cached_rule(every: str | None, rrule: str | None, first: str | None) -> TaskRule:
     """A task's rule, checked once: published versions never change."""
     return TaskRule(every=every, rrule=rrule, first_due=first)
 
@@ -420,7 +476,7 @@ def _record(
     record_task_logged(log, due_on=schedule.next_due)
     rule = TaskRule.from_task(task)
     if action == "done":
-        schedule.next_due = next_due_after_done(
+        following = next_due_after_done(
             rule, start=schedule.start_on, due=schedule.next_due, done_on=done_on
         )
         if schedule.last_done_on is None or done_on > schedule.last_done_on:
@@ -428,11 +484,16 @@ def _record(
     else:
         # Skipping lets the outstanding occurrence pass: plan as if done when it fell due.
         passed = max(done_on, schedule.next_due)
-        schedule.next_due = next_due_after_done(
+        following = next_due_after_done(
             rule, start=schedule.start_on, due=schedule.next_due, done_on=passed
         )
+    schedule.next_due = spaced(
+        rule, start=schedule.start_on, next_due=following, factor=pace_factor(schedule)
+    )
     schedule.snoozed_until = None
     schedule.follow_up_sent_on = None
+    schedule.missed_in_row = 0
+    _look_again(schedule)
     db.session.flush()
     return Recorded(log, created=True)
 
@@ -494,9 +555,44 @@ def snooze_task(schedule: TaskSchedule, today: date, days: int = DEFAULT_SNOOZE_
     """Put the reminder off for `days`; the due date stays. Returns the new reminder date."""
     snoozed = snooze(Schedule.from_row(schedule), today, days)
     schedule.snoozed_until = snoozed.snoozed_until
+    # Putting it off is an answer too: the occurrence is not being ignored.
+    schedule.missed_in_row = 0
+    _look_again(schedule)
     record_task_snoozed(schedule, today)
     db.session.flush()
     return reminder_date(snoozed)
+
+
+@transactional
+def set_pace(
+    schedule: TaskSchedule, pace: str, today: date, *, owner: Owner | None, source: str
+) -> bool:
+    """Keep the household's answer for this unit's task and log it; False when it was so already.
+
+    "kept": remind as before and stop asking; "slower": every other occurrence; "stopped": no
+    reminders for this task; "resumed": reminders again after a stop.
+    """
+    if pace not in PACES:
+        raise ValueError(f"unknown pace {pace!r}")
+    stored = "normal" if pace == "resumed" else pace
+    if schedule.pace == stored:
+        return False
+    schedule.pace = stored
+    schedule.missed_in_row = 0
+    _look_again(schedule)
+    db.session.add(
+        MaintenanceLog(
+            unit_id=schedule.unit_id,
+            task_key=schedule.task_key,
+            version_id=schedule.version_id,
+            action=pace,
+            done_on=today,
+            owner_id=_id(owner),
+            source=source,
+        )
+    )
+    db.session.flush()
+    return True
 
 
 def find_schedule(unit: Unit, task_key: str) -> TaskSchedule | None:

@@ -22,6 +22,12 @@ The rules (docs/scheduling.md explains them with examples):
   before the day it is re-planned, so publishing a version makes nothing overdue retroactively.
 - Send times: the owner's preferred local hour on the day, clamped out of the quiet hours
   21:00-08:00 (an hour of 21 or later sends at 20:00, earlier than 8 at 08:00).
+- Missed occurrences roll on (`roll_over_date`): an occurrence neither done, skipped nor snoozed
+  by the time the next one falls due, or MISSED_AFTER_DAYS after its reminder date when the next
+  one is further away, is missed; the task's next occurrence is planned as if the missed one had
+  been done on its due date (`after_missed`), so the task keeps its rhythm.
+- Pace: a household that asked for fewer reminders of a task gets every `factor`-th occurrence
+  (`spaced`).
 - Digests: an owner's digest goes on the day the first of their outstanding tasks falls due
   (`digest_date`) and carries every task due within the 7 days from that day, overdue ones
   included (`tasks_due_within`).
@@ -46,6 +52,9 @@ DEFAULT_PREFERRED_HOUR = 9
 DEFAULT_FOLLOW_UP_DAYS = 7
 DEFAULT_SNOOZE_DAYS = 7
 DIGEST_DAYS = 7
+# An occurrence left alone this long after its reminder date is missed, when the next occurrence
+# is further away: the reminder, the follow-up a week later, and three more weeks to get to it.
+MISSED_AFTER_DAYS = 28
 # Messages go out from 08:00 up to (not including) 21:00 local time.
 FIRST_SEND_HOUR = 8
 QUIET_FROM_HOUR = 21
@@ -222,6 +231,32 @@ def next_due_after_done(rule: TaskRule, *, start: date, due: date, done_on: date
         return _occurrence_after(rule.rrule, start, due, inclusive=False)
     # Earlier than that covers nothing new; the outstanding occurrence stays.
     return _occurrence_after(rule.rrule, start, due, inclusive=True)
+
+
+def spaced(rule: TaskRule, *, start: date, next_due: date, factor: int) -> date:
+    """The next due date with `factor - 1` occurrences after it passed over (factor 1: as is)."""
+    for _ in range(factor - 1):
+        next_due = next_due_after_done(rule, start=start, due=next_due, done_on=next_due)
+    return next_due
+
+
+def after_missed(rule: TaskRule, *, start: date, due: date, factor: int = 1) -> date:
+    """The next due date once the occurrence due on `due` was missed: as if done that day."""
+    following = next_due_after_done(rule, start=start, due=due, done_on=due)
+    return spaced(rule, start=start, next_due=following, factor=factor)
+
+
+def roll_over_date(rule: TaskRule, schedule: Schedule, *, start: date) -> date:
+    """The day an occurrence left alone counts as missed and the next one takes its place.
+
+    The gap to the next occurrence, capped at MISSED_AFTER_DAYS, counted from the reminder date:
+    a weekly task rolls on when it is due again, a yearly one four weeks after its reminder.
+    """
+    following = next_due_after_done(
+        rule, start=start, due=schedule.next_due, done_on=schedule.next_due
+    )
+    gap = min((following - schedule.next_due).days, MISSED_AFTER_DAYS)
+    return reminder_date(schedule) + timedelta(days=max(gap, 1))
 
 
 def complete(schedule: Schedule, rule: TaskRule, *, start: date, done_on: date) -> Schedule:

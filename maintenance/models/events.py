@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "reminder_failed",  # the message finally failed, per task in it
     "task_done",
     "task_skipped",
+    "task_missed",  # an occurrence passed without done, skipped or snoozed (the scheduler)
     "task_snoozed",
     "unsubscribed",  # an owner stopped a channel (link in a message, or SMS STOP)
     "ownership_ended",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance.extensions import db
@@ -16,7 +16,16 @@ class TaskSchedule(db.Model):
     """When a task of a unit is next due; snooze moves only the reminder, never the anchor."""
 
     __tablename__ = "task_schedule"
-    __table_args__ = (UniqueConstraint("unit_id", "task_key"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "task_key"),
+        # A pass reads only the schedules whose next action has come; stopped ones have none.
+        Index(
+            "ix_task_schedule_next_action_on",
+            "next_action_on",
+            postgresql_where=text("next_action_on IS NOT NULL"),
+            sqlite_where=text("next_action_on IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
@@ -28,6 +37,15 @@ class TaskSchedule(db.Model):
     next_due: Mapped[date] = mapped_column(Date, index=True)
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     follow_up_sent_on: Mapped[date | None] = mapped_column(Date)
+    # The day the scheduler next looks at this schedule (a reminder, a follow-up or a missed
+    # occurrence rolling on); earlier is always safe, later would lose a reminder. None: never
+    # (the owner stopped the task).
+    next_action_on: Mapped[date | None] = mapped_column(Date)
+    # Occurrences in a row that passed without done, skipped or snoozed (see reminders/pace).
+    missed_in_row: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The household's answer to "does this interval suit you": "normal" (not asked or not
+    # answered), "kept", "slower" (every other occurrence) or "stopped".
+    pace: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
 
     unit: Mapped[Unit] = relationship()
 
@@ -41,7 +59,8 @@ class MaintenanceLog(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     task_key: Mapped[str] = mapped_column(String(80))
     version_id: Mapped[int] = mapped_column(ForeignKey("protocol_version.id"))
-    # "done" or "skipped".
+    # "done", "skipped", "missed" (passed without either, logged by the scheduler), or the
+    # household's answer to the interval question: "kept", "slower", "stopped", "resumed".
     action: Mapped[str] = mapped_column(String(10))
     done_on: Mapped[date] = mapped_column(Date)
     logged_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -23,7 +23,7 @@ from maintenance.models import (
     Unit,
 )
 from maintenance.reminders.links import InvalidLink, read_short_token, read_token
-from maintenance.reminders.materialise import _zone
+from maintenance.reminders.materialise import owner_zone
 from maintenance.schedules import record_done, snooze_task
 from maintenance.transactions import transactional
 
@@ -50,7 +50,7 @@ class Outcome:
 
 def owner_today(owner: Owner, now: datetime) -> date:
     """The owner's calendar date at `now`."""
-    return now.astimezone(_zone(owner.time_zone)).date()
+    return now.astimezone(owner_zone(owner.time_zone)).date()
 
 
 def _task_of(schedule: TaskSchedule) -> Task | None:

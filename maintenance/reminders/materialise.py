@@ -1,17 +1,28 @@
-"""Turn due task schedules of reachable owners into reminder rows (the outbox).
+"""Turn the task schedules whose next action has come into reminder rows (the outbox).
 
-One reminder per owner, channel and send date: a digest of every task due within a week of the
-first one (scheduling.tasks_due_within), or one reminder per task when the owner chose that.
-A task is reminded once per reminder date (its due date, or the end of a snooze); a single
-follow-up goes FOLLOW_UP_DAYS after that reminder, then nothing until the owner acts (done,
-skipped or snoozed, which moves the reminder date). At most MAX_MESSAGES_PER_WEEK reminders per
-owner in any 7 days: tasks over the cap wait for a later pass. The unique dedupe_key makes a
-second pass, or a second scheduler process at the same time, add nothing.
+Each schedule stores the day it next needs the scheduler (TaskSchedule.next_action_on): its
+reminder, its follow-up, or its occurrence rolling on as missed. A pass reads only those, so it
+costs what is due today, not what was ever ignored.
+
+- Reminder: one per owner, channel and send date: a digest of every task whose reminder date
+  falls within a week of the first one (scheduling.tasks_due_within), or one per task when the
+  owner chose that. A task is reminded once per reminder date (its due date, or a snooze's end).
+- Follow-up: one, FOLLOW_UP_DAYS after the delivered reminder, while the task is still open and
+  the occurrence has not rolled on by then.
+- Missed: an occurrence left alone until scheduling.roll_over_date is logged as missed (an
+  anonymous event too) and the task's next occurrence takes its place, with its own reminder and
+  follow-up. From ASK_AFTER_MISSED misses in a row the reminder asks whether the interval suits.
+- At most MAX_MESSAGES_PER_WEEK reminders per owner in any 7 days: tasks over the cap wait a day.
+
+Several scheduler processes divide a pass: each locks chunks of owners (and their schedules)
+with FOR UPDATE SKIP LOCKED, in its own random order, and never waits for another; what one
+skips, the other is doing. The unique dedupe_key stays the last line of defence.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,22 +30,43 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maintenance import scheduling
+from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
-from maintenance.models import Owner, Ownership, Reminder, ReminderItem, TaskSchedule
+from maintenance.models import (
+    MaintenanceLog,
+    Owner,
+    Ownership,
+    ProductModel,
+    Reminder,
+    ReminderItem,
+    Task,
+    TaskSchedule,
+    Unit,
+)
 from maintenance.reminders.reachability import reachable_clause
+from maintenance.schedules import SLOWER_FACTOR, cached_rule
+from maintenance.scheduling import Schedule, TaskRule
 from maintenance.transactions import transactional
 
 logger = logging.getLogger("maintenance.reminders")
 
 # Owners handled per transaction: short row locks, bounded memory.
 OWNERS_PER_TRANSACTION = 200
+# Schedules that no reachable owner hears about, rolled on per transaction.
+SCHEDULES_PER_TRANSACTION = 1000
 # Reminders that count against the weekly cap (cancelled and failed ones never reached anyone).
 COUNTED_STATES = ("pending", "sending", "sent", "delivered", "undelivered")
 DELIVERED_STATES = ("sent", "delivered")
+_OPEN_STATES = ("pending", "sending")
+# From this many misses in a row, the reminder asks whether the task's interval suits.
+ASK_AFTER_MISSED = 3
+# Occurrences rolled on for one schedule in one pass (a weekly task two years behind); the next
+# pass goes on from there.
+MAX_ROLLS_PER_PASS = 104
 
 
 @dataclass
@@ -45,94 +77,82 @@ class MaterialiseResult:
     items: int = 0
     follow_ups: int = 0
     held_by_cap: int = 0
+    missed: int = 0
+
+    def add(self, other: MaterialiseResult) -> None:
+        """Add another result's counts to this one."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Schedule:
+    """A locked schedule as plain data, changed in memory and written back once."""
+
+    id: int
+    task_key: str
+    version_id: int
+    start_on: date
+    next_due: date
+    snoozed_until: date | None
+    follow_up_sent_on: date | None
+    next_action_on: date | None
+    missed_in_row: int
+    pace: str
+    rule: TaskRule
+    facts: UnitFacts
+    # Every reachable active owner of the unit, locked in this chunk or not.
+    owners: list[int] = field(default_factory=list)
+    loaded: tuple[Any, ...] = ()
+
+    def state(self) -> tuple[Any, ...]:
+        """What a pass may change (written back only when it did)."""
+        return (
+            self.next_due,
+            self.snoozed_until,
+            self.follow_up_sent_on,
+            self.next_action_on,
+            self.missed_in_row,
+        )
+
+    @property
+    def reminder_on(self) -> date:
+        """The day the current occurrence is reminded (a snooze's end when later)."""
+        return scheduling.reminder_date(Schedule(self.next_due, self.snoozed_until))
+
+    @property
+    def roll_over_on(self) -> date:
+        """The day the current occurrence counts as missed when left alone."""
+        schedule = Schedule(self.next_due, self.snoozed_until)
+        return scheduling.roll_over_date(self.rule, schedule, start=self.start_on)
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    """A schedule of one owner that may need a reminder or a follow-up."""
+class _Sent:
+    """What an owner already has for a schedule's reminder date."""
 
-    schedule_id: int
-    owner_id: int
-    next_due: date
-    reminder_on: date
-    follow_up_sent_on: date | None
-    reminded_on: date | None
+    made_on: date
     delivered_on: date | None
+    # Still pending or being sent: whether it gets delivered is not known yet.
+    open: bool
 
 
 @dataclass
 class _Planned:
-    """A reminder to insert, with its items as (schedule_id, reminder date, is follow-up)."""
+    """A reminder to insert, with its items as (schedule, is follow-up)."""
 
     dedupe_key: str
+    owner: Any
     send_on: date
-    items: list[tuple[int, date, bool]] = field(default_factory=list)
+    items: list[tuple[_Schedule, bool]] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
-        return "follow-up" if all(follow_up for _, _, follow_up in self.items) else "due"
+        return "follow-up" if all(follow_up for _, follow_up in self.items) else "due"
 
 
-def _reminder_date_sql() -> Any:
-    """scheduling.reminder_date as SQL: the snooze end when later than the due date."""
-    return case(
-        (
-            and_(
-                TaskSchedule.snoozed_until.is_not(None),
-                TaskSchedule.snoozed_until > TaskSchedule.next_due,
-            ),
-            TaskSchedule.snoozed_until,
-        ),
-        else_=TaskSchedule.next_due,
-    )
-
-
-def _candidates(now: datetime) -> dict[int, list[_Candidate]]:
-    """Schedules with a reminder date within the digest window, per reachable owner."""
-    reminder_on = _reminder_date_sql()
-    # Local dates run at most a day ahead of UTC; the digest looks a week further.
-    horizon = now.astimezone(UTC).date() + timedelta(days=1 + scheduling.DIGEST_DAYS)
-
-    def reminded(states: tuple[str, ...]) -> Any:
-        return (
-            select(func.min(Reminder.send_on))
-            .join(ReminderItem, ReminderItem.reminder_id == Reminder.id)
-            .where(
-                ReminderItem.schedule_id == TaskSchedule.id,
-                ReminderItem.due_on == reminder_on,
-                Reminder.owner_id == Owner.id,
-                Reminder.status.in_(states),
-            )
-            .scalar_subquery()
-        )
-
-    rows = db.session.execute(
-        select(
-            TaskSchedule.id,
-            Owner.id,
-            TaskSchedule.next_due,
-            reminder_on,
-            TaskSchedule.follow_up_sent_on,
-            reminded((*COUNTED_STATES, "failed")),
-            reminded(DELIVERED_STATES),
-        )
-        .join(Ownership, Ownership.unit_id == TaskSchedule.unit_id)
-        .join(Owner, Owner.id == Ownership.owner_id)
-        .where(Ownership.ended_at.is_(None), reachable_clause(), reminder_on <= horizon)
-        .order_by(Owner.id, reminder_on, TaskSchedule.id)
-    ).all()
-    found: dict[int, list[_Candidate]] = defaultdict(list)
-    for row in rows:
-        found[row[1]].append(_Candidate(*row))
-    return found
-
-
-def _local_today(owner: Owner, now: datetime) -> date:
-    """The owner's calendar date at `now`."""
-    return now.astimezone(_zone(owner.time_zone)).date()
-
-
-def _zone(name: str | None) -> ZoneInfo:
+def owner_zone(name: str | None) -> ZoneInfo:
+    """An owner's time zone; the default when the stored one no longer exists."""
     try:
         return ZoneInfo(name or scheduling.DEFAULT_TIME_ZONE)
     except (ValueError, KeyError):
@@ -140,159 +160,476 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(scheduling.DEFAULT_TIME_ZONE)
 
 
-def send_at(owner: Owner, send_on: date, now: datetime) -> datetime:
+def local_today(time_zone: str | None, now: datetime) -> date:
+    """The calendar date at `now` in a time zone."""
+    return now.astimezone(owner_zone(time_zone)).date()
+
+
+def send_at(owner: Any, send_on: date, now: datetime) -> datetime:
     """When a reminder for send_on goes: the owner's send hour, or the next window after now."""
-    zone = _zone(owner.time_zone).key
+    key = owner_zone(owner.time_zone).key
     hour = owner.preferred_hour if owner.preferred_hour is not None else 9
-    at = scheduling.send_time(send_on, zone, hour)
-    return at if at >= now else scheduling.next_send_window(now, zone, hour)
+    at = scheduling.send_time(send_on, key, hour)
+    return at if at >= now else scheduling.next_send_window(now, key, hour)
+
+
+def _horizon(now: datetime) -> date:
+    """The latest calendar date anywhere at `now`: local dates run at most a day ahead of UTC."""
+    return now.astimezone(UTC).date() + timedelta(days=1)
+
+
+def _due_owners(now: datetime) -> list[int]:
+    """Reachable owners with a schedule whose next action has come on their own calendar."""
+    rows = db.session.execute(
+        select(Owner.id, Owner.time_zone, func.min(TaskSchedule.next_action_on))
+        .join(Ownership, and_(Ownership.owner_id == Owner.id, Ownership.ended_at.is_(None)))
+        .join(TaskSchedule, TaskSchedule.unit_id == Ownership.unit_id)
+        .where(TaskSchedule.next_action_on <= _horizon(now), reachable_clause())
+        .group_by(Owner.id, Owner.time_zone)
+    )
+    return sorted(
+        owner_id for owner_id, time_zone, first in rows if first <= local_today(time_zone, now)
+    )
+
+
+_SCHEDULE_COLUMNS = (
+    TaskSchedule.id,
+    TaskSchedule.task_key,
+    TaskSchedule.version_id,
+    TaskSchedule.start_on,
+    TaskSchedule.next_due,
+    TaskSchedule.snoozed_until,
+    TaskSchedule.follow_up_sent_on,
+    TaskSchedule.next_action_on,
+    TaskSchedule.missed_in_row,
+    TaskSchedule.pace,
+    Task.every,
+    Task.rrule,
+    Task.first_due,
+    Unit.id,
+    ProductModel.id,
+    ProductModel.organisation_id,
+    Unit.retailer_id,
+    ProductModel.category,
+)
+
+
+def _schedule_query() -> Any:
+    """The schedules with their task's rule and their unit's facts, locked, skipping others'."""
+    return (
+        select(*_SCHEDULE_COLUMNS)
+        .join(
+            Task,
+            and_(Task.version_id == TaskSchedule.version_id, Task.key == TaskSchedule.task_key),
+        )
+        .join(Unit, Unit.id == TaskSchedule.unit_id)
+        .join(ProductModel, ProductModel.id == Unit.product_model_id)
+        .with_for_update(of=TaskSchedule, skip_locked=True)
+    )
+
+
+def _schedule(row: Any) -> _Schedule:
+    """A _Schedule from a row of _SCHEDULE_COLUMNS (read by position: rows are many)."""
+    schedule = _Schedule(
+        *row[:10],
+        rule=cached_rule(row[10], row[11], row[12]),
+        facts=UnitFacts(*row[13:18]),
+    )
+    schedule.loaded = schedule.state()
+    return schedule
+
+
+def _roll_on(schedule: _Schedule, today: date, missed: list[tuple[_Schedule, date]]) -> None:
+    """Let each occurrence whose roll-over day has come pass as missed; note (schedule, due)."""
+    factor = SLOWER_FACTOR if schedule.pace == "slower" else 1
+    for _ in range(MAX_ROLLS_PER_PASS):
+        if schedule.roll_over_on > today:
+            return
+        missed.append((schedule, schedule.next_due))
+        schedule.next_due = scheduling.after_missed(
+            schedule.rule, start=schedule.start_on, due=schedule.next_due, factor=factor
+        )
+        schedule.snoozed_until = None
+        schedule.follow_up_sent_on = None
+        schedule.missed_in_row += 1
+
+
+def _log_missed(missed: list[tuple[_Schedule, date]], today: date, now: datetime) -> None:
+    """The missed occurrences into each unit's history and the anonymous events, in bulk."""
+    if not missed:
+        return
+    db.session.execute(
+        insert(MaintenanceLog),
+        [
+            {
+                "unit_id": schedule.facts.unit_id,
+                "task_key": schedule.task_key,
+                "version_id": schedule.version_id,
+                "action": "missed",
+                "done_on": due,
+                "logged_at": now,
+                "source": "scheduler",
+            }
+            for schedule, due in missed
+        ],
+    )
+    add_events(
+        event_row(
+            "task_missed",
+            facts=schedule.facts,
+            day=today,
+            at=now,
+            task_key=schedule.task_key,
+            version_id=schedule.version_id,
+            due_on=due,
+        )
+        for schedule, due in missed
+    )
+
+
+def _already_sent(
+    schedules: dict[int, _Schedule], owner_ids: list[int]
+) -> dict[tuple[int, int, date], _Sent]:
+    """What each owner already has per (schedule, owner, reminder date): one query."""
+    if not schedules:
+        return {}
+    earliest = min(schedule.reminder_on for schedule in schedules.values())
+    counted = (*COUNTED_STATES, "failed")
+    rows = db.session.execute(
+        select(ReminderItem.schedule_id, Reminder.owner_id, ReminderItem.due_on, Reminder.status)
+        .add_columns(Reminder.send_on)
+        .join(Reminder, Reminder.id == ReminderItem.reminder_id)
+        .where(
+            ReminderItem.schedule_id.in_(list(schedules)),
+            Reminder.owner_id.in_(owner_ids),
+            ReminderItem.due_on >= earliest,
+            Reminder.status.in_(counted),
+        )
+    )
+    found: dict[tuple[int, int, date], _Sent] = {}
+    for schedule_id, owner_id, due_on, status, send_on in rows:
+        key = (schedule_id, owner_id, due_on)
+        sent = _Sent(
+            send_on, send_on if status in DELIVERED_STATES else None, status in _OPEN_STATES
+        )
+        before = found.get(key)
+        if before is not None:
+            delivered = [d for d in (before.delivered_on, sent.delivered_on) if d is not None]
+            sent = _Sent(
+                min(send_on, before.made_on),
+                min(delivered, default=None),
+                before.open or sent.open,
+            )
+        found[key] = sent
+    return found
+
+
+def _sent_this_week(owners: list[Any], todays: dict[int, date]) -> dict[int, int]:
+    """Reminders counted against each owner's cap in the 7 days ending their today: one query."""
+    first = min(todays.values()) - timedelta(days=6)
+    rows = db.session.execute(
+        select(Reminder.owner_id, Reminder.send_on, func.count(Reminder.id))
+        .where(
+            Reminder.owner_id.in_([owner.id for owner in owners]),
+            Reminder.send_on >= first,
+            Reminder.status.in_(COUNTED_STATES),
+        )
+        .group_by(Reminder.owner_id, Reminder.send_on)
+    )
+    counts: dict[int, int] = defaultdict(int)
+    for owner_id, send_on, count in rows:
+        today = todays[owner_id]
+        if today - timedelta(days=7) < send_on <= today:
+            counts[owner_id] += count
+    return counts
+
+
+def _follow_up_on(
+    schedule: _Schedule, sent: _Sent | None, follow_up_days: int, today: date
+) -> date | None:
+    """The day this owner's follow-up for the current occurrence is due, if one still goes."""
+    reminder_on = schedule.reminder_on
+    if sent is None or (schedule.follow_up_sent_on or date.min) >= reminder_on:
+        return None
+    if sent.delivered_on is None:
+        # Not delivered yet: look again tomorrow; a failed or undelivered one has no follow-up.
+        return today + timedelta(days=1) if sent.open else None
+    on = max(reminder_on, sent.delivered_on) + timedelta(days=follow_up_days)
+    return on if on < schedule.roll_over_on else None
 
 
 def _plan(
-    owner: Owner, candidates: list[_Candidate], today: date, follow_up_days: int
+    owner: Any,
+    schedules: list[_Schedule],
+    sent: dict[tuple[int, int, date], _Sent],
+    today: date,
+    follow_up_days: int,
 ) -> list[_Planned]:
     """The reminders this owner needs today, before the weekly cap."""
-    due = [c for c in candidates if c.reminded_on is None]
-    follow_ups = [
-        c
-        for c in candidates
-        if c.reminded_on is not None
-        and c.delivered_on is not None
-        and c.next_due < today
-        and (c.follow_up_sent_on is None or c.follow_up_sent_on < c.reminder_on)
-        and today >= max(c.reminder_on, c.delivered_on) + timedelta(days=follow_up_days)
-    ]
+    due = [s for s in schedules if (s.id, owner.id, s.reminder_on) not in sent]
+    follow_ups = []
+    for s in schedules:
+        on = _follow_up_on(s, sent.get((s.id, owner.id, s.reminder_on)), follow_up_days, today)
+        if on is not None and on <= today and s.next_due < today:
+            follow_ups.append(s)
     prefix = f"o{owner.id}:{owner.channel}:{today.isoformat()}"
     if owner.digest:
-        items: list[tuple[int, date, bool]] = []
-        if any(c.reminder_on <= today for c in due):
-            by_id = {c.schedule_id: c for c in due}
-            within = scheduling.tasks_due_within({c.schedule_id: c.reminder_on for c in due}, today)
-            items += [(sid, by_id[sid].reminder_on, False) for sid in within]
-        items += [(c.schedule_id, c.reminder_on, True) for c in follow_ups]
-        return [_Planned(f"{prefix}:digest", today, items)] if items else []
+        items: list[tuple[_Schedule, bool]] = []
+        if any(s.reminder_on <= today for s in due):
+            by_id = {s.id: s for s in due}
+            within = scheduling.tasks_due_within({s.id: s.reminder_on for s in due}, today)
+            items += [(by_id[sid], False) for sid in within]
+        items += [(s, True) for s in follow_ups]
+        return [_Planned(f"{prefix}:digest", owner, today, items)] if items else []
     planned = [
-        _Planned(
-            f"{prefix}:task{c.schedule_id}:due", today, [(c.schedule_id, c.reminder_on, False)]
-        )
-        for c in due
-        if c.reminder_on <= today
+        _Planned(f"{prefix}:task{s.id}:due", owner, today, [(s, False)])
+        for s in due
+        if s.reminder_on <= today
     ]
     planned += [
-        _Planned(
-            f"{prefix}:task{c.schedule_id}:follow-up", today, [(c.schedule_id, c.reminder_on, True)]
-        )
-        for c in follow_ups
+        _Planned(f"{prefix}:task{s.id}:follow-up", owner, today, [(s, True)]) for s in follow_ups
     ]
     return planned
 
 
-def _sent_this_week(owner_id: int, today: date) -> int:
-    """Reminders counted against the cap in the 7 days ending today."""
-    return (
-        db.session.scalar(
-            select(func.count(Reminder.id)).where(
-                Reminder.owner_id == owner_id,
-                Reminder.send_on > today - timedelta(days=7),
-                Reminder.send_on <= today,
-                Reminder.status.in_(COUNTED_STATES),
-            )
+def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]]:
+    """Insert the reminders and their items in bulk; the ones made now (not there before)."""
+    if not planned:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    by_key = {plan.dedupe_key: plan for plan in planned}
+    rows = db.session.execute(
+        dialect_insert(Reminder)
+        .values(
+            [
+                {
+                    "dedupe_key": plan.dedupe_key,
+                    "owner_id": plan.owner.id,
+                    "channel": plan.owner.channel,
+                    "kind": plan.kind,
+                    "send_on": plan.send_on,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": send_at(plan.owner, plan.send_on, now),
+                }
+                for plan in planned
+            ]
         )
-        or 0
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Reminder.id, Reminder.dedupe_key)
+    ).all()
+    made = [(reminder_id, by_key[key]) for reminder_id, key in rows]
+    db.session.execute(
+        insert(ReminderItem),
+        [
+            {"reminder_id": reminder_id, "schedule_id": s.id, "due_on": s.reminder_on}
+            for reminder_id, plan in made
+            for s, _ in plan.items
+        ],
+    )
+    return made
+
+
+def _next_action(
+    schedule: _Schedule,
+    sent: dict[tuple[int, int, date], _Sent],
+    today: date,
+    follow_up_days: int,
+) -> date | None:
+    """The next day this schedule needs the scheduler, given what its owners have now."""
+    if schedule.pace == "stopped":
+        return None
+    tomorrow = today + timedelta(days=1)
+    reminder_on = schedule.reminder_on
+    candidates = [schedule.roll_over_on]
+    for owner_id in schedule.owners:
+        got = sent.get((schedule.id, owner_id, reminder_on))
+        if got is None:
+            # Not reminded yet: on its day, or tomorrow when the cap or the day's digest held it.
+            candidates.append(max(reminder_on, tomorrow))
+        elif (on := _follow_up_on(schedule, got, follow_up_days, today)) is not None:
+            candidates.append(on)
+    return max(min(candidates), tomorrow)
+
+
+def _write_back(schedules: list[_Schedule]) -> None:
+    """Store the changed schedules in one executemany."""
+    if not schedules:
+        return
+    table = TaskSchedule.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            next_due=bindparam("b_next_due"),
+            snoozed_until=bindparam("b_snoozed_until"),
+            follow_up_sent_on=bindparam("b_follow_up_sent_on"),
+            next_action_on=bindparam("b_next_action_on"),
+            missed_in_row=bindparam("b_missed_in_row"),
+        ),
+        [
+            {
+                "b_id": s.id,
+                "b_next_due": s.next_due,
+                "b_snoozed_until": s.snoozed_until,
+                "b_follow_up_sent_on": s.follow_up_sent_on,
+                "b_next_action_on": s.next_action_on,
+                "b_missed_in_row": s.missed_in_row,
+            }
+            for s in schedules
+        ],
     )
 
 
-def _insert_reminder(owner: Owner, planned: _Planned, now: datetime) -> int | None:
-    """Insert the reminder unless its dedupe key exists; its id, or None when it existed."""
-    dialect = db.session.get_bind().dialect.name
-    values = {
-        "dedupe_key": planned.dedupe_key,
-        "owner_id": owner.id,
-        "channel": owner.channel,
-        "kind": planned.kind,
-        "send_on": planned.send_on,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": send_at(owner, planned.send_on, now),
-    }
-    if dialect == "postgresql":
-        statement: Any = (
-            postgresql.insert(Reminder)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-    elif dialect == "sqlite":
-        statement = (
-            sqlite.insert(Reminder)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-    else:  # pragma: no cover - other databases are not supported
-        raise RuntimeError(f"unsupported database {dialect}")
-    return db.session.execute(statement.returning(Reminder.id)).scalar_one_or_none()
-
-
 @transactional
-def _materialise_owners(
-    owners: list[int], candidates: dict[int, list[_Candidate]], now: datetime
-) -> MaterialiseResult:
+def _materialise_owners(owner_ids: list[int], now: datetime) -> MaterialiseResult:
     """Plan and insert the reminders of some owners in one transaction."""
     config = current_app.config
     follow_up_days = int(config.get("FOLLOW_UP_DAYS", scheduling.DEFAULT_FOLLOW_UP_DAYS))
     cap = int(config.get("MAX_MESSAGES_PER_WEEK", 3))
     result = MaterialiseResult()
-    # Locking the owners makes the cap hold when several scheduler processes materialise at once.
-    locked = db.session.scalars(
-        select(Owner)
-        .where(Owner.id.in_(owners), reachable_clause())
+    # Another scheduler holding an owner is doing that owner: skip it, never wait.
+    owners = db.session.execute(
+        select(
+            Owner.id, Owner.channel, Owner.digest, Owner.time_zone, Owner.preferred_hour
+        )
+        .where(Owner.id.in_(owner_ids), reachable_clause())
         .order_by(Owner.id)
-        .with_for_update()
+        .with_for_update(skip_locked=True)
     ).all()
-    for owner in locked:
-        today = _local_today(owner, now)
-        planned = _plan(owner, candidates[owner.id], today, follow_up_days)
-        if not planned:
-            continue
-        room = max(0, cap - _sent_this_week(owner.id, today))
+    if not owners:
+        return result
+    todays = {owner.id: local_today(owner.time_zone, now) for owner in owners}
+    window_end = max(todays.values()) + timedelta(days=scheduling.DIGEST_DAYS)
+    units = select(Ownership.unit_id).where(
+        Ownership.owner_id.in_(list(todays)), Ownership.ended_at.is_(None)
+    )
+    schedules: dict[int, _Schedule] = {}
+    by_owner: dict[int, list[_Schedule]] = defaultdict(list)
+    # The schedules of these owners' units, with every reachable owner of each (a household
+    # shares a unit): the next action must wait for the owners of other chunks too.
+    for row in db.session.execute(
+        _schedule_query()
+        .add_columns(Ownership.owner_id)
+        .join(Ownership, Ownership.unit_id == TaskSchedule.unit_id)
+        .join(Owner, Owner.id == Ownership.owner_id)
+        .where(
+            TaskSchedule.unit_id.in_(units),
+            TaskSchedule.next_action_on <= window_end,
+            Ownership.ended_at.is_(None),
+            reachable_clause(),
+        )
+    ):
+        schedule = schedules.get(row[0])
+        if schedule is None:
+            schedule = schedules[row[0]] = _schedule(row)
+        schedule.owners.append(row[-1])
+        if row[-1] in todays:
+            by_owner[row[-1]].append(schedule)
+    # An occurrence rolls on once for all its owners, on the earliest calendar among them.
+    missed: list[tuple[_Schedule, date]] = []
+    today_of = {
+        s.id: min(todays[owner_id] for owner_id in s.owners if owner_id in todays)
+        for s in schedules.values()
+    }
+    for schedule in schedules.values():
+        _roll_on(schedule, today_of[schedule.id], missed)
+    _log_missed(missed, min(todays.values()), now)
+    result.missed = len(missed)
+    sent = _already_sent(
+        schedules, sorted({owner_id for s in schedules.values() for owner_id in s.owners})
+    )
+    counts = _sent_this_week(owners, todays)
+    to_insert: list[_Planned] = []
+    for owner in owners:
+        today = todays[owner.id]
+        mine = [s for s in by_owner[owner.id] if s.pace != "stopped"]
+        planned = _plan(owner, mine, sent, today, follow_up_days)
+        room = max(0, cap - counts[owner.id])
         result.held_by_cap += sum(len(p.items) for p in planned[room:])
-        for plan in planned[:room]:
-            reminder_id = _insert_reminder(owner, plan, now)
-            if reminder_id is None:
-                continue  # made by an earlier pass or another process
-            db.session.execute(
-                insert(ReminderItem),
-                [
-                    {"reminder_id": reminder_id, "schedule_id": sid, "due_on": due_on}
-                    for sid, due_on, _ in plan.items
-                ],
+        to_insert += planned[:room]
+    for _reminder_id, plan in _insert(to_insert, now):
+        for schedule, follow_up in plan.items:
+            sent.setdefault(
+                (schedule.id, plan.owner.id, schedule.reminder_on), _Sent(plan.send_on, None, True)
             )
-            follow_up_ids = [sid for sid, _, follow_up in plan.items if follow_up]
-            if follow_up_ids:
-                db.session.execute(
-                    update(TaskSchedule)
-                    .where(TaskSchedule.id.in_(follow_up_ids))
-                    .values(follow_up_sent_on=plan.send_on)
-                )
-            result.reminders += 1
-            result.items += len(plan.items)
-            result.follow_ups += len(follow_up_ids)
+            if follow_up:
+                schedule.follow_up_sent_on = plan.send_on
+                result.follow_ups += 1
+        result.reminders += 1
+        result.items += len(plan.items)
+    for schedule in schedules.values():
+        schedule.next_action_on = _next_action(
+            schedule, sent, today_of[schedule.id], follow_up_days
+        )
+    _write_back([s for s in schedules.values() if s.state() != s.loaded])
     return result
+
+
+def _nobody_hears() -> Any:
+    """SQL: the schedule's unit has no active owner who can be reached."""
+    return ~exists().where(
+        Ownership.unit_id == TaskSchedule.unit_id,
+        Ownership.ended_at.is_(None),
+        Owner.id == Ownership.owner_id,
+        reachable_clause(),
+    )
+
+
+@transactional
+def _roll_unheard(after_id: int, today: date, now: datetime) -> tuple[int | None, int]:
+    """Roll on missed occurrences of schedules no reachable owner hears about, one chunk.
+
+    Returns the last schedule id read (None when none was left) and how many were missed.
+    Their pages stay true, and when the owner can be reached again (wake_owner) the current
+    occurrence is reminded.
+    """
+    rows = db.session.execute(
+        _schedule_query()
+        .where(
+            TaskSchedule.next_action_on <= today,
+            TaskSchedule.id > after_id,
+            _nobody_hears(),
+        )
+        .order_by(TaskSchedule.id)
+        .limit(SCHEDULES_PER_TRANSACTION)
+    ).all()
+    if not rows:
+        return None, 0
+    missed: list[tuple[_Schedule, date]] = []
+    schedules = [_schedule(row) for row in rows]
+    for schedule in schedules:
+        _roll_on(schedule, today, missed)
+        schedule.next_action_on = (
+            None
+            if schedule.pace == "stopped"
+            else max(schedule.roll_over_on, today + timedelta(days=1))
+        )
+    _log_missed(missed, today, now)
+    _write_back(schedules)
+    return rows[-1][0], len(missed)
 
 
 def materialise_due(now: datetime) -> MaterialiseResult:
     """Add the reminders due at `now` (aware) for every reachable owner; safe to run again."""
     if now.tzinfo is None:
         raise ValueError("pass an aware datetime")
-    candidates = _candidates(now)
+    owner_ids = _due_owners(now)
     db.session.rollback()  # end the read; each chunk of owners is its own transaction
+    chunks = [
+        owner_ids[start : start + OWNERS_PER_TRANSACTION]
+        for start in range(0, len(owner_ids), OWNERS_PER_TRANSACTION)
+    ]
+    # Each process in its own order: two schedulers mostly take different chunks, and where
+    # they meet, SKIP LOCKED sends each past the other's.
+    random.shuffle(chunks)
     total = MaterialiseResult()
-    owner_ids = sorted(candidates)
-    for start in range(0, len(owner_ids), OWNERS_PER_TRANSACTION):
-        part = _materialise_owners(
-            owner_ids[start : start + OWNERS_PER_TRANSACTION], candidates, now
-        )
-        total.reminders += part.reminders
-        total.items += part.items
-        total.follow_ups += part.follow_ups
-        total.held_by_cap += part.held_by_cap
+    for chunk in chunks:
+        total.add(_materialise_owners(chunk, now))
+    today = now.astimezone(UTC).date()
+    after: int | None = 0
+    while after is not None:
+        after, missed = _roll_unheard(after, today, now)
+        total.missed += missed
     return total

@@ -119,6 +119,8 @@ def set_due(unit: Unit, **dues: date) -> None:
     wanted = {key.replace("_", "-"): day for key, day in dues.items()}
     for schedule in db.session.scalars(select(TaskSchedule).where(TaskSchedule.unit_id == unit.id)):
         schedule.next_due = wanted.get(schedule.task_key, date(2099, 1, 1))
+        # As every change of a due date does: the scheduler looks at it on its reminder date.
+        schedule.next_action_on = schedule.next_due
     db.session.commit()
 
 
