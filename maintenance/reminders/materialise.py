@@ -491,9 +491,7 @@ def _materialise_owners(owner_ids: list[int], now: datetime) -> MaterialiseResul
     result = MaterialiseResult()
     # Another scheduler holding an owner is doing that owner: skip it, never wait.
     owners = db.session.execute(
-        select(
-            Owner.id, Owner.channel, Owner.digest, Owner.time_zone, Owner.preferred_hour
-        )
+        select(Owner.id, Owner.channel, Owner.digest, Owner.time_zone, Owner.preferred_hour)
         .where(Owner.id.in_(owner_ids), reachable_clause())
         .order_by(Owner.id)
         .with_for_update(skip_locked=True)
