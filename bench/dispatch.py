@@ -311,9 +311,12 @@ def fill(
         """insert into ownership (id, owner_id, unit_id, role, started_at)
            select :ub + i, :ub + i, :ub + i, 'owner', :now from generate_series(:a, :b - 1) i""",
         # A schedule per task; the due units have their first (every third: first two) due today.
-        """insert into task_schedule (id, unit_id, task_key, version_id, start_on, next_due)
+        """insert into task_schedule (id, unit_id, task_key, version_id, start_on, next_due,
+               next_action_on)
            select :sb + i * :max_tasks + t.ordinal, :ub + i, t.task_key, t.version_id,
                date '2024-01-01',
+               case when i < :due and t.ordinal < (case when i % 3 = 0 then 2 else 1 end)
+                   then :due_day else date '2025-06-01' + (i % 365) end,
                case when i < :due and t.ordinal < (case when i % 3 = 0 then 2 else 1 end)
                    then :due_day else date '2025-06-01' + (i % 365) end
            from generate_series(:a, :b - 1) i join bench_task t on t.k = i % :models""",

@@ -169,8 +169,10 @@ def set_up(app: Any, units: int, owners: int, due: int) -> Plan:
             """INSERT INTO ownership (owner_id, unit_id, role, started_at)
                SELECT n, n, 'owner', :now FROM generate_series(1, :owners) AS n""",
             # Every task of an owned unit is due some day 30..330 days ahead: not now.
-            """INSERT INTO task_schedule (unit_id, task_key, version_id, start_on, next_due)
+            """INSERT INTO task_schedule (unit_id, task_key, version_id, start_on, next_due,
+                   next_action_on)
                SELECT n, k.key, :version, CAST(:today AS date) - 30,
+                   CAST(:today AS date) + 30 + CAST((n * 7 + k.i) % 300 AS integer),
                    CAST(:today AS date) + 30 + CAST((n * 7 + k.i) % 300 AS integer)
                FROM generate_series(1, :owners) AS n
                CROSS JOIN unnest(CAST(:keys AS text[])) WITH ORDINALITY AS k(key, i)""",
@@ -193,7 +195,7 @@ def release_wave(app: Any, plan: Plan, n: int) -> None:
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(
             text(
-                "UPDATE task_schedule SET next_due = :today "
+                "UPDATE task_schedule SET next_due = :today, next_action_on = :today "
                 "WHERE unit_id BETWEEN :low AND :high AND task_key = :key"
             ),
             {"today": plan.today, "low": low, "high": high, "key": plan.first_task},

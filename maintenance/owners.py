@@ -39,7 +39,7 @@ from maintenance.models import (
 )
 from maintenance.models._base import utcnow
 from maintenance.notify import EmailMessage, SmsMessage, channels_from_settings
-from maintenance.schedules import ensure_schedules
+from maintenance.schedules import ensure_schedules, wake_owner
 from maintenance.transactions import transactional
 
 # The version of the consent wording shown next to the checkbox; bump it when the text changes.
@@ -353,6 +353,8 @@ def _apply(confirmation: Confirmation, now: datetime) -> Owner:
         unit = db.session.get(Unit, confirmation.unit_id)
         if unit is not None:
             add_unit(owner, unit, now, role=confirmation.role or "owner")
+    db.session.flush()
+    wake_owner(owner.id)  # a newly confirmed channel: reminders for what is due now
     return owner
 
 
@@ -459,6 +461,7 @@ def add_unit(owner: Owner, unit: Unit, now: datetime, role: str = "owner") -> Ow
     record_event("confirmed", unit=unit, at=now, channel=owner.channel)
     ensure_schedules(unit, now.date())
     db.session.flush()
+    wake_owner(owner.id)  # the unit's schedules may already be past their reminder
     return ownership
 
 
@@ -536,6 +539,8 @@ def update_settings(owner: Owner, settings: Settings) -> Owner:
     if settings.paused and not owner.paused:
         _drop_pending_reminders(owner.id, None)
     owner.paused = settings.paused
+    db.session.flush()
+    wake_owner(owner.id)  # resumed or on another channel: remind what is due now
     return owner
 
 

@@ -39,11 +39,13 @@ from maintenance.scheduling import (
     DEFAULT_SNOOZE_DAYS,
     Schedule,
     TaskRule,
+    after_missed,
     days_overdue,
     first_due,
     next_due_after_done,
     reminder_date,
     replan_next_due,
+    roll_over_date,
     snooze,
     spaced,
 )
@@ -53,6 +55,8 @@ from maintenance.transactions import transactional
 REPLAN_CHUNK = 500
 # The household's answers to "does this interval suit you" (TaskSchedule.pace), as logged.
 PACES = ("kept", "slower", "stopped", "resumed")
+# From this many misses in a row, a reminder asks whether the task's interval suits.
+ASK_AFTER_MISSED = 3
 # "slower" reminds every other occurrence.
 SLOWER_FACTOR = 2
 
@@ -563,6 +567,20 @@ def snooze_task(schedule: TaskSchedule, today: date, days: int = DEFAULT_SNOOZE_
     return reminder_date(snoozed)
 
 
+def _catch_up(schedule: TaskSchedule, today: date) -> None:
+    """Move a stopped task on to its current occurrence: nobody was reminded, nothing missed."""
+    task = db.session.scalar(
+        select(Task).where(Task.version_id == schedule.version_id, Task.key == schedule.task_key)
+    )
+    if task is None:
+        return
+    rule = TaskRule.from_task(task)
+    while roll_over_date(rule, Schedule.from_row(schedule), start=schedule.start_on) <= today:
+        schedule.next_due = after_missed(rule, start=schedule.start_on, due=schedule.next_due)
+        schedule.snoozed_until = None
+        schedule.follow_up_sent_on = None
+
+
 @transactional
 def set_pace(
     schedule: TaskSchedule, pace: str, today: date, *, owner: Owner | None, source: str
@@ -577,6 +595,8 @@ def set_pace(
     stored = "normal" if pace == "resumed" else pace
     if schedule.pace == stored:
         return False
+    if schedule.pace == "stopped":
+        _catch_up(schedule, today)
     schedule.pace = stored
     schedule.missed_in_row = 0
     _look_again(schedule)

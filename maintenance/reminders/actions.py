@@ -24,7 +24,8 @@ from maintenance.models import (
 )
 from maintenance.reminders.links import InvalidLink, read_short_token, read_token
 from maintenance.reminders.materialise import owner_zone
-from maintenance.schedules import record_done, snooze_task
+from maintenance.reminders.render import PACE_CHOICES
+from maintenance.schedules import record_done, set_pace, snooze_task
 from maintenance.transactions import transactional
 
 
@@ -61,7 +62,20 @@ def _task_of(schedule: TaskSchedule) -> Task | None:
 
 def resolve_task_link(action: str, token: str) -> TaskLink:
     """The task a done/snooze/steps token names, or InvalidLink."""
-    payload = read_token(action, token)
+    return _task_link(read_token(action, token))
+
+
+def resolve_pace_link(token: str) -> tuple[TaskLink, str]:
+    """The task and the household's choice a pace token names, or InvalidLink."""
+    payload = read_token("pace", token)
+    choice = payload.get("p")
+    if choice not in PACE_CHOICES:
+        raise InvalidLink("unknown choice")
+    return _task_link(payload), choice
+
+
+def _task_link(payload: dict[str, object]) -> TaskLink:
+    """The reminder's task a token's payload names, or InvalidLink."""
     reminder_id, schedule_id = payload.get("r"), payload.get("s")
     item = db.session.scalar(
         select(ReminderItem).where(
@@ -136,6 +150,15 @@ def snooze_week(link: TaskLink, now: datetime) -> Outcome:
         return Outcome(changed=False, on=already)
     until = snooze_task(link.schedule, owner_today(link.owner, now), scheduling.DEFAULT_SNOOZE_DAYS)
     return Outcome(changed=True, on=until)
+
+
+@transactional
+def choose_pace(link: TaskLink, choice: str, now: datetime) -> Outcome:
+    """Keep the household's answer to the interval question; a second click changes nothing."""
+    changed = set_pace(
+        link.schedule, choice, owner_today(link.owner, now), owner=link.owner, source="reminder"
+    )
+    return Outcome(changed=changed)
 
 
 def resolve_unsubscribe(token: str) -> tuple[Owner, str]:

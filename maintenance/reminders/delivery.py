@@ -14,6 +14,7 @@ from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, Owner, Reminder
 from maintenance.reminders.dispatch import suppress_channel
 from maintenance.reminders.render import language_of
+from maintenance.schedules import wake_owner
 from maintenance.transactions import transactional
 
 logger = logging.getLogger("maintenance.reminders")
@@ -76,6 +77,8 @@ def handle_inbound(from_number: str, body: str, at: datetime) -> str | None:
     if word in START_WORDS:
         if owner is not None and owner.phone_suppressed_at is not None:
             owner.phone_suppressed_at = None
+            db.session.flush()
+            wake_owner(owner.id)
             logger.info("owner %s: sms resumed", owner.id)
         return None
     if word in HELP_WORDS:

@@ -56,7 +56,7 @@ from maintenance.notify import Channel, EmailMessage, Message, SendError, channe
 from maintenance.reminders.claim import DEFAULT_LEASE_SECONDS, Claim, claim_batch
 from maintenance.reminders.materialise import owner_zone
 from maintenance.reminders.reachability import is_reachable
-from maintenance.reminders.render import Entry, render
+from maintenance.reminders.render import Entry, asks_about_pace, render
 from maintenance.transactions import transactional
 
 logger = logging.getLogger("maintenance.reminders")
@@ -99,6 +99,8 @@ class _Item:
     version_id: int
     next_due: date
     snoozed_until: date | None
+    missed_in_row: int
+    pace: str
     due_on: date
     appliance: str
     facts: UnitFacts
@@ -292,6 +294,8 @@ def _claimed(ids: list[int]) -> list[_Claimed]:
             s.c.version_id,
             s.c.next_due,
             s.c.snoozed_until,
+            s.c.missed_in_row,
+            s.c.pace,
             s.c.unit_id,
             u.c.retailer_id,
             m.c.id.label("model_id"),
@@ -324,6 +328,8 @@ def _claimed(ids: list[int]) -> list[_Claimed]:
             version_id,
             next_due,
             snoozed_until,
+            missed_in_row,
+            pace,
             unit_id,
             retailer_id,
             model_id,
@@ -340,6 +346,8 @@ def _claimed(ids: list[int]) -> list[_Claimed]:
                     version_id,
                     next_due,
                     snoozed_until,
+                    missed_in_row,
+                    pace,
                     due_on,
                     f"{brand} {name}",
                     UnitFacts(unit_id, model_id, organisation_id, retailer_id, category),
@@ -357,7 +365,16 @@ def _entries(reminder: _Claimed, tasks: _Tasks, owned: set[tuple[int, int]]) -> 
             continue
         if scheduling.reminder_date(scheduling.Schedule.from_row(item)) != item.due_on:
             continue
-        entries.append(Entry(item.schedule_id, task, item.appliance, item.next_due))
+        entries.append(
+            Entry(
+                item.schedule_id,
+                task,
+                item.appliance,
+                item.next_due,
+                missed=item.missed_in_row,
+                ask=asks_about_pace(item.missed_in_row, item.pace),
+            )
+        )
     return sorted(entries, key=lambda entry: (entry.next_due, entry.task.position))
 
 

@@ -29,6 +29,7 @@ ACTION_PATHS = {
     "done": "/a/done/",
     "snooze": "/a/snooze/",
     "steps": "/a/steps/",
+    "pace": "/a/pace/",
     "unsubscribe": "/a/unsubscribe/",
 }
 SHORT_PATH = "/r/"

@@ -11,7 +11,8 @@ costs what is due today, not what was ever ignored.
   the occurrence has not rolled on by then.
 - Missed: an occurrence left alone until scheduling.roll_over_date is logged as missed (an
   anonymous event too) and the task's next occurrence takes its place, with its own reminder and
-  follow-up. From ASK_AFTER_MISSED misses in a row the reminder asks whether the interval suits.
+  follow-up. From schedules.ASK_AFTER_MISSED misses in a row the reminder asks whether the
+  interval suits the household.
 - At most MAX_MESSAGES_PER_WEEK reminders per owner in any 7 days: tasks over the cap wait a day.
 
 Several scheduler processes divide a pass: each locks chunks of owners (and their schedules)
@@ -62,8 +63,6 @@ SCHEDULES_PER_TRANSACTION = 1000
 COUNTED_STATES = ("pending", "sending", "sent", "delivered", "undelivered")
 DELIVERED_STATES = ("sent", "delivered")
 _OPEN_STATES = ("pending", "sending")
-# From this many misses in a row, the reminder asks whether the task's interval suits.
-ASK_AFTER_MISSED = 3
 # Occurrences rolled on for one schedule in one pass (a weekly task two years behind); the next
 # pass goes on from there.
 MAX_ROLLS_PER_PASS = 104

@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from maintenance.i18n import LANGUAGES, localized
 from maintenance.notify import EmailMessage, Message, SmsMessage
 from maintenance.reminders.links import Links, short_url
+from maintenance.schedules import ASK_AFTER_MISSED
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 _REQUEST_GLOBALS = frozenset(
@@ -78,20 +79,41 @@ class Entry:
     # Brand and model name of the unit, as the message names the appliance.
     appliance: str
     next_due: date
+    # Occurrences of this task missed in a row, and whether to ask if the interval suits.
+    missed: int = 0
+    ask: bool = False
 
 
 @dataclass(frozen=True)
 class TaskLine:
-    """One task as a message shows it: texts in the owner's language and its three links."""
+    """One task as a message shows it: texts in the owner's language and its links.
+
+    The bool fields are the only ones a template may test: each mix is prerendered once.
+    """
 
     title: str
     why: str
     appliance: str
     due: str
     overdue: bool
+    # Missed last time; and whether to ask "does this interval suit you", with its three links.
+    missed: bool
+    ask: bool
     done_url: str
     snooze_url: str
     steps_url: str
+    slower_url: str
+    stop_url: str
+    keep_url: str
+
+
+# The choices the interval question offers, as the pace links carry them.
+PACE_CHOICES = ("slower", "stopped", "kept")
+
+
+def asks_about_pace(missed_in_row: int, pace: str) -> bool:
+    """Whether a reminder asks if the task's interval suits: after misses, until answered."""
+    return pace == "normal" and missed_in_row >= ASK_AFTER_MISSED
 
 
 def language_of(owner: OwnerLike) -> str:
@@ -152,8 +174,8 @@ class _Language:
     translations: Any  # babel.support.Translations, or NullTranslations for the source language
     language: str
     # Email parts rendered with placeholders, as (before the tasks, one task, after the tasks),
-    # by (template, follow_up, overdue); made on first use.
-    prerendered: dict[tuple[str, bool, bool], tuple[_Prerendered, ...]] = field(
+    # by (template, follow_up, the task line's flags); made on first use.
+    prerendered: dict[tuple[str, bool, tuple[bool, ...]], tuple[_Prerendered, ...]] = field(
         default_factory=dict
     )
 
@@ -171,26 +193,30 @@ class _Language:
         Jinja took most of a message's rendering time, yet only a few values differ from one
         message to the next: the rest is rendered once per language and variant.
         """
-        before, _task, after = self._prerendered(name, follow_up, False)
+        before, _task, after = self._prerendered(name, follow_up, _NO_FLAGS)
         out = [before.fill(values)]
         for line in lines:
-            task = self._prerendered(name, follow_up, line.overdue)[1]
+            task = self._prerendered(name, follow_up, _flags(line))[1]
             out.append(task.fill(vars(line)))
         out.append(after.fill(values))
         return "".join(out)
 
-    def _prerendered(self, name: str, follow_up: bool, overdue: bool) -> tuple[_Prerendered, ...]:
-        key = (name, follow_up, overdue)
+    def _prerendered(
+        self, name: str, follow_up: bool, flags: tuple[bool, ...]
+    ) -> tuple[_Prerendered, ...]:
+        key = (name, follow_up, flags)
         found = self.prerendered.get(key)
         if found is None:
-            found = self.prerendered[key] = self._prerender(name, follow_up, overdue)
+            found = self.prerendered[key] = self._prerender(name, follow_up, flags)
         return found
 
-    def _prerender(self, name: str, follow_up: bool, overdue: bool) -> tuple[_Prerendered, ...]:
+    def _prerender(
+        self, name: str, follow_up: bool, flags: tuple[bool, ...]
+    ) -> tuple[_Prerendered, ...]:
         """Render a part with placeholders around one task, and that task's block alone."""
         template = self.environment.get_template(name)
         texts = {f.name: _PLACEHOLDER.format(f.name) for f in dataclasses.fields(TaskLine)}
-        line = TaskLine(**{**texts, "overdue": overdue})
+        line = TaskLine(**{**texts, **dict(zip(_FLAG_FIELDS, flags, strict=True))})
         context: dict[str, Any] = {key: _PLACEHOLDER.format(key) for key in MESSAGE_VALUES}
         context.update(lines=[line], follow_up=follow_up, language=self.language)
         whole = template.render(context)
@@ -211,6 +237,15 @@ class _Language:
         """flask_babel.ngettext in this language."""
         variables.setdefault("num", num)
         return self.translations.ungettext(singular, plural, num) % variables
+
+
+_FLAG_FIELDS = tuple(f.name for f in dataclasses.fields(TaskLine) if f.type == "bool")
+_NO_FLAGS = (False,) * len(_FLAG_FIELDS)
+
+
+def _flags(line: TaskLine) -> tuple[bool, ...]:
+    """The values of a line's bool fields: which prerendered variant shows it."""
+    return tuple(getattr(line, name) for name in _FLAG_FIELDS)
 
 
 def _language(language: str) -> _Language:
@@ -285,6 +320,11 @@ def _lines(
     lines = []
     for entry in entries:
         payload = {"r": reminder.id, "s": entry.schedule_id}
+        pace_urls = (
+            [links.action_url("pace", {**payload, "p": choice}) for choice in PACE_CHOICES]
+            if entry.ask
+            else ["", "", ""]
+        )
         lines.append(
             TaskLine(
                 title=localized(entry.task.spec.get("title"), language),
@@ -292,9 +332,14 @@ def _lines(
                 appliance=entry.appliance,
                 due=_long_date(entry.next_due, language),
                 overdue=entry.next_due < reminder.send_on,
+                missed=entry.missed > 0,
+                ask=entry.ask,
                 done_url=links.action_url("done", payload),
                 snooze_url=links.action_url("snooze", payload),
                 steps_url=links.action_url("steps", payload),
+                slower_url=pace_urls[0],
+                stop_url=pace_urls[1],
+                keep_url=pace_urls[2],
             )
         )
     return lines

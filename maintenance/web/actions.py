@@ -1,4 +1,4 @@
-"""The targets of the links in reminders: done, snooze, steps, unsubscribe, and the SMS page.
+"""The targets of the links in reminders: done, snooze, steps, pace, unsubscribe, the SMS page.
 
 A GET never changes anything (mail scanners and link previews follow links): it shows a page
 with a button, and the POST does the work. Forged or expired links get a readable 403 page.
@@ -19,6 +19,7 @@ from maintenance.models import Owner
 from maintenance.owners import now_utc
 from maintenance.reminders import actions
 from maintenance.reminders.links import InvalidLink, action_url
+from maintenance.reminders.render import PACE_CHOICES, asks_about_pace
 
 bp = Blueprint("actions", __name__)
 
@@ -43,7 +44,12 @@ def _invalid(error: InvalidLink) -> tuple[str, int]:
 
 def _links(link: actions.TaskLink) -> dict[str, str]:
     payload = {"r": link.reminder.id, "s": link.schedule.id}
-    return {name: action_url(name, payload) for name in ("done", "snooze", "steps")}
+    links = {name: action_url(name, payload) for name in ("done", "snooze", "steps")}
+    if asks_about_pace(link.schedule.missed_in_row, link.schedule.pace):
+        links.update(
+            (choice, action_url("pace", {**payload, "p": choice})) for choice in PACE_CHOICES
+        )
+    return links
 
 
 @bp.errorhandler(InvalidLink)
@@ -107,6 +113,25 @@ def steps(token: str) -> str:
     """The task's steps, with the done and snooze buttons."""
     link = actions.resolve_task_link("steps", token)
     return render_template("actions/steps.html", owner=link.owner, link=link, links=_links(link))
+
+
+@bp.get("/a/pace/<token>")
+def confirm_pace(token: str) -> str:
+    """Ask to confirm the household's answer to "does this interval suit you"."""
+    link, choice = actions.resolve_pace_link(token)
+    return render_template(
+        "actions/pace.html", owner=link.owner, link=link, choice=choice, outcome=None
+    )
+
+
+@bp.post("/a/pace/<token>")
+def do_pace(token: str) -> str:
+    """Keep the answer: remind less often, stop the task, or keep it as it is."""
+    link, choice = actions.resolve_pace_link(token)
+    outcome = actions.choose_pace(link, choice, now_utc())
+    return render_template(
+        "actions/pace.html", owner=link.owner, link=link, choice=choice, outcome=outcome
+    )
 
 
 @bp.get("/r/<token>")

@@ -34,7 +34,7 @@ from maintenance.identifiers import (
     normalize_unit_code,
     parse_digital_link_path,
 )
-from maintenance.models import Owner, ProtocolVersion, Unit
+from maintenance.models import Owner, ProtocolVersion, TaskSchedule, Unit
 from maintenance.units import UnitError, find_unit, local_today, register_unit_from_scan
 from maintenance.web.visitors import OWNER_SESSION_KEY, anonymous_form
 
@@ -359,7 +359,7 @@ def unit_detail(unit_id: int) -> str:
 @bp.post("/me/units/<int:unit_id>/tasks/<task_key>/<action>")
 @owner_required
 def task_action(unit_id: int, task_key: str, action: str) -> Response:
-    """Mark a task done (with an optional note), skip it, or snooze its reminder."""
+    """Mark a task done (with an optional note), skip it, snooze its reminder, or resume it."""
     owner = _owner()
     unit = _my_unit(unit_id)
     today = owner_today(owner)
@@ -372,16 +372,26 @@ def task_action(unit_id: int, task_key: str, action: str) -> Response:
             schedules.record_skip(unit, task_key, today, owner=owner, source="owner", note=note)
             flash(_("Skipped this time."))
         elif action == "snooze":
-            schedule = schedules.find_schedule(unit, task_key)
-            if schedule is None:
-                abort(404)
-            until = schedules.snooze_task(schedule, today)
+            until = schedules.snooze_task(_schedule(unit, task_key), today)
             flash(_("We will remind you on %(date)s.", date=until.isoformat()))
+        elif action == "resume":
+            schedules.set_pace(
+                _schedule(unit, task_key), "resumed", today, owner=owner, source="owner"
+            )
+            flash(_("Reminders for this task are on again, as usual."))
         else:
             abort(404)
     except schedules.UnknownTask:
         abort(404)
     return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
+
+
+def _schedule(unit: Unit, task_key: str) -> TaskSchedule:
+    """The unit's schedule of a task, or 404."""
+    schedule = schedules.find_schedule(unit, task_key)
+    if schedule is None:
+        abort(404)
+    return schedule
 
 
 @bp.post("/me/units/<int:unit_id>/end")

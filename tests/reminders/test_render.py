@@ -44,9 +44,14 @@ def _line(number: int, text: str, overdue: bool) -> TaskLine:
         appliance=f"{text} appliance",
         due=f"{number} maart 2025",
         overdue=overdue,
+        missed=number % 3 == 1,
+        ask=number % 4 == 3,
         done_url=f"https://example.test/a/done/{text}{number}",
         snooze_url=f"https://example.test/a/snooze/{text}{number}",
         steps_url=f"https://example.test/a/steps/{text}{number}",
+        slower_url=f"https://example.test/a/pace/slower{text}{number}",
+        stop_url=f"https://example.test/a/pace/stopped{text}{number}",
+        keep_url=f"https://example.test/a/pace/kept{text}{number}",
     )
 
 
@@ -54,8 +59,8 @@ def _line(number: int, text: str, overdue: bool) -> TaskLine:
 def test_prerendered_parts_read_exactly_as_jinja_renders_them(app: Flask, language: str) -> None:
     with app.app_context():
         bound = render._language(language)
-        for follow_up, count, text in itertools.product([False, True], range(4), AWKWARD):
-            # Overdue and not overdue tasks mixed in one message.
+        for follow_up, count, text in itertools.product([False, True], range(5), AWKWARD):
+            # Overdue, missed and asking tasks mixed with plain ones in one message.
             lines = [_line(n, text, overdue=n % 2 == 0) for n in range(count)]
             values = {
                 "subject": f"{text} subject",
