@@ -17,6 +17,7 @@ from maintenance.durations import DurationError, parse_duration
 from maintenance.identifiers import gtin_check_digit
 from maintenance.protocols.errors import Path, ProtocolError, render_path, sort_errors
 from maintenance.protocols.loader import Loaded
+from maintenance.protocols.texts import character_problem, text_values
 from maintenance.protocols.vocabulary import load_categories, load_schema, uniform_task_ids
 from maintenance.scheduling import TaskRule
 
@@ -284,6 +285,7 @@ def _every_or_rrule(path: Path, task: dict[str, Any], report: _Report) -> None:
 
 def _check_semantics(document: dict[str, Any], report: _Report, languages: Sequence[str]) -> None:
     _check_text(("title",), document.get("title"), report, languages)
+    _check_characters(document, report)
     applies_to = document.get("applies_to")
     if isinstance(applies_to, dict) and isinstance(applies_to.get("models"), list):
         _check_models(applies_to["models"], report)
@@ -295,6 +297,16 @@ def _check_semantics(document: dict[str, Any], report: _Report, languages: Seque
     for index, task in enumerate(tasks):
         if isinstance(task, dict) and not report.full:
             _check_task(("tasks", index), task, category, first_use, report, languages)
+
+
+def _check_characters(document: dict[str, Any], report: _Report) -> None:
+    """Refuse control and bidi characters, and line breaks in one-line texts, where they are."""
+    for path, text, long in text_values(document):
+        if report.full:
+            return
+        problem = character_problem(text, long, path in report.loaded.blocks)
+        if problem:
+            report.add(path, problem)
 
 
 def _check_models(models: list[Any], report: _Report) -> None:
