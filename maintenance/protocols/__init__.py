@@ -66,7 +66,7 @@ def load_protocol(
         raise ProtocolInvalid(errors)
     # What is stored and hashed is the tidied text: no stray whitespace, titles on one line.
     tidy(loaded)
-    return build_document(loaded.value)
+    return build_document(loaded.value, filename, loaded.lines)
 
 
 def validate(
