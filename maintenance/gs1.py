@@ -83,14 +83,15 @@ def set_prefixes(organisation: Organisation, texts: Iterable[str]) -> list[str]:
     """Replace the organisation's company prefixes; refuse one that overlaps another's."""
     _manufacturer(organisation)
     wanted = sorted({normalise_prefix(text) for text in texts})
+    # Overlapping prefixes would make a GTIN two organisations'. A few hundred rows at most.
+    others = db.session.scalars(
+        select(CompanyPrefix).where(CompanyPrefix.organisation_id != organisation.id)
+    ).all()
     for prefix in wanted:
         for other in wanted:
             if other != prefix and other.startswith(prefix):
                 raise PrefixError(f"{other} lies within {prefix}; give only {prefix}")
-        clash = db.session.scalars(
-            select(CompanyPrefix).where(CompanyPrefix.organisation_id != organisation.id)
-        ).all()
-        for row in clash:
+        for row in others:
             if row.prefix.startswith(prefix) or prefix.startswith(row.prefix):
                 raise PrefixError(
                     f"{prefix} overlaps {row.prefix}, a prefix of {row.organisation.name}"
