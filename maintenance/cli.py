@@ -28,6 +28,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(protocols_group)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
+    app.cli.add_command(organisations_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_command)
@@ -98,7 +99,13 @@ def protocols_import(paths: tuple[str, ...], organisation: str | None) -> None:
     for path, document in documents:
         try:
             result = publish_protocol(document, organisation=org)
-        except (PublishConflict, PublishRefused) as exc:
+        except PublishRefused as exc:
+            if not exc.errors:
+                raise click.ClickException(f"{path}: {exc}") from None
+            for error in exc.errors:  # already file:line: path: message
+                click.echo(str(error))
+            sys.exit(1)
+        except PublishConflict as exc:
             raise click.ClickException(f"{path}: {exc}") from None
         state = "published" if result.created else "unchanged"
         click.echo(
@@ -129,6 +136,72 @@ def users_create(email: str, role: str, organisation: str, password: str | None)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.role} {user.email} in {user.organisation.name}")
+
+
+@click.group("organisations")
+def organisations_group() -> None:
+    """Organisations: GS1 company prefixes and GTIN assignments."""
+
+
+def _manufacturer_named(name: str) -> object:
+    from sqlalchemy import select
+
+    from maintenance.extensions import db
+    from maintenance.models import Organisation
+
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        raise click.ClickException(f"no organisation named {name!r}")
+    return organisation
+
+
+@organisations_group.command("prefixes")
+@click.argument("organisation")
+@click.argument("prefixes", nargs=-1)
+@click.option("--clear", is_flag=True, help="Remove every prefix of the organisation.")
+def organisations_prefixes(organisation: str, prefixes: tuple[str, ...], clear: bool) -> None:
+    """Show, or replace, a manufacturer's GS1 company prefixes (as in a GTIN-13)."""
+    from maintenance.gs1 import PrefixError, assignments_of, prefixes_of, set_prefixes
+
+    org = _manufacturer_named(organisation)
+    if prefixes or clear:
+        if prefixes and clear:
+            raise click.UsageError("give prefixes or --clear, not both")
+        try:
+            set_prefixes(org, prefixes)
+        except PrefixError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{organisation}: prefixes {', '.join(prefixes_of(org)) or '(none)'}")
+    assigned = assignments_of(org)
+    if assigned:
+        click.echo(f"{organisation}: assigned GTINs {', '.join(assigned)}")
+
+
+@organisations_group.command("assign-gtin")
+@click.argument("organisation")
+@click.argument("gtin")
+def organisations_assign_gtin(organisation: str, gtin: str) -> None:
+    """Assign one GTIN to a manufacturer, as an exception to the prefixes."""
+    from maintenance.gs1 import PrefixError, assign_gtin
+
+    try:
+        assigned = assign_gtin(_manufacturer_named(organisation), gtin)
+    except PrefixError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{organisation}: GTIN {assigned} assigned")
+
+
+@organisations_group.command("unassign-gtin")
+@click.argument("gtin")
+def organisations_unassign_gtin(gtin: str) -> None:
+    """Remove the assignment of a GTIN (models already made for it stay)."""
+    from maintenance.gs1 import PrefixError, unassign_gtin
+
+    try:
+        removed = unassign_gtin(gtin)
+    except PrefixError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"GTIN {gtin}: {'assignment removed' if removed else 'was not assigned'}")
 
 
 @click.group("tokens")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from maintenance.accounts import create_user, find_user_by_email, get_or_create_organisation
 from maintenance.extensions import db
+from maintenance.gs1 import prefixes_of, set_prefixes
 from maintenance.identifiers import gtin_check_digit, new_unit_code, unit_uri
 from maintenance.models import ModelGtin, ProductModel, Unit
 from maintenance.protocols import load_protocol
@@ -35,6 +36,10 @@ DEMO_MODELS = (
 )
 
 
+# The demo manufacturer's GS1 company prefix: every demo GTIN lies under it.
+DEMO_PREFIX = "8712345"
+
+
 def demo_gtin(body: str) -> str:
     """A valid GTIN-14 from a 12-digit GTIN-13 body."""
     return f"0{body}{gtin_check_digit(body)}"
@@ -54,6 +59,8 @@ def import_library(library: Path) -> list[str]:
 def _demo_catalogue() -> list[Unit]:
     maker = get_or_create_organisation(MANUFACTURER, "manufacturer")
     shop = get_or_create_organisation(RETAILER, "retailer")
+    if not prefixes_of(maker):  # so the demo manufacturer can upload protocols for new models
+        set_prefixes(maker, [DEMO_PREFIX])
     units = []
     for position, (body, brand, name, category) in enumerate(DEMO_MODELS):
         gtin = demo_gtin(body)

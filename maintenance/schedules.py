@@ -6,6 +6,7 @@ writes the TaskSchedule and MaintenanceLog rows around it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -59,6 +60,10 @@ PACES = ("kept", "slower", "stopped", "resumed")
 ASK_AFTER_MISSED = 3
 # "slower" reminds every other occurrence.
 SLOWER_FACTOR = 2
+# The longest failure reason kept on a queue entry.
+REPLAN_FAILURE_CHARS = 500
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownTask(LookupError):
@@ -283,20 +288,40 @@ def replan_queued(today: date, chunk: int = REPLAN_CHUNK) -> int:
     """Re-plan the queued protocols' units, a chunk per transaction, until none is left; how many.
 
     Pages and "my appliances" re-plan a unit on sight meanwhile, so what waits here is the
-    stored plan that reminders are made from.
+    stored plan that reminders are made from. An entry whose units cannot be planned is marked
+    failed with its reason and skipped, so it never holds up the others; publishing the
+    protocol again queues it anew.
     """
     total = 0
-    while (done := _replan_chunk(today, chunk)) is not None:
+    while True:
+        try:
+            done = _replan_chunk(today, chunk)
+        except _ReplanFailed as failed:  # its chunk was rolled back; mark it in a fresh one
+            _mark_replan_failed(failed.protocol_id, failed.reason)
+            continue
+        if done is None:
+            return total
         total += done
-    return total
+
+
+class _ReplanFailed(Exception):
+    """The units of a queued protocol could not be re-planned."""
+
+    def __init__(self, protocol_id: int, reason: str) -> None:
+        super().__init__(reason)
+        self.protocol_id, self.reason = protocol_id, reason
 
 
 @transactional
 def _replan_chunk(today: date, chunk: int) -> int | None:
     """Re-plan the next `chunk` stale units of one queued protocol; None when none is queued."""
-    # Several schedulers: each takes a protocol the others are not working on.
+    # Several schedulers: each takes a protocol the others are not working on. A failed entry
+    # waits until the protocol is queued again (a new publish moves queued_at past failed_at).
     queued = db.session.scalars(
-        select(ReplanQueue).order_by(ReplanQueue.queued_at).with_for_update(skip_locked=True)
+        select(ReplanQueue)
+        .where(or_(ReplanQueue.failed_at.is_(None), ReplanQueue.queued_at > ReplanQueue.failed_at))
+        .order_by(ReplanQueue.queued_at)
+        .with_for_update(skip_locked=True)
     ).first()
     if queued is None:
         return None
@@ -319,13 +344,35 @@ def _replan_chunk(today: date, chunk: int) -> int | None:
                 .limit(chunk)
             )
         )
-    for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))):
-        ensure_schedules(unit, today)
+    try:
+        for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))):
+            ensure_schedules(unit, today)
+    except (ValueError, ArithmeticError, LookupError, TypeError) as exc:
+        # A version that cannot be planned (a duration past the calendar's end, stored before
+        # durations were bounded): the same error on every run, so retrying would only block
+        # the queue. Database errors are not caught: they pass and the chunk is retried.
+        raise _ReplanFailed(queued.protocol_id, f"{type(exc).__name__}: {exc}") from exc
     if len(unit_ids) < chunk:
         db.session.delete(queued)
     else:
         queued.after_unit_id = unit_ids[-1]
     return len(unit_ids)
+
+
+@transactional
+def _mark_replan_failed(protocol_id: int, reason: str) -> None:
+    """Mark a queue entry failed with its reason, so the scheduler skips it from now on."""
+    queued = db.session.get(ReplanQueue, protocol_id)
+    if queued is None:
+        return
+    queued.failed_at = max(utcnow(), queued.queued_at)
+    queued.failure = reason[:REPLAN_FAILURE_CHARS]
+    # The protocol id and the error only: no unit, serial or owner reaches the log.
+    logger.warning(
+        "re-plan of protocol %s failed and is skipped until it is published again: %s",
+        protocol_id,
+        queued.failure,
+    )
 
 
 def upcoming(unit: Unit, today: date) -> list[UpcomingTask]:

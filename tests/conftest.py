@@ -4,7 +4,7 @@ a client, builders with keyword defaults, and the real SMTP / Twilio test double
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -107,17 +107,27 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def make_user(ctx: Flask) -> Callable[..., object]:
-    """Build a staff user: make_user(role="retailer", organisation="Shop", email=...)."""
+    """Build a staff user: make_user(role="retailer", organisation="Shop", email=...).
+
+    A manufacturer's GS1 company prefixes (`prefixes=["871234"]`) let it publish new GTINs.
+    """
     from maintenance.accounts import create_user
+    from maintenance.gs1 import set_prefixes
 
     counter = iter(range(1, 10_000))
 
     def build(
-        role: str = "manufacturer", organisation: str | None = None, email: str | None = None
+        role: str = "manufacturer",
+        organisation: str | None = None,
+        email: str | None = None,
+        prefixes: Sequence[str] = (),
     ):
         n = next(counter)
         organisation = organisation or f"{role.title()} {n}"
-        return create_user(email or f"{role}{n}@example.com", role, organisation, PASSWORD)
+        user = create_user(email or f"{role}{n}@example.com", role, organisation, PASSWORD)
+        if prefixes:
+            set_prefixes(user.organisation, prefixes)
+        return user
 
     return build
 

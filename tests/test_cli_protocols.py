@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from maintenance.models import Protocol, ProtocolVersion, Unit, User
-from tests.builders import protocol_yaml
+from tests.builders import gtin, protocol_yaml
 from tests.conftest import LIBRARY
 
 
@@ -71,3 +71,39 @@ def test_demo_loads_library_logins_and_units_and_can_run_twice(app, ctx, db) -> 
     ]
     assert counts == again
     assert counts[0] >= 14
+
+
+def test_an_admin_sets_prefixes_and_exceptions_from_the_command_line(app, ctx, db, make_user):
+    make_user(organisation="Acme")
+    runner = app.test_cli_runner()
+
+    shown = runner.invoke(args=["organisations", "prefixes", "Acme", "871234", "0614141"])
+    assert shown.exit_code == 0, shown.output
+    assert "Acme: prefixes 0614141, 871234" in shown.output
+    bad = runner.invoke(args=["organisations", "prefixes", "Acme", "87x"])
+    assert bad.exit_code == 1
+    assert "'87x' is not a GS1 company prefix" in bad.output
+    assigned = runner.invoke(args=["organisations", "assign-gtin", "Acme", gtin("500000000001")])
+    assert assigned.exit_code == 0, assigned.output
+    listed = runner.invoke(args=["organisations", "prefixes", "Acme"])
+    assert f"assigned GTINs {gtin('500000000001')}" in listed.output
+    unknown = runner.invoke(args=["organisations", "prefixes", "Nobody"])
+    assert unknown.exit_code == 1 and "no organisation named 'Nobody'" in unknown.output
+    cleared = runner.invoke(args=["organisations", "prefixes", "Acme", "--clear"])
+    assert "Acme: prefixes (none)" in cleared.output
+
+
+def test_import_refuses_a_gtin_outside_the_prefixes_at_its_line(app, ctx, db, make_user, tmp_path):
+    make_user(organisation="Acme", prefixes=["871234"])
+    outside = gtin("500000000001")
+    path = tmp_path / "dw.json"
+    path.write_text(protocol_yaml(manufacturer="Acme", models=[(outside, "DW")]))
+
+    result = app.test_cli_runner().invoke(
+        args=["protocols", "import", str(path), "--organisation", "Acme"]
+    )
+
+    assert result.exit_code == 1
+    line = path.read_text().splitlines().index(f'        "gtin": "{outside}",') + 1
+    assert f"{path}:{line}: applies_to.models[0].gtin: GTIN {outside} is not under" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ProtocolVersion)) == 0

@@ -17,7 +17,7 @@ def _publish(user=None, **kwargs):
 
 
 def test_a_new_version_never_rewrites_the_old_one(ctx, db, make_user) -> None:
-    maker = make_user(role="manufacturer", organisation="Acme")
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     g = gtin("871234500101")
     first = _publish(maker, manufacturer="Acme", models=[(g, "DW 1")], every="P1M")
     second = _publish(maker, manufacturer="Acme", models=[(g, "DW 1")], every="P2M")
@@ -31,7 +31,7 @@ def test_a_new_version_never_rewrites_the_old_one(ctx, db, make_user) -> None:
 
 
 def test_publishing_identical_content_adds_no_version(ctx, db, make_user) -> None:
-    maker = make_user(role="manufacturer", organisation="Acme")
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     g = gtin("871234500102")
     first = _publish(maker, manufacturer="Acme", models=[(g, "DW 2")])
     again = _publish(maker, manufacturer="Acme", models=[(g, "DW 2")])
@@ -54,7 +54,7 @@ def test_models_without_own_protocol_follow_the_library_default(ctx, db, library
 
 
 def test_a_manufacturer_cannot_publish_for_another_manufacturers_gtin(ctx, make_user) -> None:
-    acme = make_user(role="manufacturer", organisation="Acme")
+    acme = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     other = make_user(role="manufacturer", organisation="Other")
     g = gtin("871234500104")
     _publish(acme, manufacturer="Acme", models=[(g, "DW 4")])
@@ -72,7 +72,7 @@ def test_retailers_cannot_publish_and_admins_can_publish_library_defaults(ctx, m
 
 
 def test_a_manufacturer_default_is_its_own_not_the_librarys(ctx, db, make_user, library) -> None:
-    maker = make_user(role="manufacturer", organisation="Acme")
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     result = _publish(maker, category="kettle", task_id="descale")
     assert result.version.protocol.organisation_id == maker.organisation_id
     library_kettle = db.session.scalar(
@@ -82,7 +82,7 @@ def test_a_manufacturer_default_is_its_own_not_the_librarys(ctx, db, make_user, 
 
 
 def test_a_gtin_of_another_category_is_a_conflict_and_nothing_is_stored(ctx, db, make_user) -> None:
-    maker = make_user(role="manufacturer", organisation="Acme")
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     g = gtin("871234500105")
     _publish(maker, manufacturer="Acme", models=[(g, "DW 5")])
     before = db.session.scalar(select(func.count()).select_from(ProtocolVersion))
@@ -100,7 +100,7 @@ def test_a_new_version_replans_units_already_under_maintenance(ctx, db, make_use
     from maintenance.models import MaintenanceLog, Unit
     from maintenance.schedules import ensure_schedules, find_schedule, record_done, replan_queued
 
-    maker = make_user(role="manufacturer", organisation="Acme")
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     g = gtin("871234500106")
     first = _publish(maker, manufacturer="Acme", models=[(g, "DW 6")], every="P1M")
     unit = Unit(gtin=g, serial="A1", product_model=find_model_by_gtin(g), sold_on=date(2026, 1, 1))
@@ -128,7 +128,7 @@ def test_units_follow_a_model_protocol_that_replaces_the_category_default(
     from maintenance.models import ModelGtin, ProductModel, Unit
     from maintenance.schedules import ensure_schedules, find_schedule, replan_queued
 
-    maker = make_user(role="manufacturer", organisation="Acme")
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     default = _publish(None, every="P1M")
     g = gtin("871234500107")
     model = ProductModel(

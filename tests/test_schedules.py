@@ -211,3 +211,72 @@ def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) ->
         for key in ("clean-filter", "check-hoses"):
             assert find_schedule(unit, key).version_id == second.id
     assert replan_queued(date(2024, 2, 5)) == 0
+
+
+WASHER = """
+format: maintenance-protocol/1
+category: washing-machine
+title: {nl: Wasmachine, en: Washing machine}
+tasks:
+  - id: clean-filter
+    title: {nl: Filter, en: Filter}
+    why: {nl: Schoon, en: Clean}
+    every: EVERY
+    difficulty: easy
+    steps: [{nl: Doe het, en: Do it}]
+"""
+
+
+@transactional
+def _washer_unit() -> Unit:
+    maker = get_or_create_organisation("Maker", "manufacturer")
+    model = ProductModel(organisation=maker, brand="Brand", name="WM", category="washing-machine")
+    model.gtins.append(ModelGtin(gtin=demo_gtin("871234599998")))
+    unit = Unit(gtin=model.gtins[0].gtin, serial="WM-SECRET-1", product_model=model)
+    unit.sold_on = date(2024, 1, 10)
+    db.session.add(model)
+    db.session.add(unit)
+    db.session.flush()
+    return unit
+
+
+def _publish_washer(every: str) -> object:
+    text = WASHER.replace("EVERY", every)
+    return publish_protocol(load_protocol(text.encode(), filename="w.yaml")).version
+
+
+def test_a_queue_entry_that_cannot_be_planned_is_marked_and_skipped(
+    ctx, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A version stored before durations were bounded must not hold up other publishes."""
+    publish("P1M")
+    _publish_washer("P1M")
+    (dishwasher,) = _units_under_maintenance(1)
+    washer = _washer_unit()
+    ensure_schedules(washer, date(2024, 1, 10))
+    bad = publish("P2M")
+    # As stored before item 10: a duration that runs past the end of the calendar.
+    for task in bad.tasks:
+        if task.key == "clean-filter":
+            task.every = "P9999Y"
+    db.session.commit()
+    good = _publish_washer("P2M")  # queued after the bad one
+
+    with caplog.at_level("WARNING", logger="maintenance.schedules"):
+        assert replan_queued(date(2024, 2, 5)) == 1
+
+    assert find_schedule(washer, "clean-filter").version_id == good.id
+    assert find_schedule(dishwasher, "clean-filter").version_id != bad.id
+    entry = db.session.get(ReplanQueue, bad.protocol_id)
+    assert entry.failed_at is not None
+    assert "out of range" in entry.failure
+    logged = caplog.text
+    assert f"re-plan of protocol {bad.protocol_id} failed" in logged
+    assert "SN0" not in logged and "WM-SECRET-1" not in logged
+    # Skipped from now on: the next run neither raises nor tries it again.
+    assert replan_queued(date(2024, 2, 6)) == 0
+    # Published again (fixed), the protocol is queued anew and planned.
+    fixed = publish("P3M")
+    assert replan_queued(date(2024, 2, 7)) == 1
+    assert find_schedule(dishwasher, "clean-filter").version_id == fixed.id
+    assert db.session.get(ReplanQueue, bad.protocol_id) is None

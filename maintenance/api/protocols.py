@@ -22,7 +22,8 @@ def create_protocol() -> tuple[dict, int]:
     try:
         published = publish_protocol(document, user=api_user())
     except PublishRefused as exc:
-        raise ApiError(403, str(exc)) from None
+        details = [error.as_dict() for error in exc.errors]
+        raise ApiError(403, exc.summary if details else str(exc), details) from None
     except PublishConflict as exc:
         raise ApiError(409, str(exc)) from None
     version = published.version

@@ -4,7 +4,13 @@ from maintenance.models.audit import AuditEvent
 from maintenance.models.catalog import ModelGtin, ProductModel
 from maintenance.models.confirmation import Confirmation
 from maintenance.models.events import EVENT_KINDS, Event, ScanEvent
-from maintenance.models.organisation import ApiToken, Organisation, User
+from maintenance.models.organisation import (
+    ApiToken,
+    CompanyPrefix,
+    GtinAssignment,
+    Organisation,
+    User,
+)
 from maintenance.models.owner import Consent, Owner, Ownership
 from maintenance.models.protocol import Protocol, ProtocolVersion, Task
 from maintenance.models.reminder import DeliveryEvent, Reminder, ReminderItem
@@ -15,10 +21,12 @@ __all__ = [
     "EVENT_KINDS",
     "ApiToken",
     "AuditEvent",
+    "CompanyPrefix",
     "Confirmation",
     "Consent",
     "DeliveryEvent",
     "Event",
+    "GtinAssignment",
     "MaintenanceLog",
     "ModelGtin",
     "Organisation",

@@ -33,6 +33,37 @@ class Organisation(db.Model):
         return f"<Organisation {self.name!r} ({self.kind})>"
 
 
+class CompanyPrefix(db.Model):
+    """A GS1 company prefix of a manufacturer: the GTINs it may publish protocols for.
+
+    Written as in a GTIN-13 (a UPC company prefix with its leading 0); set by an admin.
+    """
+
+    __tablename__ = "company_prefix"
+
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class GtinAssignment(db.Model):
+    """An exception an admin made: one GTIN-14 assigned to an organisation, whatever its prefix."""
+
+    __tablename__ = "gtin_assignment"
+
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
 class User(UserMixin, db.Model):
     """A staff member who logs in with a password: manufacturer, retailer or admin."""
 

@@ -87,3 +87,6 @@ class ReplanQueue(db.Model):
     # Units up to this id are done; a new publish starts the protocol over from 0.
     after_unit_id: Mapped[int] = mapped_column(default=0)
     queued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Set when its units could not be planned: the entry is skipped until queued again.
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failure: Mapped[str | None] = mapped_column(String(500))

@@ -20,6 +20,7 @@ from maintenance.protocols.document import (
 )
 from maintenance.protocols.errors import ProtocolError, ProtocolInvalid
 from maintenance.protocols.loader import MAX_PROTOCOL_BYTES, LoadFailed, load_document
+from maintenance.protocols.texts import tidy
 from maintenance.protocols.validate import DEFAULT_LANGUAGES, FORMAT, check_document
 from maintenance.protocols.vocabulary import (
     LIBRARY_DIR,
@@ -63,7 +64,9 @@ def load_protocol(
     errors = check_document(loaded, filename, languages)
     if errors:
         raise ProtocolInvalid(errors)
-    return build_document(loaded.value)
+    # What is stored and hashed is the tidied text: no stray whitespace, titles on one line.
+    tidy(loaded)
+    return build_document(loaded.value, filename, loaded.lines)
 
 
 def validate(

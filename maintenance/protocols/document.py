@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from maintenance.protocols.errors import Path, ProtocolError, render_path
 
 # A text per language, e.g. {"nl": "Filter reinigen", "en": "Clean the filter"}.
 Text = Mapping[str, str]
@@ -61,6 +63,16 @@ class ProtocolDocument:
     applies_to: AppliesTo | None
     tasks: tuple[TaskSpec, ...]
     raw: dict[str, Any]
+    # Where it was read from, so a refusal after validation can still name file, line and path.
+    filename: str = field(default="<upload>", compare=False)
+    lines: Mapping[Path, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def error_at(self, path: Path, message: str) -> ProtocolError:
+        """An error located like a validation error: file, line (nearest value) and path."""
+        where = tuple(path)
+        while where not in self.lines and where:
+            where = where[:-1]
+        return ProtocolError(self.filename, self.lines.get(where), render_path(path), message)
 
     @property
     def content_hash(self) -> str:
@@ -77,7 +89,9 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def build_document(raw: dict[str, Any]) -> ProtocolDocument:
+def build_document(
+    raw: dict[str, Any], filename: str = "<upload>", lines: Mapping[Path, int] | None = None
+) -> ProtocolDocument:
     """Turn a validated document into typed values; call only after validation passed."""
     applies_to = raw.get("applies_to")
     return ProtocolDocument(
@@ -91,6 +105,8 @@ def build_document(raw: dict[str, Any]) -> ProtocolDocument:
         ),
         tasks=tuple(_task(task) for task in raw["tasks"]),
         raw=raw,
+        filename=filename,
+        lines=MappingProxyType(dict(lines or {})),
     )
 
 

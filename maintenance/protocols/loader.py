@@ -44,6 +44,8 @@ class Loaded:
 
     value: Any
     lines: dict[Path, int] = field(default_factory=dict)
+    # Paths of values written as YAML block scalars (`|` or `>`): their line breaks are layout.
+    blocks: set[Path] = field(default_factory=set)
 
     def line_of(self, path: Path) -> int | None:
         """The line of a path, or of its nearest enclosing value when the path itself is absent."""
@@ -148,6 +150,7 @@ class _Builder:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.lines: dict[Path, int] = {}
+        self.blocks: set[Path] = set()
         self.duplicates: list[ProtocolError] = []
         self.stack: list[_Frame] = []
         self.root: Any = None
@@ -173,7 +176,7 @@ class _Builder:
             raise _Refused(line, (), f"the file holds a control character ({char})") from None
         if self.duplicates:
             raise LoadFailed(self.duplicates)
-        return Loaded(self.root, self.lines)
+        return Loaded(self.root, self.lines, self.blocks)
 
     def _node_event(self, event: yaml.Event) -> None:
         line = _line(event)
@@ -187,7 +190,9 @@ class _Builder:
             self.stack.pop()
             return
         if isinstance(event, yaml.ScalarEvent):
-            self._add(event.value, _scalar_value(event, line, self._here()), line)
+            path = self._add(event.value, _scalar_value(event, line, self._here()), line)
+            if event.style in ("|", ">"):
+                self.blocks.add(path)
             return
         kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
         if event.tag not in (None, "!", _TAG + kind):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from maintenance import audit
 from maintenance.catalog import find_default_protocol
 from maintenance.extensions import db
+from maintenance.gs1 import publish_problem
 from maintenance.identifiers import normalize_gtin
 from maintenance.models import (
     ModelGtin,
@@ -21,12 +22,21 @@ from maintenance.models import (
 )
 from maintenance.permissions import can_publish_protocol
 from maintenance.protocols.document import ProtocolDocument
+from maintenance.protocols.errors import ProtocolError
 from maintenance.schedules import queue_replan
 from maintenance.transactions import transactional
 
 
 class PublishRefused(PermissionError):
-    """The publisher may not publish this protocol; the message says why."""
+    """The publisher may not publish this protocol; the message says why.
+
+    `errors` locate the refusal in the file when it concerns a value in it (a GTIN).
+    """
+
+    def __init__(self, message: str, errors: list[ProtocolError] | None = None) -> None:
+        self.errors = errors or []
+        self.summary = message
+        super().__init__("\n".join(str(error) for error in self.errors) or message)
 
 
 class PublishConflict(ValueError):
@@ -60,11 +70,37 @@ def _publishing_organisation(
     return found
 
 
+def refused_gtins(document: ProtocolDocument, organisation: Organisation) -> list[ProtocolError]:
+    """Every GTIN of the document the organisation may not publish for, located in the file.
+
+    A GTIN on the organisation's own model stays its own; one on another's model never moves;
+    a new one must be the organisation's by its GS1 company prefixes or an admin's assignment
+    (maintenance.gs1).
+    """
+    errors: list[ProtocolError] = []
+    models = document.applies_to.models if document.applies_to else ()
+    for index, ref in enumerate(models):
+        gtin = normalize_gtin(ref.gtin)
+        row = db.session.get(ModelGtin, gtin)
+        if row is None:
+            problem = publish_problem(organisation, gtin)
+        elif row.product_model.organisation_id != organisation.id:
+            problem = f"GTIN {gtin} belongs to another manufacturer's model"
+        else:
+            problem = None
+        if problem is not None:
+            errors.append(document.error_at(("applies_to", "models", index, "gtin"), problem))
+    return errors
+
+
 def _models_for(document: ProtocolDocument, organisation: Organisation) -> list[ProductModel]:
     """The models the document applies to, created under the organisation when new."""
     assert document.applies_to is not None
+    refused = refused_gtins(document, organisation)
+    if refused:
+        raise PublishRefused("you may not publish a protocol for these GTINs", refused)
     models: list[ProductModel] = []
-    for ref in document.applies_to.models:
+    for index, ref in enumerate(document.applies_to.models):
         gtin = normalize_gtin(ref.gtin)
         row = db.session.get(ModelGtin, gtin)
         if row is None:
@@ -78,12 +114,10 @@ def _models_for(document: ProtocolDocument, organisation: Organisation) -> list[
             db.session.add(model)
         else:
             model = row.product_model
-            if model.organisation_id != organisation.id:
-                raise PublishRefused(f"GTIN {gtin} belongs to another manufacturer's model")
             if model.category != document.category:
-                raise PublishConflict(
-                    f"GTIN {gtin} is a {model.category}, not a {document.category}"
-                )
+                where = ("applies_to", "models", index, "gtin")
+                message = f"GTIN {gtin} is a {model.category}, not a {document.category}"
+                raise PublishConflict(str(document.error_at(where, message)))
         if model not in models:
             models.append(model)
     db.session.flush()

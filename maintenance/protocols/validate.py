@@ -13,10 +13,18 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from maintenance.durations import DurationError, parse_duration
+from maintenance.durations import (
+    MAX_INTERVAL,
+    MAX_WORK,
+    SCHEMA_PATTERN,
+    DurationError,
+    longer_than,
+    parse_duration,
+)
 from maintenance.identifiers import gtin_check_digit
 from maintenance.protocols.errors import Path, ProtocolError, render_path, sort_errors
 from maintenance.protocols.loader import Loaded
+from maintenance.protocols.texts import character_problem, text_values
 from maintenance.protocols.vocabulary import load_categories, load_schema, uniform_task_ids
 from maintenance.scheduling import TaskRule
 
@@ -143,6 +151,10 @@ def _translate(error: ValidationError, report: _Report) -> None:
         report.add(path, f"{instance!r} is not allowed here; use one of: {choices}")
     elif keyword == "const":
         report.add(path, f"must be {error.validator_value!r}, not {instance!r}")
+    elif keyword == "pattern" and error.validator_value == SCHEMA_PATTERN and path:
+        # The same words as the check of that field gives, so the two errors are one.
+        check = _DURATION_CHECKS.get(str(path[-1]), _interval_problem)
+        report.add(path, check(instance) or f"{instance!r} is not an ISO 8601 duration")
     elif keyword == "pattern":
         report.add(path, _pattern_message(path, instance, error.validator_value))
     elif keyword == "maxLength":
@@ -284,6 +296,7 @@ def _every_or_rrule(path: Path, task: dict[str, Any], report: _Report) -> None:
 
 def _check_semantics(document: dict[str, Any], report: _Report, languages: Sequence[str]) -> None:
     _check_text(("title",), document.get("title"), report, languages)
+    _check_characters(document, report)
     applies_to = document.get("applies_to")
     if isinstance(applies_to, dict) and isinstance(applies_to.get("models"), list):
         _check_models(applies_to["models"], report)
@@ -295,6 +308,16 @@ def _check_semantics(document: dict[str, Any], report: _Report, languages: Seque
     for index, task in enumerate(tasks):
         if isinstance(task, dict) and not report.full:
             _check_task(("tasks", index), task, category, first_use, report, languages)
+
+
+def _check_characters(document: dict[str, Any], report: _Report) -> None:
+    """Refuse control and bidi characters, and line breaks in one-line texts, where they are."""
+    for path, text, long in text_values(document):
+        if report.full:
+            return
+        problem = character_problem(text, long, path in report.loaded.blocks)
+        if problem:
+            report.add(path, problem)
 
 
 def _check_models(models: list[Any], report: _Report) -> None:
@@ -426,12 +449,18 @@ def _interval_problem(text: str) -> str | None:
         return delta
     if _seconds(delta) < 86400:
         return f"{text!r} is shorter than a day; reminders come at most daily (P1D)"
+    if longer_than(delta, MAX_INTERVAL):
+        return f"{text!r} is longer than ten years; a task repeats at most every ten years (P10Y)"
     return _whole_days_problem(text, delta)
 
 
 def _first_due_problem(text: str) -> str | None:
     delta = _parse(text)
-    return delta if isinstance(delta, str) else _whole_days_problem(text, delta)
+    if isinstance(delta, str):
+        return delta
+    if longer_than(delta, MAX_INTERVAL):
+        return f"{text!r} is longer than ten years; a task is first due within ten years (P10Y)"
+    return _whole_days_problem(text, delta)
 
 
 def _whole_days_problem(text: str, delta: relativedelta) -> str | None:
@@ -444,12 +473,19 @@ def _duration_problem(text: str) -> str | None:
     delta = _parse(text)
     if isinstance(delta, str):
         return delta
-    if delta.years or delta.months or _seconds(delta) > 86400:
+    if delta.years or delta.months or longer_than(delta, MAX_WORK):
         return (
             f"{text!r} is longer than a day; duration is the time the work itself takes, "
             "such as PT10M or PT1H30M"
         )
     return None
+
+
+_DURATION_CHECKS = {
+    "every": _interval_problem,
+    "first_due": _first_due_problem,
+    "duration": _duration_problem,
+}
 
 
 @lru_cache(maxsize=256)

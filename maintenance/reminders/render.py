@@ -379,19 +379,35 @@ def render_email(reminder: ReminderLike, owner: OwnerLike, entries: list[Entry])
     )
 
 
+# A task title in a subject is cut here: mail clients show about this much, and a subject made
+# from a manufacturer's text must stay one short header line whatever that text holds.
+SUBJECT_TITLE_CHARS = 120
+# Characters that have no place in a header: controls (CR and LF above all, which would end the
+# header), line and paragraph separators, and bidi embeddings, overrides and isolates.
+_NOT_IN_SUBJECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def subject_text(text: object) -> str:
+    """Any text a protocol can hold (or an old version stored) as a safe one-line subject part."""
+    line = " ".join(_NOT_IN_SUBJECT.sub(" ", str(text)).split())
+    if len(line) > SUBJECT_TITLE_CHARS:
+        line = line[: SUBJECT_TITLE_CHARS - 1].rstrip() + "…"
+    return line
+
+
 def _subject(reminder: ReminderLike, lines: list[TaskLine], bound: _Language) -> str:
     # Named _ and ngettext so the catalogue extraction finds these texts.
     _, ngettext = bound.gettext, bound.ngettext
     if reminder.kind == "follow-up":
         if len(lines) == 1:
-            return _("Still to do: %(task)s", task=lines[0].title)
+            return _("Still to do: %(task)s", task=subject_text(lines[0].title))
         return ngettext(
             "Still to do: %(num)s maintenance task",
             "Still to do: %(num)s maintenance tasks",
             len(lines),
         )
     if len(lines) == 1:
-        return _("Maintenance due: %(task)s", task=lines[0].title)
+        return _("Maintenance due: %(task)s", task=subject_text(lines[0].title))
     return ngettext("%(num)s maintenance task due", "%(num)s maintenance tasks due", len(lines))
 
 

@@ -10,8 +10,13 @@ from werkzeug.wrappers import Response
 
 from maintenance.extensions import db
 from maintenance.models import ProductModel, Protocol
-from maintenance.protocols import ProtocolInvalid, load_protocol
-from maintenance.protocols.publish import PublishConflict, PublishRefused, publish_protocol
+from maintenance.protocols import ProtocolError, ProtocolInvalid, load_protocol
+from maintenance.protocols.publish import (
+    PublishConflict,
+    PublishRefused,
+    publish_protocol,
+    refused_gtins,
+)
 from maintenance.web.access import role_required
 
 bp = Blueprint("manufacturer", __name__, url_prefix="/manufacturer")
@@ -56,17 +61,26 @@ def check() -> tuple[str, int] | str:
     try:
         document = load_protocol(source.encode("utf-8"), filename=filename)
     except ProtocolInvalid as exc:
-        by_line: dict[int | None, list[str]] = {}
-        for error in exc.errors:
-            by_line.setdefault(error.line, []).append(f"{error.path}: {error.message}")
-        return render_template(
-            "manufacturer/errors.html",
-            errors=exc.errors,
-            lines=source.splitlines(),
-            by_line=by_line,
-            filename=filename,
-        ), 422
+        return _errors_page(exc.errors, source, filename), 422
+    # GTINs it may not publish for are shown beside their lines before anything is published.
+    refused = [] if current_user.is_admin else refused_gtins(document, current_user.organisation)
+    if refused:
+        return _errors_page(refused, source, filename), 403
     return render_template("manufacturer/preview.html", document=document, source=source)
+
+
+def _errors_page(errors: list[ProtocolError], source: str, filename: str) -> str:
+    """The source with every error beside its line."""
+    by_line: dict[int | None, list[str]] = {}
+    for error in errors:
+        by_line.setdefault(error.line, []).append(f"{error.path}: {error.message}")
+    return render_template(
+        "manufacturer/errors.html",
+        errors=errors,
+        lines=source.splitlines(),
+        by_line=by_line,
+        filename=filename,
+    )
 
 
 @bp.post("/protocols/publish")

@@ -13,7 +13,7 @@ def _count(db) -> int:
 
 
 def test_a_manufacturer_publishes_yaml_and_gets_id_and_version(client, db, make_user, token_for):
-    maker = make_user(role="manufacturer", organisation="Acme")
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     body = protocol_yaml(manufacturer="Acme", models=[(gtin("871234500201"), "DW 9")])
     response = client.post(
         "/api/v1/protocols", data=body, headers=token_for(maker), content_type="application/yaml"
@@ -62,7 +62,7 @@ def test_no_token_is_401_and_a_retailer_token_is_403(client, db, make_user, toke
 
 
 def test_another_manufacturers_gtin_is_refused(client, db, make_user, token_for):
-    acme = make_user(role="manufacturer", organisation="Acme")
+    acme = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     other = make_user(role="manufacturer", organisation="Other")
     g = gtin("871234500202")
     mine = protocol_yaml(manufacturer="Acme", models=[(g, "DW")])
@@ -70,7 +70,9 @@ def test_another_manufacturers_gtin_is_refused(client, db, make_user, token_for)
     theirs = protocol_yaml(manufacturer="Other", models=[(g, "DW")], every="P2M")
     response = client.post("/api/v1/protocols", data=theirs, headers=token_for(other))
     assert response.status_code == 403
-    assert "another manufacturer" in response.json["error"]
+    [detail] = response.json["details"]
+    assert detail["path"] == "applies_to.models[0].gtin"
+    assert "another manufacturer" in detail["message"]
     assert _count(db) == 1
 
 
@@ -79,3 +81,16 @@ def test_an_admin_token_may_publish_library_defaults(client, db, make_user, toke
     body = protocol_yaml(category="kettle", task_id="descale")
     response = client.post("/api/v1/protocols", data=body, headers=token_for(admin))
     assert response.status_code == 201
+
+
+def test_a_gtin_outside_the_prefixes_is_refused_with_its_line(client, db, make_user, token_for):
+    maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
+    outside = gtin("500000000001")
+    body = protocol_yaml(manufacturer="Acme", models=[(outside, "DW")])
+    response = client.post("/api/v1/protocols", data=body, headers=token_for(maker))
+    assert response.status_code == 403
+    [detail] = response.json["details"]
+    assert detail["path"] == "applies_to.models[0].gtin"
+    assert body.splitlines()[detail["line"] - 1].strip() == f'"gtin": "{outside}",'
+    assert "not under your GS1 company prefixes (871234)" in detail["message"]
+    assert _count(db) == 0

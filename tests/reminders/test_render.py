@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from email import policy
+from email.parser import BytesParser
 
 import pytest
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 
+from maintenance.extensions import db as database
 from maintenance.models import Owner, Task
+from maintenance.notify import Channel
+from maintenance.notify.email import build_mime, mime_bytes
 from maintenance.reminders import render
+from maintenance.reminders.dispatch import dispatch_once
 from maintenance.reminders.links import Links, read_token
+from maintenance.reminders.materialise import materialise_due
 from maintenance.reminders.render import EMAIL_PARTS, Entry, TaskLine, render_email
+from maintenance.schedules import current_version
+from tests.fakes import FakeSmtpServer
+from tests.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 # Owner- and manufacturer-supplied text that means something in HTML, in a format string or in
 # the prerendered templates' placeholders.
@@ -109,3 +119,66 @@ def test_a_link_token_is_the_one_itsdangerous_makes_and_opens(
 
         assert token == reference.dumps(payload)
         assert read_token("done", token) == payload
+
+
+# Titles as a protocol could hold them before issue 15 (a YAML block's trailing newline, a CR/LF
+# pair, NUL, a bidi override) and as it can now (long, non-ASCII, a word of 2,000 letters).
+HOSTILE_TITLES = [
+    "Filter reinigen\n",
+    "Filter\r\nBcc: victim@example.com",
+    "Filter\x00reinigen",
+    "Filter \u202eneginiets\u202c",
+    "Filter\u2028reinigen\u2029",
+    "\t Filter   reinigen \x0b",
+    "Ünïcødé — 水" * 40,
+    "x" * 2000,
+]
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+@pytest.mark.parametrize("kind", ["reminder", "follow-up"])
+def test_the_subject_is_one_safe_line_whatever_the_title_holds(
+    app: Flask, title: str, kind: str
+) -> None:
+    task = Task(key="clean-filter", position=0, spec={"title": {"nl": title}, "why": {"nl": "-"}})
+    owner = Owner(id=7, email="owner@example.test", language="nl")
+    entry = Entry(schedule_id=3, task=task, appliance="Merk", next_due=date(2025, 3, 10))
+    with app.app_context():
+        message = render_email(_Reminder(kind=kind), owner, [entry])
+        # Both MIME writers refuse a subject with a line break; neither may raise now.
+        wire = mime_bytes(message, "Onderhoud <noreply@example.test>")
+        build_mime(message, "Onderhoud <noreply@example.test>")
+
+    subject = message.subject
+    assert subject.isprintable() and subject == subject.strip()
+    assert not set(subject) & {"\u202e", "\u202c", "\x00"}
+    assert len(subject) < 200
+    assert all(len(line) <= 998 for line in wire.split(b"\r\n"))
+    parsed = BytesParser(policy=policy.default).parsebytes(wire)
+    assert parsed["Subject"] == subject
+    assert "Bcc" not in parsed
+    if title.startswith("Filter"):
+        assert "Filter" in subject
+
+
+def test_a_stored_title_with_a_trailing_newline_is_delivered(
+    db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
+) -> None:
+    # A version stored before titles were tidied at load time: `nl: >` kept its newline.
+    owner = make_owner(language="nl")
+    unit = make_unit(date(2025, 3, 10))
+    own(owner, unit)
+    set_due(unit, clean_filter=date(2025, 3, 10))
+    version = current_version(unit)
+    assert version is not None
+    task = next(task for task in version.tasks if task.key == "clean-filter")
+    task.spec = {**task.spec, "title": {"nl": "Filter reinigen\n", "en": "Clean the filter\n"}}
+    database.session.commit()
+    materialise_due(datetime(2025, 3, 10, 6, 0, tzinfo=UTC))
+
+    result = dispatch_once(datetime(2025, 3, 10, 8, 0, tzinfo=UTC), channels=channels)
+
+    assert result.sent == 1
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Tijd voor onderhoud: Filter reinigen"
+    assert [reminder.status for reminder in reminders()] == ["sent"]

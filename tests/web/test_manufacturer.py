@@ -39,7 +39,7 @@ def test_errors_are_shown_beside_their_lines_and_nothing_is_stored(client, db, l
 
 
 def test_an_uploaded_file_is_previewed_then_published(client, db, login, make_user):
-    login(make_user(role="manufacturer", organisation="Acme"))
+    login(make_user(role="manufacturer", organisation="Acme", prefixes=["871234"]))
     source = protocol_yaml(manufacturer="Acme", models=[(gtin("871234500301"), "DW 30")])
     token = csrf_token(client, "/manufacturer/")
     preview = client.post(
@@ -75,7 +75,7 @@ def test_a_manufacturer_cannot_publish_over_another_manufacturers_model(
     from maintenance.protocols.publish import publish_protocol
 
     g = gtin("871234500302")
-    owner = make_user(role="manufacturer", organisation="Acme")
+    owner = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     publish_protocol(load_protocol(protocol_yaml(manufacturer="Acme", models=[(g, "X")])), owner)
     login(make_user(role="manufacturer", organisation="Other"))
     token = csrf_token(client, "/manufacturer/")
@@ -95,3 +95,33 @@ def test_uploads_over_one_megabyte_get_413(client, login, make_user):
         "/manufacturer/protocols/check", data={"source": big, "csrf_token": token}
     )
     assert response.status_code == 413
+
+
+def test_a_gtin_outside_the_prefixes_is_shown_beside_its_line_and_not_published(
+    client, db, login, make_user
+):
+    make_user(organisation="Bosch", prefixes=["400638"])
+    login(make_user(role="manufacturer", organisation="Acme", prefixes=["871234"]))
+    stolen = gtin("400638100001")
+    source = protocol_yaml(
+        manufacturer="Acme", models=[(gtin("871234500311"), "DW"), (stolen, "X")]
+    )
+    token = csrf_token(client, "/manufacturer/")
+
+    page = client.post(
+        "/manufacturer/protocols/check", data={"source": source, "csrf_token": token}
+    )
+
+    assert page.status_code == 403
+    html = page.get_data(as_text=True)
+    line = source.splitlines().index(f'        "gtin": "{stolen}",') + 1
+    marked = re.search(rf'<span id="line-{line}" class="bad">(.*?)</span>\s*</span>', html, re.S)
+    assert marked, "the GTIN's line is not marked"
+    assert "applies_to.models[1].gtin" in marked.group(1)
+    assert "GS1 company prefix" in marked.group(1)
+    published = client.post(
+        "/manufacturer/protocols/publish", data={"source": source, "csrf_token": token}
+    )
+    assert published.status_code == 403
+    assert f"protocol.yaml:{line}: applies_to.models[1].gtin" in published.get_data(as_text=True)
+    assert _versions(db) == 0
