@@ -27,14 +27,16 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maintenance import scheduling
+from maintenance.bulk import insert_rows
 from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
@@ -213,6 +215,16 @@ _SCHEDULE_COLUMNS = (
 )
 
 
+def _has_due_schedule(now: datetime) -> Any:
+    """SQL: the owner has a schedule whose day may have come."""
+    return exists().where(
+        Ownership.owner_id == Owner.id,
+        Ownership.ended_at.is_(None),
+        TaskSchedule.unit_id == Ownership.unit_id,
+        TaskSchedule.next_action_on <= _horizon(now),
+    )
+
+
 def _schedule_query() -> Any:
     """The schedules with their task's rule and their unit's facts, locked, skipping others'."""
     return (
@@ -257,8 +269,8 @@ def _log_missed(missed: list[tuple[_Schedule, date]], today: date, now: datetime
     """The missed occurrences into each unit's history and the anonymous events, in bulk."""
     if not missed:
         return
-    db.session.execute(
-        insert(MaintenanceLog),
+    insert_rows(
+        MaintenanceLog.__table__,  # type: ignore[arg-type]
         [
             {
                 "unit_id": schedule.facts.unit_id,
@@ -395,32 +407,29 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
     """Insert the reminders and their items in bulk; the ones made now (not there before)."""
     if not planned:
         return []
-    dialect = db.session.get_bind().dialect.name
-    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     by_key = {plan.dedupe_key: plan for plan in planned}
+    # One cached statement run for many rows (SQLAlchemy batches it into multi-row inserts),
+    # rather than a VALUES list compiled anew for every chunk.
     rows = db.session.execute(
-        dialect_insert(Reminder)
-        .values(
-            [
-                {
-                    "dedupe_key": plan.dedupe_key,
-                    "owner_id": plan.owner.id,
-                    "channel": plan.owner.channel,
-                    "kind": plan.kind,
-                    "send_on": plan.send_on,
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": send_at(plan.owner, plan.send_on, now),
-                }
-                for plan in planned
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Reminder.id, Reminder.dedupe_key)
+        _insert_reminder(db.session.get_bind().dialect.name),
+        [
+            {
+                "dedupe_key": plan.dedupe_key,
+                "owner_id": plan.owner.id,
+                "channel": plan.owner.channel,
+                "kind": plan.kind,
+                "send_on": plan.send_on,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": send_at(plan.owner, plan.send_on, now),
+                "created_at": now,
+            }
+            for plan in planned
+        ],
     ).all()
     made = [(reminder_id, by_key[key]) for reminder_id, key in rows]
-    db.session.execute(
-        insert(ReminderItem),
+    insert_rows(
+        ReminderItem.__table__,  # type: ignore[arg-type]
         [
             {"reminder_id": reminder_id, "schedule_id": s.id, "due_on": s.reminder_on}
             for reminder_id, plan in made
@@ -428,6 +437,17 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
         ],
     )
     return made
+
+
+@lru_cache(maxsize=4)
+def _insert_reminder(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key."""
+    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        dialect_insert(Reminder.__table__)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Reminder.__table__.c.id, Reminder.__table__.c.dedupe_key)
+    )
 
 
 def _next_action(
@@ -488,10 +508,11 @@ def _materialise_owners(owner_ids: list[int], now: datetime) -> MaterialiseResul
     follow_up_days = int(config.get("FOLLOW_UP_DAYS", scheduling.DEFAULT_FOLLOW_UP_DAYS))
     cap = int(config.get("MAX_MESSAGES_PER_WEEK", 3))
     result = MaterialiseResult()
-    # Another scheduler holding an owner is doing that owner: skip it, never wait.
+    # Another scheduler holding an owner is doing that owner: skip it, never wait. One that
+    # has no due schedule left was done by another scheduler already: skip it too.
     owners = db.session.execute(
         select(Owner.id, Owner.channel, Owner.digest, Owner.time_zone, Owner.preferred_hour)
-        .where(Owner.id.in_(owner_ids), reachable_clause())
+        .where(Owner.id.in_(owner_ids), reachable_clause(), _has_due_schedule(now))
         .order_by(Owner.id)
         .with_for_update(skip_locked=True)
     ).all()

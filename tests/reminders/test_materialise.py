@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, date, datetime, timedelta
 
-from maintenance.reminders.materialise import materialise_due
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from maintenance.reminders.materialise import MaterialiseResult, materialise_due
 from tests.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 TODAY = date(2025, 3, 10)
@@ -143,3 +149,43 @@ def test_a_snoozed_task_is_reminded_again_when_the_snooze_ends(db: object) -> No
     assert before == [0] * 6
     assert at_end.reminders == 1 and at_end.follow_ups == 0
     assert reminders()[-1].items[0].due_on == TODAY + timedelta(days=7)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): SQLite has no row locks to share work by",
+)
+def test_two_schedulers_divide_a_pass_and_make_each_reminder_once(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from maintenance.extensions import db
+    from maintenance.models import Reminder
+    from maintenance.reminders import materialise
+
+    monkeypatch.setattr(materialise, "OWNERS_PER_TRANSACTION", 5)
+    with app.app_context():
+        for _ in range(60):
+            owner = make_owner()
+            unit = make_unit(TODAY)
+            own(owner, unit)
+            set_due(unit, clean_filter=TODAY)
+    start = threading.Barrier(2)
+    results: list[MaterialiseResult] = []
+
+    def scheduler() -> None:
+        with app.app_context():
+            start.wait()
+            results.append(materialise_due(NOW))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(result.reminders for result in results) == 60
+    with app.app_context():
+        per_owner = db.session.execute(
+            select(Reminder.owner_id, func.count()).group_by(Reminder.owner_id)
+        ).all()
+    assert len(per_owner) == 60 and {count for _, count in per_owner} == {1}
