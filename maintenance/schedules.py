@@ -290,18 +290,16 @@ def replan_queued(today: date, chunk: int = REPLAN_CHUNK) -> int:
     Pages and "my appliances" re-plan a unit on sight meanwhile, so what waits here is the
     stored plan that reminders are made from. An entry whose units cannot be planned is marked
     failed with its reason and skipped, so it never holds up the others; publishing the
-    protocol again queues it anew.
+    protocol again queues it anew. Several schedulers share one protocol's chunks.
     """
     total = 0
-    while True:
+    while (claimed := _claim_replan_chunk(chunk)) is not None:
+        protocol_id, unit_ids = claimed
         try:
-            done = _replan_chunk(today, chunk)
+            total += _replan_units(protocol_id, unit_ids, today)
         except _ReplanFailed as failed:  # its chunk was rolled back; mark it in a fresh one
             _mark_replan_failed(failed.protocol_id, failed.reason)
-            continue
-        if done is None:
-            return total
-        total += done
+    return total
 
 
 class _ReplanFailed(Exception):
@@ -313,15 +311,21 @@ class _ReplanFailed(Exception):
 
 
 @transactional
-def _replan_chunk(today: date, chunk: int) -> int | None:
-    """Re-plan the next `chunk` stale units of one queued protocol; None when none is queued."""
-    # Several schedulers: each takes a protocol the others are not working on. A failed entry
-    # waits until the protocol is queued again (a new publish moves queued_at past failed_at).
+def _claim_replan_chunk(chunk: int) -> tuple[int, list[int]] | None:
+    """The next `chunk` stale units of a queued protocol, its cursor moved past them.
+
+    The queue row is locked only while a chunk is chosen (milliseconds), not while it is
+    re-planned, so several schedulers re-plan one protocol's chunks side by side. At the end the
+    cursor goes back to the start once: units of a chunk whose scheduler died are still stale
+    and are found again; only when none is left is the entry removed.
+    """
+    # A failed entry waits until the protocol is queued again (a new publish moves queued_at
+    # past failed_at).
     queued = db.session.scalars(
         select(ReplanQueue)
         .where(or_(ReplanQueue.failed_at.is_(None), ReplanQueue.queued_at > ReplanQueue.failed_at))
         .order_by(ReplanQueue.queued_at)
-        .with_for_update(skip_locked=True)
+        .with_for_update()
     ).first()
     if queued is None:
         return None
@@ -344,6 +348,18 @@ def _replan_chunk(today: date, chunk: int) -> int | None:
                 .limit(chunk)
             )
         )
+    if unit_ids:
+        queued.after_unit_id = unit_ids[-1]
+    elif queued.after_unit_id:
+        queued.after_unit_id = 0  # once more from the start, for chunks that did not finish
+    else:
+        db.session.delete(queued)
+    return queued.protocol_id, unit_ids
+
+
+@transactional
+def _replan_units(protocol_id: int, unit_ids: list[int], today: date) -> int:
+    """Re-plan some units of a queued protocol in one transaction; how many."""
     try:
         for unit in db.session.scalars(select(Unit).where(Unit.id.in_(unit_ids))):
             ensure_schedules(unit, today)
@@ -351,11 +367,7 @@ def _replan_chunk(today: date, chunk: int) -> int | None:
         # A version that cannot be planned (a duration past the calendar's end, stored before
         # durations were bounded): the same error on every run, so retrying would only block
         # the queue. Database errors are not caught: they pass and the chunk is retried.
-        raise _ReplanFailed(queued.protocol_id, f"{type(exc).__name__}: {exc}") from exc
-    if len(unit_ids) < chunk:
-        db.session.delete(queued)
-    else:
-        queued.after_unit_id = unit_ids[-1]
+        raise _ReplanFailed(protocol_id, f"{type(exc).__name__}: {exc}") from exc
     return len(unit_ids)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import date
 
 import pytest
@@ -200,9 +202,10 @@ def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) ->
     publish("P1M")
     units = _units_under_maintenance(5)
     first = publish("P2M")
-    from maintenance.schedules import _replan_chunk
+    from maintenance.schedules import _claim_replan_chunk, _replan_units
 
-    assert _replan_chunk(date(2024, 2, 5), 2) == 2
+    protocol_id, chunk = _claim_replan_chunk(2)
+    assert _replan_units(protocol_id, chunk, date(2024, 2, 5)) == 2
     assert db.session.get(ReplanQueue, first.protocol_id).after_unit_id == units[1].id
     second = publish("P3M")  # before the queue was worked off
     assert db.session.get(ReplanQueue, first.protocol_id).after_unit_id == 0
@@ -211,6 +214,21 @@ def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) ->
         for key in ("clean-filter", "check-hoses"):
             assert find_schedule(unit, key).version_id == second.id
     assert replan_queued(date(2024, 2, 5)) == 0
+    assert db.session.get(ReplanQueue, first.protocol_id) is None
+
+
+def test_a_chunk_whose_scheduler_died_is_planned_in_the_sweep_at_the_end(ctx) -> None:
+    from maintenance.schedules import _claim_replan_chunk
+
+    publish("P1M")
+    units = _units_under_maintenance(5)
+    second = publish("P2M")
+    _claim_replan_chunk(2)  # claimed, then the scheduler died before re-planning it
+
+    assert replan_queued(date(2024, 2, 5), chunk=2) == 5
+    for unit in units:
+        assert find_schedule(unit, "clean-filter").version_id == second.id
+    assert db.session.get(ReplanQueue, second.protocol_id) is None
 
 
 WASHER = """
@@ -280,3 +298,34 @@ def test_a_queue_entry_that_cannot_be_planned_is_marked_and_skipped(
     assert replan_queued(date(2024, 2, 7)) == 1
     assert find_schedule(dishwasher, "clean-filter").version_id == fixed.id
     assert db.session.get(ReplanQueue, bad.protocol_id) is None
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): SQLite has no row locks to share work by",
+)
+def test_two_schedulers_share_one_protocols_re_plan(app) -> None:
+    with app.app_context():
+        publish("P1M")
+        units = [unit.id for unit in _units_under_maintenance(12)]
+        second = publish("P2M").id
+    start = threading.Barrier(2)
+    done: list[int] = []
+
+    def scheduler() -> None:
+        with app.app_context():
+            start.wait()
+            done.append(replan_queued(date(2024, 2, 5), chunk=2))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(done) >= 12
+    with app.app_context():
+        for unit_id in units:
+            unit = db.session.get(Unit, unit_id)
+            assert find_schedule(unit, "clean-filter").version_id == second
+        assert db.session.scalar(select(func.count()).select_from(ReplanQueue)) == 0
