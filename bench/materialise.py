@@ -5,18 +5,20 @@
     .venv/bin/python bench/materialise.py --sizes 10000000 --days 0   # idle pass only at 10M
 
 Options: --sizes (schedules; default 10000,100000,1000000), --days (simulated days, default 182),
---step (days between simulated passes, default 7), --old-ref (a git ref whose materialiser runs
+--step (days between simulated passes, default 1), --old-ref (a git ref whose materialiser runs
 on the same scenario for comparison, default e051e17, the code before issue 14; "" skips it),
 --server URL (PostgreSQL server, default postgresql+psycopg://postgres@127.0.0.1:5432; the bench
 creates and drops its own databases bench_mat_*).
 
-The scenario, per size N: N/5 owners, each with one dishwasher of five tasks (monthly, quarterly,
-half-yearly and two yearly), due dates spread over each task's interval. 30 % of owners do every
-task when it falls due; 70 % never act. Then it simulates `--days` of passes every `--step` days
-with this code: materialise, every pending reminder marked sent (what dispatch does), the active
-owners' due tasks marked done. That builds up what six months of ignored tasks leave behind.
+The scenario, per size N: N/6 owners, each with one dishwasher of six tasks (monthly, quarterly,
+half-yearly and two yearly, due dates spread over each task's interval, and a yearly calendar
+task that falls due for every unit on the busy day, as "descale every April" would). 30 % of
+owners do every task when it falls due; 70 % never act. Then it simulates `--days` of passes
+every `--step` days with this code: materialise, every pending reminder marked sent (what
+dispatch does), the active owners' due tasks marked done. That builds up what six months of ignored tasks leave behind.
 Then it times, on copies of that database (CREATE DATABASE ... TEMPLATE):
-  busy: the next pass, a week's new reminders, follow-ups and roll-overs;
+  busy: the first pass of the busy day: the calendar task due for every unit, and that day's
+        reminders, follow-ups and roll-overs;
   idle: a second pass at the same moment (nothing new is due);
   two:  the busy pass by two processes at once, each with its share and its wall time;
   old:  the materialiser of --old-ref on the same scenario, its state built in SQL as that code
@@ -45,16 +47,20 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 TASKS = (("clean-filter", "P1M", 30), ("refill-salt", "P3M", 91), ("clean-spray-arms", "P6M", 182))
 TASKS += (("clean-door-seal", "P1Y", 365), ("check-hoses", "P1Y", 365))
-INTERVALS = {key: every for key, every, _ in TASKS}
+PEAK_TASK = "maintenance-wash"
 START = date(2026, 6, 1)
 # 06:00 UTC: 08:00 in Amsterdam in summer, before the 09:00 send hour.
 PASS_HOUR = 6
 ACTIVE_SHARE = 3  # owners with id % 10 below this do every task when it is due
 
 
-def protocol_document() -> str:
-    """The bench protocol: a dishwasher category default with the five tasks."""
-    tasks = [
+def protocol_document(peak: date) -> str:
+    """The bench protocol: a dishwasher default with the five tasks and a yearly calendar one.
+
+    The calendar task (a maintenance wash every year on the day of `peak`) falls due for every
+    unit on the same day: the busy day the bench times, like "descale every April".
+    """
+    tasks: list[dict[str, Any]] = [
         {
             "id": key,
             "title": {"nl": f"Taak {key}", "en": f"Task {key}"},
@@ -66,6 +72,17 @@ def protocol_document() -> str:
         }
         for key, every, _ in TASKS
     ]
+    tasks.append(
+        {
+            "id": PEAK_TASK,
+            "title": {"nl": "Onderhoudswas", "en": "Maintenance wash"},
+            "why": {"nl": "Gaat langer mee.", "en": "Lasts longer."},
+            "rrule": f"FREQ=YEARLY;BYMONTH={peak.month};BYMONTHDAY={peak.day}",
+            "duration": "PT10M",
+            "difficulty": "easy",
+            "steps": [{"nl": "Stap een.", "en": "Step one."}],
+        }
+    )
     return json.dumps(
         {
             "format": "maintenance-protocol/1",
@@ -122,7 +139,7 @@ def make_app(url: str) -> Any:
     return app
 
 
-def build(url: str, size: int, *, future_only: bool) -> dict[str, Any]:
+def build(url: str, size: int, *, peak: date, future_only: bool) -> dict[str, Any]:
     """Migrate, publish the protocol, and fill owners, units and schedules in bulk SQL."""
     from flask_migrate import upgrade
     from sqlalchemy import select, text
@@ -135,7 +152,7 @@ def build(url: str, size: int, *, future_only: bool) -> dict[str, Any]:
     app = make_app(url)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-        publish_protocol(load_protocol(protocol_document().encode(), filename="bench.json"))
+        publish_protocol(load_protocol(protocol_document(peak).encode(), filename="bench.json"))
         model = ProductModel(
             organisation=Organisation(name="Bench maker", kind="manufacturer"),
             brand="Bench",
@@ -146,7 +163,7 @@ def build(url: str, size: int, *, future_only: bool) -> dict[str, Any]:
         db.session.add(model)
         db.session.commit()
         version_id = db.session.scalar(select(ProtocolVersion.id))
-        owners = size // len(TASKS)
+        owners = size // (len(TASKS) + 1)
         params = {
             "owners": owners,
             "model": model.id,
@@ -155,6 +172,8 @@ def build(url: str, size: int, *, future_only: bool) -> dict[str, Any]:
             "now": at(START),
             "keys": [key for key, _, _ in TASKS],
             "days": [days for _, _, days in TASKS],
+            "peak": peak,
+            "peak_key": PEAK_TASK,
             # With --days 0 every due date lies ahead: the state a pass leaves behind.
             "offset": 1 if future_only else 0,
         }
@@ -178,6 +197,10 @@ def build(url: str, size: int, *, future_only: bool) -> dict[str, Any]:
                    WITH ORDINALITY AS t(key, days, i)
                CROSS JOIN LATERAL (SELECT CAST(:start AS date) + :offset
                    + CAST((n * 7 + t.i * 3) % t.days AS integer) AS due) AS d""",
+            """INSERT INTO task_schedule (unit_id, task_key, version_id, start_on, next_due,
+                   next_action_on)
+               SELECT n, :peak_key, :version, CAST(:start AS date) - 400, :peak, :peak
+               FROM generate_series(1, :owners) AS n""",
             "SELECT setval('owner_id_seq', :owners)",
             "SELECT setval('unit_id_seq', :owners)",
             "SELECT setval('ownership_id_seq', :owners)",
@@ -198,12 +221,18 @@ _INTERVAL_SQL = (
         f"WHEN '{key}' THEN interval '{every[1:-1]} {dict(M='month', Y='year')[every[-1]]}'"
         for key, every, _ in TASKS
     )
-    + " END"
+    + " ELSE interval '1 year' END"
 )
 
 
 def simulate(url: str, days: int, step: int) -> date:
-    """Run this code's passes over `days`; the active owners act, dispatch marks sent."""
+    """Run this code's passes over `days`; the active owners act, dispatch marks sent.
+
+    Passes go every `step` days, the last one on the day before the day returned: the pass
+    timed on that day is the first of a day, which does a whole day's work (next actions are
+    dates, so a scheduler's first pass after midnight finds the day's reminders, follow-ups and
+    roll-overs, and its passes every five minutes after that find nothing new).
+    """
     from sqlalchemy import text
 
     from maintenance.extensions import db
@@ -212,7 +241,8 @@ def simulate(url: str, days: int, step: int) -> date:
     app = make_app(url)
     day = START
     with app.app_context():
-        while (day - START).days < days:
+        last = START + timedelta(days=days - 1)
+        while day <= last:
             started = time.perf_counter()
             result = materialise_due(at(day))
             with db.engine.begin() as conn:
@@ -229,7 +259,7 @@ def simulate(url: str, days: int, step: int) -> date:
                 f" {result.missed:>7} missed  ({time.perf_counter() - started:.1f} s)",
                 flush=True,
             )
-            day += timedelta(days=step)
+            day = min(day + timedelta(days=step), last) if day < last else last + timedelta(1)
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
         db.engine.dispose()
@@ -260,8 +290,8 @@ def _active_owners_act(conn: Any, day: date) -> None:
     )
 
 
-def old_state(url: str, day: date, step: int) -> None:
-    """The scenario as the old materialiser leaves it on `day` after passes every `step` days.
+def old_state(url: str, day: date) -> None:
+    """The scenario as the old materialiser leaves it on `day`, its last pass the day before.
 
     An ignored task keeps its first due date, with its reminder and (a week later) its one
     follow-up sent; an active owner's task is due next on its first occurrence from the last
@@ -269,7 +299,7 @@ def old_state(url: str, day: date, step: int) -> None:
     """
     from sqlalchemy import create_engine, text
 
-    last = day - timedelta(days=step)
+    last = day - timedelta(days=1)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(
@@ -388,7 +418,7 @@ def run_size(server: str, size: int, days: int, step: int, old: Path | None) -> 
     print(f"== {size:,} schedules", flush=True)
     started = time.perf_counter()
     url = fresh(server, name)
-    build(url, size, future_only=days == 0)
+    build(url, size, peak=START + timedelta(days=max(days, 1)), future_only=days == 0)
     figures: dict[str, Any] = {"size": size, "build_seconds": time.perf_counter() - started}
     if days == 0:
         now = at(START)
@@ -406,7 +436,7 @@ def run_size(server: str, size: int, days: int, step: int, old: Path | None) -> 
     figures["two"] = timed(two_url, now, processes=2)
     admin(server, f"DROP DATABASE IF EXISTS {name}_two")
     if old is not None:
-        old_state(old_url, day, step)
+        old_state(old_url, day)
         figures["old_busy"] = timed(old_url, now, code=old)[0]
         figures["old_idle"] = timed(old_url, now + timedelta(minutes=5), code=old)[0]
         admin(server, f"DROP DATABASE IF EXISTS {name}_old")
@@ -454,7 +484,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--days", type=int, default=182)
-    parser.add_argument("--step", type=int, default=7)
+    parser.add_argument("--step", type=int, default=1)
     parser.add_argument("--old-ref", default="e051e17")
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--worker", nargs=3, metavar=("URL", "NOW", "START_AT"))

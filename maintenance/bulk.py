@@ -1,4 +1,4 @@
-"""Many rows into one table in one statement, in the caller's transaction (no commit here)."""
+"""Many rows into (or changed in) one table in one statement, in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -9,19 +9,37 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
+    ColumnElement,
     Insert,
+    Integer,
     String,
     Table,
+    Update,
+    any_,
     bindparam,
     cast,
     func,
     insert,
     literal_column,
     select,
+    update,
 )
 
 from maintenance.extensions import db
+
+
+def id_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """column IN ids; on PostgreSQL as = ANY(one array), so the statement text never changes.
+
+    psycopg parses a statement with more than 50 parameters anew on every execution, which
+    for a batch's IN lists cost about as much as the query itself.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        array = ARRAY(Integer)
+        return column == any_(cast(bindparam(None, list(ids), type_=array, unique=True), array))
+    return column.in_(ids)
 
 
 def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:
@@ -46,6 +64,43 @@ def _insert_from_json(table: Table, columns: tuple[str, ...]) -> Insert:
         literal_column(f"null::{table.name}"), cast(bindparam("rows", type_=String), JSON)
     ).table_valued(*columns)
     return insert(table).from_select(columns, select(*(given.c[name] for name in columns)))
+
+
+def update_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Set the given columns of rows found by their "id" (all rows the same keys); how many."""
+    if not rows:
+        return 0
+    columns = tuple(name for name in rows[0] if name != "id")
+    if db.session.get_bind().dialect.name != "postgresql":
+        # Core executemany, one UPDATE per row.
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({name: bindparam(f"_{name}") for name in columns})
+        )
+        db.session.execute(statement, [{f"_{k}": v for k, v in row.items()} for row in rows])
+        return len(rows)
+    # As insert_rows: one JSON parameter, one statement, however many rows.
+    payload = json.dumps(rows, default=_json_value)
+    db.session.execute(_update_from_json(table, columns), {"rows": payload})
+    return len(rows)
+
+
+@lru_cache(maxsize=16)
+def _update_from_json(table: Table, columns: tuple[str, ...]) -> Update:
+    """UPDATE ... FROM the JSON parameter "rows", matched by id; built once per columns."""
+    given = (
+        func.json_populate_recordset(
+            literal_column(f"null::{table.name}"), cast(bindparam("rows", type_=String), JSON)
+        )
+        .table_valued("id", *columns)
+        .alias("given")
+    )
+    return (
+        update(table)
+        .where(table.c.id == given.c.id)
+        .values({name: given.c[name] for name in columns})
+    )
 
 
 def _json_value(value: object) -> str:

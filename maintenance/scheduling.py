@@ -168,7 +168,10 @@ def _normalised_rrule(text: str) -> str:
 @lru_cache(maxsize=1024)
 def _recurrence(text: str, start: date) -> rrule:
     """The rule's occurrences for a unit whose start date is `start` (its DTSTART)."""
-    return rrulestr(_normalised_rrule(text), dtstart=_midnight(start))
+    # cache=True: the occurrences found are kept, so later look-ups search them instead of
+    # stepping through the calendar from the start date again (most of a materialise pass with
+    # calendar tasks went there).
+    return rrulestr(_normalised_rrule(text), dtstart=_midnight(start), cache=True)
 
 
 def _midnight(day: date) -> datetime:

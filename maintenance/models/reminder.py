@@ -50,12 +50,14 @@ class ReminderItem(db.Model):
     """One due task in a reminder (a digest has several)."""
 
     __tablename__ = "reminder_item"
+    # A schedule's items by reminder date: what a materialise pass asks of each due schedule.
+    __table_args__ = (Index("ix_reminder_item_schedule_due", "schedule_id", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reminder_id: Mapped[int] = mapped_column(
         ForeignKey("reminder.id", ondelete="CASCADE"), index=True
     )
-    schedule_id: Mapped[int] = mapped_column(ForeignKey("task_schedule.id"), index=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("task_schedule.id"))
     due_on: Mapped[date] = mapped_column(Date)
 
     reminder: Mapped[Reminder] = relationship(back_populates="items")

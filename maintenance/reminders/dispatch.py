@@ -25,7 +25,6 @@ from flask import Flask, current_app
 from sqlalchemy import (
     ARRAY,
     JSON,
-    ColumnElement,
     Integer,
     String,
     any_,
@@ -39,6 +38,7 @@ from sqlalchemy import (
 )
 
 from maintenance import metrics, scheduling
+from maintenance.bulk import id_in
 from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
@@ -167,7 +167,7 @@ class _Tasks:
         table = Task.__table__
         rows = db.session.execute(
             select(table.c.version_id, table.c.key, table.c.position, table.c.spec).where(
-                _id_in(table.c.version_id, missing)
+                id_in(table.c.version_id, missing)
             )
         )
         for version_id, key, position, spec in rows:
@@ -236,17 +236,6 @@ def _is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _id_in(column: Any, ids: list[int]) -> ColumnElement[bool]:
-    """column IN ids; on PostgreSQL as = ANY(one array), so the statement text never changes.
-
-    psycopg parses a statement with more than 50 parameters anew on every execution, which
-    for a batch's IN lists cost about as much as the query itself.
-    """
-    if _is_postgresql():
-        return column == any_(cast(bindparam("ids", ids, type_=ARRAY(Integer)), ARRAY(Integer)))
-    return column.in_(ids)
-
-
 def _load(
     claim: Claim, tasks: _Tasks
 ) -> tuple[list[_Claimed], dict[int, _Owner], set[tuple[int, int]]]:
@@ -260,14 +249,14 @@ def _load(
     owners = {
         row.id: _Owner(*row)
         for row in db.session.execute(
-            select(*_OWNER_COLUMNS).where(_id_in(Owner.__table__.c.id, owner_ids))
+            select(*_OWNER_COLUMNS).where(id_in(Owner.__table__.c.id, owner_ids))
         )
     }
     tasks.load({item.version_id for r in reminders for item in r.items})
     owned = set(
         db.session.execute(
             select(Ownership.owner_id, Ownership.unit_id).where(
-                _id_in(Ownership.owner_id, owner_ids), Ownership.ended_at.is_(None)
+                id_in(Ownership.owner_id, owner_ids), Ownership.ended_at.is_(None)
             )
         ).tuples()
     )
@@ -311,7 +300,7 @@ def _claimed(ids: list[int]) -> list[_Claimed]:
             .outerjoin(u, u.c.id == s.c.unit_id)
             .outerjoin(m, m.c.id == u.c.product_model_id)
         )
-        .where(_id_in(r.c.id, ids))
+        .where(id_in(r.c.id, ids))
         .order_by(r.c.id, i.c.id)
     )
     reminders: dict[int, _Claimed] = {}

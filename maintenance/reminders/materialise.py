@@ -32,11 +32,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from maintenance import scheduling
-from maintenance.bulk import insert_rows
+from maintenance.bulk import id_in, insert_rows, update_rows
 from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
@@ -105,6 +105,8 @@ class _Schedule:
     # Every reachable active owner of the unit, locked in this chunk or not.
     owners: list[int] = field(default_factory=list)
     loaded: tuple[Any, ...] = ()
+    _rolls_for: Schedule | None = None
+    _roll_over_on: date = date.min
 
     def state(self) -> tuple[Any, ...]:
         """What a pass may change (written back only when it did)."""
@@ -125,7 +127,10 @@ class _Schedule:
     def roll_over_on(self) -> date:
         """The day the current occurrence counts as missed when left alone."""
         schedule = Schedule(self.next_due, self.snoozed_until)
-        return scheduling.roll_over_date(self.rule, schedule, start=self.start_on)
+        if self._rolls_for != schedule:  # worked out once per occurrence: rrules are slow
+            self._rolls_for = schedule
+            self._roll_over_on = scheduling.roll_over_date(self.rule, schedule, start=self.start_on)
+        return self._roll_over_on
 
 
 @dataclass(frozen=True)
@@ -311,8 +316,8 @@ def _already_sent(
         .add_columns(Reminder.send_on)
         .join(Reminder, Reminder.id == ReminderItem.reminder_id)
         .where(
-            ReminderItem.schedule_id.in_(list(schedules)),
-            Reminder.owner_id.in_(owner_ids),
+            id_in(ReminderItem.schedule_id, list(schedules)),
+            id_in(Reminder.owner_id, owner_ids),
             ReminderItem.due_on >= earliest,
             Reminder.status.in_(counted),
         )
@@ -341,7 +346,7 @@ def _sent_this_week(owners: list[Any], todays: dict[int, date]) -> dict[int, int
     rows = db.session.execute(
         select(Reminder.owner_id, Reminder.send_on, func.count(Reminder.id))
         .where(
-            Reminder.owner_id.in_([owner.id for owner in owners]),
+            id_in(Reminder.owner_id, [owner.id for owner in owners]),
             Reminder.send_on >= first,
             Reminder.status.in_(COUNTED_STATES),
         )
@@ -473,28 +478,17 @@ def _next_action(
 
 
 def _write_back(schedules: list[_Schedule]) -> None:
-    """Store the changed schedules in one executemany."""
-    if not schedules:
-        return
-    table = TaskSchedule.__table__
-    db.session.execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            next_due=bindparam("b_next_due"),
-            snoozed_until=bindparam("b_snoozed_until"),
-            follow_up_sent_on=bindparam("b_follow_up_sent_on"),
-            next_action_on=bindparam("b_next_action_on"),
-            missed_in_row=bindparam("b_missed_in_row"),
-        ),
+    """Store the changed schedules in one statement."""
+    update_rows(
+        TaskSchedule.__table__,  # type: ignore[arg-type]
         [
             {
-                "b_id": s.id,
-                "b_next_due": s.next_due,
-                "b_snoozed_until": s.snoozed_until,
-                "b_follow_up_sent_on": s.follow_up_sent_on,
-                "b_next_action_on": s.next_action_on,
-                "b_missed_in_row": s.missed_in_row,
+                "id": s.id,
+                "next_due": s.next_due,
+                "snoozed_until": s.snoozed_until,
+                "follow_up_sent_on": s.follow_up_sent_on,
+                "next_action_on": s.next_action_on,
+                "missed_in_row": s.missed_in_row,
             }
             for s in schedules
         ],
@@ -512,7 +506,7 @@ def _materialise_owners(owner_ids: list[int], now: datetime) -> MaterialiseResul
     # has no due schedule left was done by another scheduler already: skip it too.
     owners = db.session.execute(
         select(Owner.id, Owner.channel, Owner.digest, Owner.time_zone, Owner.preferred_hour)
-        .where(Owner.id.in_(owner_ids), reachable_clause(), _has_due_schedule(now))
+        .where(id_in(Owner.id, owner_ids), reachable_clause(), _has_due_schedule(now))
         .order_by(Owner.id)
         .with_for_update(skip_locked=True)
     ).all()
@@ -521,7 +515,7 @@ def _materialise_owners(owner_ids: list[int], now: datetime) -> MaterialiseResul
     todays = {owner.id: local_today(owner.time_zone, now) for owner in owners}
     window_end = max(todays.values()) + timedelta(days=scheduling.DIGEST_DAYS)
     units = select(Ownership.unit_id).where(
-        Ownership.owner_id.in_(list(todays)), Ownership.ended_at.is_(None)
+        id_in(Ownership.owner_id, list(todays)), Ownership.ended_at.is_(None)
     )
     schedules: dict[int, _Schedule] = {}
     by_owner: dict[int, list[_Schedule]] = defaultdict(list)

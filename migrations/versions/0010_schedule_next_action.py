@@ -3,7 +3,8 @@
 Revision ID: 0010
 Revises: 0009
 
-Adds task_schedule.next_action_on (with a partial index), missed_in_row and pace. The backfill
+Adds task_schedule.next_action_on (with a partial index), missed_in_row and pace, and indexes
+reminder items by schedule and reminder date (replacing the index by schedule alone). The backfill
 sets next_action_on to each schedule's reminder date (the end of a snooze when later than the due
 date): that is never later than its real next action, and the first pass works out the exact one.
 """
@@ -38,9 +39,15 @@ def upgrade() -> None:
         postgresql_where=sa.text("next_action_on IS NOT NULL"),
         sqlite_where=sa.text("next_action_on IS NOT NULL"),
     )
+    op.create_index(
+        "ix_reminder_item_schedule_due", "reminder_item", ["schedule_id", "due_on"]
+    )
+    op.drop_index("ix_reminder_item_schedule_id", table_name="reminder_item")
 
 
 def downgrade() -> None:
+    op.create_index("ix_reminder_item_schedule_id", "reminder_item", ["schedule_id"])
+    op.drop_index("ix_reminder_item_schedule_due", table_name="reminder_item")
     op.drop_index("ix_task_schedule_next_action_on", table_name="task_schedule")
     with op.batch_alter_table("task_schedule") as batch:
         batch.drop_column("pace")
