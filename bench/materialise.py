@@ -15,7 +15,8 @@ half-yearly and two yearly, due dates spread over each task's interval, and a ye
 task that falls due for every unit on the busy day, as "descale every April" would). 30 % of
 owners do every task when it falls due; 70 % never act. Then it simulates `--days` of passes
 every `--step` days with this code: materialise, every pending reminder marked sent (what
-dispatch does), the active owners' due tasks marked done. That builds up what six months of ignored tasks leave behind.
+dispatch does), the active owners' due tasks marked done. That builds up what six months of
+ignored tasks leave behind.
 Then it times, on copies of that database (CREATE DATABASE ... TEMPLATE):
   busy: the first pass of the busy day: the calendar task due for every unit, and that day's
         reminders, follow-ups and roll-overs;
