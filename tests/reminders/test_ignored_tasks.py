@@ -14,7 +14,7 @@ from maintenance.notify import Channel
 from maintenance.reminders.dispatch import dispatch_once
 from maintenance.reminders.materialise import materialise_due
 from maintenance.schedules import find_schedule, record_done, set_pace, snooze_task
-from tests.fakes import FakeSmtpServer
+from tests.fakes import FakeSmtpServer, TwilioDouble
 from tests.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 SOLD = date(2026, 11, 2)
@@ -321,3 +321,30 @@ def _link_in_last_ask(smtp_server: FakeSmtpServer, label: str) -> str:
 def _add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
+def test_an_sms_owner_gets_the_interval_question_on_the_reminder_page(
+    app: Flask,
+    client: FlaskClient,
+    channels: dict[str, Channel],
+    twilio_double: TwilioDouble,
+) -> None:
+    with app.app_context():
+        owner = make_owner(channel="sms", language="en")
+        unit = make_unit(SOLD)
+        own(owner, unit)
+        set_due(unit, clean_filter=date(2026, 11, 2))
+        for week in range(14):
+            now = FIRST_PASS + timedelta(weeks=week)
+            materialise_due(now)
+            dispatch_once(now, channels=channels)
+        assert len(_missed(unit.id, "clean-filter")) == 3
+
+    bodies = [message["body"] for message in twilio_double.messages]
+    assert all(len(body) <= 160 for body in bodies)
+    link = bodies[-1].rsplit(" ", 1)[-1].removeprefix("http://localhost")
+    page = client.get(link)
+
+    assert page.status_code == 200
+    assert b"Would it suit your household better" in page.data
+    assert b"/a/pace/" in page.data
