@@ -16,7 +16,8 @@ class TaskSchedule(db.Model):
     """When a task of a unit is next due; snooze moves only the reminder, never the anchor."""
 
     __tablename__ = "task_schedule"
-    __table_args__ = (UniqueConstraint("unit_id", "task_key"),)
+    # AUTOINCREMENT: the id is in signed links; SQLite must never hand it out twice.
+    __table_args__ = (UniqueConstraint("unit_id", "task_key"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
