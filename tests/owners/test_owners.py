@@ -246,3 +246,21 @@ def test_settings_are_checked(ctx, library, mail) -> None:
         owners.update_settings(
             anna, settings.__class__("email", "en", 19, "Mars/Base", True, False)
         )
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "anna\x00@example.nl",
+        "anna@exam\x00ple.nl",
+        "anna\u202e@example.nl",
+        "an\u00adna@example.nl",
+    ],
+)
+def test_the_email_check_refuses_invisible_characters(ctx, typed: str) -> None:
+    """NUL, a right-to-left override or a soft hyphen make two addresses look alike."""
+    with pytest.raises(owners.OwnerError) as plainly_wrong:
+        owners.normalize_email("not-an-address")
+    with pytest.raises(owners.OwnerError) as refused:
+        owners.normalize_email(typed)
+    assert str(refused.value) == str(plainly_wrong.value)
