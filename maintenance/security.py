@@ -72,7 +72,9 @@ def input_with_nul(req: Request) -> str | None:
     No text the service stores or looks up may hold one: PostgreSQL refuses it (a DataError,
     so a 500) where SQLite keeps it, and it hides the rest of a text from many readers.
     """
-    if NUL in req.path:
+    # The resolver reads its raw path itself and names a NUL there in its own answer formats
+    # (a page, or JSON for a linkset request).
+    if NUL in req.path and req.blueprint != "resolver":
         return "path"
     query = req.query_string
     if query and (b"%00" in query or b"\x00" in query):
