@@ -162,9 +162,10 @@ def set_up(app: Any, units: int, owners: int, due: int) -> Plan:
                FROM generate_series(1, :units) AS n""",
             # Owners 1..M own units 1..M, confirmed by email, sending at 08:00 local (past now).
             """INSERT INTO owner (email, email_verified_at, channel, language, time_zone,
-                   preferred_hour, digest, paused, created_at)
+                   preferred_hour, digest, paused, created_at, session_secret)
                SELECT 'owner' || n || '@soak.test', :now, 'email',
-                   CASE WHEN n % 3 = 0 THEN 'en' ELSE 'nl' END, :zone, 8, true, false, :now
+                   CASE WHEN n % 3 = 0 THEN 'en' ELSE 'nl' END, :zone, 8, true, false, :now,
+                   md5(n::text)
                FROM generate_series(1, :owners) AS n""",
             """INSERT INTO ownership (owner_id, unit_id, role, started_at)
                SELECT n, n, 'owner', :now FROM generate_series(1, :owners) AS n""",

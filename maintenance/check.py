@@ -6,6 +6,7 @@ deploy script or a systemd ExecStartPre can stop there.
 
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import sys
@@ -162,6 +163,31 @@ def check_sms(config: Mapping[str, Any]) -> list[Finding]:
     return [Finding("sms", OK, f"Twilio account {sid[:6]}… sends from {sender}")]
 
 
+def web_workers(environ: Mapping[str, str]) -> int:
+    """How many gunicorn workers gunicorn.conf.py starts (WEB_CONCURRENCY, else 2 a core + 1)."""
+    configured = str(environ.get("WEB_CONCURRENCY") or "").strip()
+    if configured.isascii() and configured.isdigit():
+        return int(configured)
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def check_rate_limits(config: Mapping[str, Any], workers: int) -> list[Finding]:
+    """Per-IP limits are shared by all workers only with shared storage (not memory://)."""
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    scheme = uri.split("://", 1)[0]
+    if scheme == "memory" and workers > 1:
+        return [
+            Finding(
+                "rate limits",
+                FAIL,
+                f"RATELIMIT_STORAGE_URI is memory:// with {workers} workers: each counts on its "
+                "own, so the per-IP limits are that many times looser. Set redis://host:6379 "
+                "(pip install 'maintenance[redis]') or WEB_CONCURRENCY=1",
+            )
+        ]
+    return [Finding("rate limits", OK, f"storage {scheme}:// for {workers} worker(s)")]
+
+
 def run_checks(app: Flask) -> list[Finding]:
     """Every check, in the order an operator fixes things (needs an app context)."""
     config = app.config
@@ -170,6 +196,7 @@ def run_checks(app: Flask) -> list[Finding]:
         check_database,
         lambda: check_mail(config),
         lambda: check_sms(config),
+        lambda: check_rate_limits(config, web_workers(os.environ)),
     ]
     return [finding for step in steps for finding in step()]
 

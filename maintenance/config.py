@@ -65,6 +65,9 @@ class Config:
     SMS_COUNTRIES = tuple(c.strip().upper() for c in _env("SMS_COUNTRIES", "NL,BE").split(","))
     # Storage for rate limits; use redis://... when running several gunicorn workers.
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    # Seconds every owner login request takes at least: one that sends a link or code must not
+    # answer slower than one for an unknown address (sending takes tens of milliseconds).
+    LOGIN_ANSWER_SECONDS = float(_env("LOGIN_ANSWER_SECONDS", "1.0"))
     # Largest request body accepted (protocol uploads, CSV batches), in bytes.
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 1024 * 1024)
     # Language used when the visitor's browser states none we support.
@@ -122,6 +125,8 @@ class TestConfig(Config):
     # A test that forgets its fake provider fails loudly instead of sending for real.
     FAIL_ON_REAL_SENDS = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Logins answer at once; the test of equal answer times sets its own.
+    LOGIN_ANSWER_SECONDS = 0.0
     # Each scan written in its own request, so a test sees it at once (tests/test_scans.py
     # covers the batches).
     SCAN_BATCH_SIZE = 1

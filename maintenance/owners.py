@@ -10,11 +10,13 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import make_msgid
+from functools import cache
+from importlib.resources import files
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from flask import current_app
@@ -38,6 +40,7 @@ from maintenance.models import (
     Unit,
 )
 from maintenance.models._base import utcnow
+from maintenance.models.confirmation import new_handle
 from maintenance.notify import EmailMessage, SmsMessage, channels_from_settings
 from maintenance.schedules import ensure_schedules, wake_owner
 from maintenance.transactions import transactional
@@ -49,6 +52,11 @@ LOGIN_LINK_MINUTES = 30
 SMS_CODE_MINUTES = 15
 MAX_CODE_ATTEMPTS = 5
 UNCONFIRMED_DAYS = 7
+# Confirmation messages to one address or number, over the sign-up and login forms together:
+# a person needs a few; more would let the forms flood someone's inbox or phone (and run up an
+# SMS bill). Counted from the confirmations in the database, so the budget holds across every
+# process and machine without a shared cache.
+MESSAGE_BUDGET = ((timedelta(hours=1), 3), (timedelta(days=1), 5))
 ROLES = ("owner", "household", "second-hand")
 CONFIRM_PATH = "/me/confirm/"
 
@@ -77,10 +85,14 @@ class Contact:
 
 @dataclass(frozen=True)
 class Pending:
-    """A confirmation that was sent: its id (the code form needs it) and the channel used."""
+    """A confirmation that was sent: its handle (the code form needs it) and the channel used."""
 
-    confirmation_id: int
+    handle: str
     channel: str
+
+
+class TooManyMessages(OwnerError):
+    """This address or number had its share of confirmation messages for now."""
 
 
 # --- addresses ------------------------------------------------------------------------------
@@ -89,9 +101,15 @@ class Pending:
 def normalize_email(text: str) -> str:
     """A plausible email address, trimmed and lower-cased, or OwnerError."""
     address = text.strip().lower()
-    if len(address) > 320 or not _EMAIL.match(address):
+    if len(address) > 320 or not _EMAIL.match(address) or _has_invisible(address):
         raise OwnerError(_("This does not look like an email address."))
     return address
+
+
+def _has_invisible(text: str) -> bool:
+    """Control or format characters (NUL, U+202E, soft hyphens): an address never holds them,
+    and they make two addresses look alike."""
+    return any(unicodedata.category(char) in {"Cc", "Cf"} for char in text)
 
 
 def normalize_phone(text: str, countries: tuple[str, ...] | list[str]) -> str:
@@ -279,6 +297,10 @@ def _create_signup(
         owner.language = language
         owner.preferred_hour = preferred_hour
     db.session.flush()
+    if not _within_budget(owner, contact.channel, now):
+        raise TooManyMessages(
+            _("We sent enough messages to this address for now. Please try again later.")
+        )
     db.session.add(
         Consent(
             owner_id=owner.id,
@@ -291,6 +313,22 @@ def _create_signup(
     confirmation, secret = _new_confirmation(owner, "signup", contact.channel, now, unit, role)
     record_event("signup", unit=unit, at=now, channel=contact.channel)
     return owner, confirmation, secret
+
+
+def parse_hour(text: str | None) -> int:
+    """An hour of the day typed as 0 to 23 in ASCII digits (9 when not given), or OwnerError."""
+    if text is None or text == "":
+        return 9
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 0 <= int(text) <= 23:
+        raise OwnerError(_("Please choose an hour of the day."))
+    return int(text)
+
+
+def check_role(role: str) -> str:
+    """One of the ways to own an appliance, or OwnerError."""
+    if role not in ROLES:
+        raise OwnerError(_("Please choose how you own this appliance."))
+    return role
 
 
 def request_signup(
@@ -307,8 +345,7 @@ def request_signup(
     """Record a sign-up with its consent and send the confirmation link or code."""
     if not consent:
         raise OwnerError(_("Please tick the box to agree to receive reminders."))
-    if role not in ROLES:
-        raise OwnerError(_("Please choose how you own this appliance."))
+    check_role(role)
     if language not in LANGUAGES:
         language = LANGUAGES[0]
     if not 0 <= preferred_hour <= 23:
@@ -318,7 +355,7 @@ def request_signup(
         contact, unit, role, language, preferred_hour, now, source
     )
     _send_confirmation(owner, contact.channel, "signup", secret)
-    return Pending(confirmation.id, contact.channel)
+    return Pending(confirmation.handle, contact.channel)
 
 
 @transactional
@@ -326,25 +363,67 @@ def _create_login(contact: Contact, now: datetime) -> tuple[Owner, Confirmation,
     owner = find_owner(contact)
     if owner is None or not is_confirmed(owner, contact.channel):
         return None
+    if not _within_budget(owner, contact.channel, now):
+        # Sent nothing, answered as for an unknown address: the form tells nobody who exists.
+        return None
     confirmation, secret = _new_confirmation(owner, "login", contact.channel, now, None, None)
     return owner, confirmation, secret
 
 
-def request_login(contact_text: str, now: datetime) -> Pending | None:
-    """Send a login link or code to a confirmed address; None (and nothing sent) otherwise."""
+def request_login(contact_text: str, now: datetime) -> Pending:
+    """Send a login link or code to a confirmed address (within its message budget).
+
+    The answer looks the same whether or not anything was sent: a handle of the same shape
+    that, for an unknown address, names nothing.
+    """
     contact = parse_contact(contact_text)
     created = _create_login(contact, now)
     if created is None:
-        return None
+        return Pending(new_handle(), contact.channel)
     owner, confirmation, secret = created
     _send_confirmation(owner, contact.channel, "login", secret)
-    return Pending(confirmation.id, contact.channel)
+    return Pending(confirmation.handle, contact.channel)
+
+
+def _within_budget(owner: Owner, channel: str, now: datetime) -> bool:
+    """Whether another confirmation message may go to the owner's address on this channel."""
+    # A write first: it locks the owner's row on PostgreSQL and takes SQLite's write lock, so
+    # parallel requests for one address count one after the other and cannot both pass.
+    db.session.execute(
+        update(Owner)
+        .where(Owner.id == owner.id)
+        .values(session_secret=Owner.session_secret)
+        .execution_options(synchronize_session=False)
+    )
+    longest = max(window for window, _most in MESSAGE_BUDGET)
+    sent_at = db.session.scalars(
+        select(Confirmation.created_at).where(
+            Confirmation.owner_id == owner.id,
+            Confirmation.channel == channel,
+            Confirmation.created_at > now - longest,
+        )
+    ).all()
+    return all(
+        sum(1 for moment in sent_at if moment > now - window) < most
+        for window, most in MESSAGE_BUDGET
+    )
 
 
 def _apply(confirmation: Confirmation, now: datetime) -> Owner:
     """Use a confirmation: verify its channel; for a sign-up, tie the owner to the unit."""
     owner = confirmation.owner
-    confirmation.used_at = now
+    # Marked used in one conditional UPDATE, so two parallel uses cannot both go through.
+    taken = db.session.execute(
+        update(Confirmation)
+        .where(Confirmation.id == confirmation.id, Confirmation.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        raise ConfirmationFailed(
+            _("This link or code was already used. Ask for a new one if you need to.")
+        )
+    db.session.refresh(confirmation)
     if confirmation.channel == "email" and owner.email_verified_at is None:
         owner.email_verified_at = now
     if confirmation.channel == "sms" and owner.phone_verified_at is None:
@@ -395,29 +474,49 @@ def confirm_link(token: str, now: datetime) -> Owner:
     return _apply(read_link(token, now), now)
 
 
+def _take_attempt(confirmation: Confirmation) -> int | None:
+    """Count one guess in a single conditional UPDATE: the attempts so far, or None if used up.
+
+    Read-then-write would let parallel guesses all read the same count and all pass.
+    """
+    return db.session.execute(
+        update(Confirmation)
+        .where(
+            Confirmation.id == confirmation.id,
+            Confirmation.attempts < MAX_CODE_ATTEMPTS,
+            Confirmation.used_at.is_(None),
+        )
+        .values(attempts=Confirmation.attempts + 1)
+        .returning(Confirmation.attempts)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+
+
 @transactional
-def _check_code(confirmation_id: int, code: str, now: datetime) -> Owner | str:
-    confirmation = db.session.get(Confirmation, confirmation_id)
+def _check_code(handle: str, code: str, now: datetime) -> Owner | str:
+    confirmation = db.session.scalar(select(Confirmation).where(Confirmation.handle == handle))
     problem = _usable(confirmation, now)
     if problem is not None:
         return problem
     assert confirmation is not None
     if confirmation.channel != "sms":
         return _("This link or code is not valid.")
+    attempts = _take_attempt(confirmation)
+    if attempts is None:
+        return _("Too many wrong codes. Please ask for a new one.")
     digits = re.sub(r"\D", "", code)
-    if not hmac.compare_digest(confirmation.secret_hash, _hash(f"{confirmation_id}:{digits}")):
-        # Counted and committed, so guessing is limited even across requests.
-        confirmation.attempts += 1
-        left = MAX_CODE_ATTEMPTS - confirmation.attempts
+    if not hmac.compare_digest(confirmation.secret_hash, _hash(f"{confirmation.id}:{digits}")):
+        # The attempt is committed with this answer, so guessing is limited across requests.
+        left = MAX_CODE_ATTEMPTS - attempts
         if left <= 0:
             return _("Too many wrong codes. Please ask for a new one.")
         return _("That code is not right. You can try %(left)s more times.", left=left)
     return _apply(confirmation, now)
 
 
-def confirm_code(confirmation_id: int, code: str, now: datetime) -> Owner:
+def confirm_code(handle: str, code: str, now: datetime) -> Owner:
     """Check a 6-digit SMS code (limited attempts): the owner, or ConfirmationFailed."""
-    outcome = _check_code(confirmation_id, code, now)
+    outcome = _check_code(handle, code, now)
     if isinstance(outcome, str):
         raise ConfirmationFailed(outcome)
     return outcome
@@ -506,6 +605,23 @@ def owners_of(unit: Unit) -> int:
 # --- settings -------------------------------------------------------------------------------
 
 
+@cache
+def canonical_time_zones() -> frozenset[str]:
+    """IANA zone names that are zones of their own or a country's zone, from the tzdata package.
+
+    Not every file zoneinfo can open: a folder ("Europe"), "localtime", "posixrules" or
+    "Factory" is no place a person lives, and old aliases ("US/Eastern") have a canonical name
+    to use instead. A country's own zone stays even where tzdata links it to a neighbour's
+    (Europe/Amsterdam to Europe/Brussels since 2022): it is the name people know.
+    """
+    zoneinfo = files("tzdata").joinpath("zoneinfo")
+    data = zoneinfo.joinpath("tzdata.zi").read_text(encoding="utf-8")
+    zones = {line.split()[1] for line in data.splitlines() if line.startswith("Z ")}
+    countries = zoneinfo.joinpath("zone.tab").read_text(encoding="utf-8")
+    zones |= {line.split("\t")[2] for line in countries.splitlines() if not line.startswith("#")}
+    return frozenset(zones - {"Factory"})
+
+
 @dataclass(frozen=True)
 class Settings:
     """What an owner can choose about their messages."""
@@ -527,10 +643,8 @@ def update_settings(owner: Owner, settings: Settings) -> Owner:
         raise OwnerError(_("Please choose a language."))
     if not 0 <= settings.preferred_hour <= 23:
         raise OwnerError(_("Please choose an hour of the day."))
-    try:
-        ZoneInfo(settings.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise OwnerError(_("Please choose a time zone from the list.")) from None
+    if settings.time_zone not in canonical_time_zones():
+        raise OwnerError(_("Please choose a time zone from the list."))
     owner.channel = settings.channel
     owner.language = settings.language
     owner.preferred_hour = settings.preferred_hour
@@ -696,9 +810,18 @@ def purge_unconfirmed(now: datetime) -> int:
     return len(stale)
 
 
-def get_owner(owner_id: int | None) -> Owner | None:
-    """The owner with this id (from the session), if they still exist."""
-    return db.session.get(Owner, owner_id) if owner_id is not None else None
+def get_owner(owner_id: object, secret: object) -> Owner | None:
+    """The owner a session names, if they still exist and the session carries their secret.
+
+    An id alone opens nobody: a cookie from before an erasure (or a forged id) has no secret
+    that matches the person who holds that id now.
+    """
+    if type(owner_id) is not int or not isinstance(secret, str):
+        return None
+    owner = db.session.get(Owner, owner_id)
+    if owner is None or not hmac.compare_digest(owner.session_secret.encode(), secret.encode()):
+        return None
+    return owner
 
 
 def now_utc() -> datetime:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request
+from flask import Flask, Request, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
@@ -38,6 +40,57 @@ HEADERS = {
 
 # The largest value of an integer id column (32 bits on PostgreSQL).
 MAX_DATABASE_INT = 2**31 - 1
+
+NUL = "\x00"
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def _json_nul(document: object) -> str | None:
+    """Where the first key or text holding a NUL character is ("units/0/serial"), if any.
+
+    A loop, not recursion: a deeply nested body must not exhaust the stack.
+    """
+    pending: list[tuple[str, object]] = [("", document)]
+    while pending:
+        pointer, value = pending.pop()
+        if isinstance(value, str) and NUL in value:
+            return pointer.lstrip("/") or "/"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                step = f"{pointer}/{key}"
+                if NUL in key:
+                    return step.lstrip("/").replace(NUL, "\\0")
+                pending.append((step, item))
+        elif isinstance(value, list):
+            pending.extend((f"{pointer}/{index}", item) for index, item in enumerate(value))
+    return None
+
+
+def input_with_nul(req: Request) -> str | None:
+    """Where a request carries a NUL character ("path", "query", a form field, "JSON body").
+
+    No text the service stores or looks up may hold one: PostgreSQL refuses it (a DataError,
+    so a 500) where SQLite keeps it, and it hides the rest of a text from many readers.
+    """
+    # The resolver reads its raw path itself and names a NUL there in its own answer formats
+    # (a page, or JSON for a linkset request).
+    if NUL in req.path and req.blueprint != "resolver":
+        return "path"
+    query = req.query_string
+    if query and (b"%00" in query or b"\x00" in query):
+        return "query"
+    if req.method in {"POST", "PUT", "PATCH", "DELETE"}:
+        if req.mimetype in FORM_TYPES:
+            for key, value in req.form.items(multi=True):
+                if NUL in key or NUL in value:
+                    return key.replace(NUL, "\\0")
+        elif req.is_json:
+            try:
+                document = req.get_json(silent=True)
+            except RecursionError:  # too deep to read: the view answers that
+                return None
+            return _json_nul(document)
+    return None
 
 
 class DatabaseIntConverter(IntegerConverter):
@@ -92,6 +145,19 @@ def register(app: Flask) -> None:
     for name in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         app.config[name] = app.config.get(name) or "Lax"
     headers = list(security_headers(https).items())
+
+    @app.before_request
+    def refuse_nul() -> None:
+        where = input_with_nul(request)
+        if where is None:
+            return
+        message = _("%(where)s contains a NUL character, which no text may hold.", where=where)
+        if request.path.startswith("/api/"):
+            # The API's own shape for a request it cannot take: 422 with a located detail.
+            from maintenance.web.errors import ApiError
+
+            raise ApiError(422, "the request has errors", [{"path": where, "message": message}])
+        raise BadRequest(message)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

@@ -317,6 +317,9 @@ def _check(
         )
     if retailer_ref is not None:
         retailer_ref = retailer_ref.strip() or None
+    if retailer_ref is not None and "\x00" in retailer_ref:
+        # A CSV file can carry one; PostgreSQL refuses to store it.
+        raise UnitError(_("the shop reference contains a NUL character"), "retailer_ref")
     if retailer_ref is not None and len(retailer_ref) > RETAILER_REF_MAX_LENGTH:
         raise UnitError(
             _(

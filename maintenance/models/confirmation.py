@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -12,12 +13,22 @@ from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.owner import Owner
 
 
+def new_handle() -> str:
+    """A fresh random handle: 32 hex digits (also the decoy for a login nobody can receive)."""
+    return secrets.token_hex(16)
+
+
 class Confirmation(db.Model):
     """One link or code sent to an owner; only its hash is stored, and it works once."""
 
     __tablename__ = "confirmation"
+    # AUTOINCREMENT: the id is in email links; SQLite must never hand it out twice.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The random name of this confirmation in the browser's session while it waits for a code;
+    # not the id, so the session cookie of a login for an unknown address looks the same.
+    handle: Mapped[str] = mapped_column(String(32), unique=True, default=new_handle)
     owner_id: Mapped[int] = mapped_column(ForeignKey("owner.id", ondelete="CASCADE"), index=True)
     # "signup" (double opt-in, adds the unit when confirmed) or "login".
     purpose: Mapped[str] = mapped_column(String(10))

@@ -68,6 +68,8 @@ class User(UserMixin, db.Model):
     """A staff member who logs in with a password: manufacturer, retailer or admin."""
 
     __tablename__ = "user_account"
+    # AUTOINCREMENT: the id is in the staff session cookie; SQLite must never hand it out twice.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)

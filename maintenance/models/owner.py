@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -16,6 +17,8 @@ class Owner(db.Model):
     """A consumer reachable by email or SMS; erased on request, keeping anonymous history."""
 
     __tablename__ = "owner"
+    # AUTOINCREMENT: the id is in the session and in signed links; SQLite must never reuse it.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
@@ -34,6 +37,9 @@ class Owner(db.Model):
     paused: Mapped[bool] = mapped_column(default=False)
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Every owner session carries this random value next to the id: a cookie opens only the
+    # person it was made for, and erasing the owner erases what any old cookie could match.
+    session_secret: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(32))
 
     ownerships: Mapped[list[Ownership]] = relationship(back_populates="owner")
 

@@ -18,7 +18,11 @@ class Reminder(db.Model):
     """An outbox row; the dedupe key makes materialising idempotent."""
 
     __tablename__ = "reminder"
-    __table_args__ = (Index("ix_reminder_claim", "status", "next_attempt_at"),)
+    # AUTOINCREMENT: the id is in signed links; SQLite must never hand it out twice.
+    __table_args__ = (
+        Index("ix_reminder_claim", "status", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # owner:channel:send_on:kind[:task] — unique, so a second materialise pass adds nothing.

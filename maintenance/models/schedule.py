@@ -25,6 +25,8 @@ class TaskSchedule(db.Model):
             postgresql_where=text("next_action_on IS NOT NULL"),
             sqlite_where=text("next_action_on IS NOT NULL"),
         ),
+        # AUTOINCREMENT: the id is in signed links; SQLite must never hand it out twice.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,7 +32,7 @@ bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 KINDS = ("manufacturer", "retailer", "sector")
 # Longer ranges make pages slow and tables too long to read; the export covers history.
 MAX_MONTHS = 36
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,15 @@ class Period:
     end: date
 
 
+# Months a filter may name: the period's end (a month later) must still be a date.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 def _month_start(text: str) -> date | None:
-    match = _MONTH.match(text or "")
-    return date(int(match[1]), int(match[2]), 1) if match else None
+    match = _MONTH.fullmatch(text or "")
+    if match is None or not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        return None
+    return date(int(match[1]), int(match[2]), 1)
 
 
 def _add_months(day: date, months: int) -> date:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -56,4 +56,11 @@ def register(app: Flask) -> None:
             405: _("That is not possible here."),
             429: _("Too many attempts. Please wait a while and try again."),
         }
-        return _respond(exc.code or 500, messages.get(exc.code or 0, exc.description or exc.name))
+        response = make_response(
+            _respond(exc.code or 500, messages.get(exc.code or 0, exc.description or exc.name))
+        )
+        # The exception's own headers: Allow on a 405 (RFC 9110 requires it), Retry-After, ...
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

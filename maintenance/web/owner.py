@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -36,40 +38,32 @@ from maintenance.identifiers import (
 )
 from maintenance.models import Owner, ProtocolVersion, TaskSchedule, Unit
 from maintenance.units import UnitError, find_unit, local_today, register_unit_from_scan
-from maintenance.web.visitors import OWNER_SESSION_KEY, anonymous_form
+from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY, anonymous_form
 
 bp = Blueprint("owner", __name__)
 
 PENDING_SESSION_KEY = "owner_pending"
-# Per address and per number: a few confirmations an hour is plenty for a person, and stops
-# anyone from using the form to flood someone else's inbox or phone.
-PER_CONTACT_LIMIT = "3 per hour;5 per day"
+# Per IP (Flask-Limiter). The budget per address and per number is counted from the database by
+# the owners service (owners.MESSAGE_BUDGET), over both forms and every process.
 PER_IP_LIMIT = "20 per hour"
 CODE_LIMIT = "30 per hour"
 DONE_LIMIT = "60 per hour"
-TIME_ZONES = sorted(zone for zone in available_timezones() if zone.startswith("Europe/"))
+TIME_ZONES = sorted(zone for zone in owners.canonical_time_zones() if zone.startswith("Europe/"))
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-
-def _contact_key() -> str:
-    return "contact:" + owners.contact_key(request.form.get("contact", ""))
-
-
-def _no_contact() -> bool:
-    return not request.form.get("contact", "").strip()
-
-
-contact_limit = limiter.limit(
-    PER_CONTACT_LIMIT, key_func=_contact_key, methods=["POST"], exempt_when=_no_contact
-)
 ip_limit = limiter.limit(PER_IP_LIMIT, methods=["POST"])
 
 
 def current_owner() -> Owner | None:
     """The owner logged in with this browser, if they still exist."""
-    return owners.get_owner(session.get(OWNER_SESSION_KEY))
+    return owners.get_owner(session.get(OWNER_SESSION_KEY), session.get(OWNER_SECRET_KEY))
+
+
+def _forget_owner() -> None:
+    session.pop(OWNER_SESSION_KEY, None)
+    session.pop(OWNER_SECRET_KEY, None)
 
 
 def owner_required(view: Callable[P, R]) -> Callable[P, R | Response]:
@@ -78,7 +72,7 @@ def owner_required(view: Callable[P, R]) -> Callable[P, R | Response]:
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
         if current_owner() is None:
-            session.pop(OWNER_SESSION_KEY, None)
+            _forget_owner()
             return redirect(url_for("owner.login"))
         return view(*args, **kwargs)
 
@@ -94,6 +88,7 @@ def _owner() -> Owner:
 def _log_in(owner: Owner) -> None:
     session.pop(PENDING_SESSION_KEY, None)
     session[OWNER_SESSION_KEY] = owner.id
+    session[OWNER_SECRET_KEY] = owner.session_secret
     session.permanent = True
 
 
@@ -157,13 +152,24 @@ def unit_path(unit: Unit) -> str:
 
 @bp.post("/remind")
 @anonymous_form
-@contact_limit
 @ip_limit
-def remind() -> Response:
+def remind() -> Response | tuple[str, int]:
     """Sign up for reminders for a unit (or add it to a logged-in owner's list)."""
     owner = current_owner()
-    role = request.form.get("role", "owner")
-    if owner is not None and not request.form.get("contact"):
+    contact = request.form.get("contact", "")
+    consent = bool(request.form.get("consent"))
+    # Check every field before creating a unit from a scan, so a bad form adds nothing.
+    try:
+        role = owners.check_role(request.form.get("role", "owner"))
+        if owner is None or contact:
+            hour = owners.parse_hour(request.form.get("hour"))
+            owners.parse_contact(contact)
+            if not consent:
+                raise owners.OwnerError(_("Please tick the box to agree to receive reminders."))
+    except owners.OwnerError as exc:
+        flash(str(exc), "error")
+        return _see_other(_form_unit_path() + "#register")
+    if owner is not None and not contact:
         unit = _scanned_unit(create=True)
         try:
             owners.add_unit(owner, unit, owners.now_utc(), role=role)
@@ -172,31 +178,20 @@ def remind() -> Response:
             return _see_other(unit_path(unit) + "#register")
         flash(_("Added to your appliances."))
         return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
-    try:
-        hour = int(request.form.get("hour", "9"))
-    except ValueError:
-        hour = 9
-    contact = request.form.get("contact", "")
-    consent = bool(request.form.get("consent"))
-    # Check the input before creating a unit from a scan, so a typo adds nothing.
-    try:
-        owners.parse_contact(contact)
-        if not consent:
-            raise owners.OwnerError(_("Please tick the box to agree to receive reminders."))
-    except owners.OwnerError as exc:
-        flash(str(exc), "error")
-        return _see_other(_form_unit_path() + "#register")
     unit = _scanned_unit(create=True)
-    pending = owners.request_signup(
-        contact,
-        unit,
-        consent=consent,
-        now=owners.now_utc(),
-        role=role,
-        language=request.form.get("language") or current_language(),
-        preferred_hour=hour,
-    )
-    session[PENDING_SESSION_KEY] = {"id": pending.confirmation_id, "channel": pending.channel}
+    try:
+        pending = owners.request_signup(
+            contact,
+            unit,
+            consent=consent,
+            now=owners.now_utc(),
+            role=role,
+            language=request.form.get("language") or current_language(),
+            preferred_hour=hour,
+        )
+    except owners.TooManyMessages as exc:
+        return render_template("errors/error.html", status=429, message=str(exc)), 429
+    session[PENDING_SESSION_KEY] = {"handle": pending.handle, "channel": pending.channel}
     return _see_other(url_for("owner.check"))
 
 
@@ -239,7 +234,7 @@ def code() -> Response | tuple[str, int]:
     pending = session.get(PENDING_SESSION_KEY) or {}
     try:
         owner = owners.confirm_code(
-            int(pending.get("id") or 0), request.form.get("code", ""), owners.now_utc()
+            str(pending.get("handle") or ""), request.form.get("code", ""), owners.now_utc()
         )
     except owners.ConfirmationFailed as exc:
         return render_template("owner/check.html", channel="sms", error=str(exc)), 400
@@ -271,31 +266,36 @@ def confirm(token: str) -> Response | tuple[str, int]:
 
 
 @bp.route("/me/login", methods=["GET", "POST"])
-@contact_limit
 @ip_limit
 def login() -> Response | str:
     """Ask for a login link (email) or code (SMS); no passwords."""
     if request.method == "GET":
         return render_template("owner/login.html")
+    started = time.monotonic()
     try:
         pending = owners.request_login(request.form.get("contact", ""), owners.now_utc())
     except owners.OwnerError as exc:
         flash(str(exc), "error")
         return render_template("owner/login.html")
-    # The same answer whether or not the address is known, so the form reveals nobody.
-    contact = request.form.get("contact", "")
-    channel = pending.channel if pending else ("email" if "@" in contact else "sms")
-    session[PENDING_SESSION_KEY] = {
-        "id": pending.confirmation_id if pending else 0,
-        "channel": channel,
-    }
+    # The same answer, cookie and time whether or not the address is known (or got a message),
+    # so the form reveals nobody: sending takes tens of milliseconds, so every answer waits
+    # until LOGIN_ANSWER_SECONDS have passed.
+    session[PENDING_SESSION_KEY] = {"handle": pending.handle, "channel": pending.channel}
+    _wait_until(started + float(current_app.config.get("LOGIN_ANSWER_SECONDS", 0)))
     return _see_other(url_for("owner.check"))
+
+
+def _wait_until(deadline: float) -> None:
+    """Sleep until the monotonic clock reaches `deadline` (at once if it has)."""
+    left = deadline - time.monotonic()
+    if left > 0:
+        time.sleep(left)
 
 
 @bp.post("/me/logout")
 def logout() -> Response:
     """Forget the owner in this browser."""
-    session.pop(OWNER_SESSION_KEY, None)
+    _forget_owner()
     return _see_other(url_for("public.index"))
 
 
@@ -411,10 +411,15 @@ def add() -> Response | str:
     if request.method == "GET":
         return render_template("owner/add.html")
     text = request.form.get("code", "").strip()
-    path = urlsplit(text).path if "://" in text else text
     try:
+        role = owners.check_role(request.form.get("role", "owner"))
+    except owners.OwnerError as exc:
+        flash(str(exc), "error")
+        return render_template("owner/add.html"), 400  # type: ignore[return-value]
+    try:
+        path = urlsplit(text).path if "://" in text else text
         link = parse_digital_link_path(path if path.startswith("/") else "/" + path)
-    except IdentifierError:
+    except (IdentifierError, ValueError):  # ValueError: urlsplit on a broken host ("[::1")
         flash(_("That is not the web address on an appliance label."), "error")
         return render_template("owner/add.html"), 400  # type: ignore[return-value]
     if link.serial is None and link.unit_code is None:
@@ -429,7 +434,7 @@ def add() -> Response | str:
     if unit is None or unit.voided_at is not None:
         flash(_("We do not know this appliance."), "error")
         return render_template("owner/add.html"), 404  # type: ignore[return-value]
-    owners.add_unit(_owner(), unit, owners.now_utc(), role=request.form.get("role", "owner"))
+    owners.add_unit(_owner(), unit, owners.now_utc(), role=role)
     flash(_("Added to your appliances."))
     return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
 
@@ -484,7 +489,7 @@ def delete() -> Response | str:
     if request.method == "GET":
         return render_template("owner/delete.html")
     owners.delete_owner(_owner())
-    session.pop(OWNER_SESSION_KEY, None)
+    _forget_owner()
     flash(_("All your personal data was deleted. You will get no more messages from us."))
     return _see_other(url_for("public.index"))
 

@@ -340,7 +340,10 @@ def qr_image(rest: str) -> Response:
             400, _("This is not a valid product code: %(reason)s", reason=str(exc))
         ) from None
     scale = request.args.get("scale", "8")
-    if image_format == "png" and not (scale.isdigit() and 1 <= int(scale) <= 32):
+    # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+    if image_format == "png" and not (
+        scale.isascii() and scale.isdigit() and 1 <= int(scale) <= 32
+    ):
         raise ApiError(400, _("scale must be a whole number of pixels from 1 to 32"))
     uri = link.uri(_base_url())
     etag = hashlib.sha256(f"{uri}|{image_format}|{scale}|M".encode()).hexdigest()[:32]

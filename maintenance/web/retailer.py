@@ -192,7 +192,10 @@ def batch() -> Response | tuple[str, int]:
         errors.append(_("Choose a CSV file."))
     if layout not in LAYOUTS:
         errors.append(_("Choose a label layout."))
-    elif not start.isdigit() or not 1 <= int(start) <= LAYOUTS[layout].per_page:
+    elif (
+        # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+        not (start.isascii() and start.isdigit()) or not 1 <= int(start) <= LAYOUTS[layout].per_page
+    ):
         errors.append(_("Start at a position from 1 to %(n)s.", n=LAYOUTS[layout].per_page))
     if not errors:
         try:

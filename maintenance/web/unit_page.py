@@ -31,7 +31,12 @@ from maintenance.i18n import language_url, select_locale
 from maintenance.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
 from maintenance.schedules import due_order
 from maintenance.units import ScannedModel, ScannedUnit, local_today
-from maintenance.web.visitors import OWNER_SESSION_KEY, is_anonymous_visit, is_signed_in
+from maintenance.web.visitors import (
+    OWNER_SECRET_KEY,
+    OWNER_SESSION_KEY,
+    is_anonymous_visit,
+    is_signed_in,
+)
 
 PAGE_TEMPLATE = "public/unit.html"
 BODY_TEMPLATE = "public/_unit_body.html"
@@ -222,7 +227,7 @@ def _html_bytes(value: str) -> bytes:
 
 def _audience(unit: ScannedUnit | None) -> Audience:
     """Who is looking: anyone, a signed-in owner, or an owner of this very unit."""
-    owner = get_owner(session.get(OWNER_SESSION_KEY))
+    owner = get_owner(session.get(OWNER_SESSION_KEY), session.get(OWNER_SECRET_KEY))
     if owner is None:
         return "anyone"
     return "mine" if unit is not None and owned_unit(owner, unit.id) is not None else "owner"

@@ -27,6 +27,8 @@ R = TypeVar("R")
 # Where the session keeps a signed-in owner, and where Flask-Login keeps staff (and the default
 # name of its remember-me cookie).
 OWNER_SESSION_KEY = "owner_id"
+# Next to the id: the owner's session secret, without which the id opens nobody.
+OWNER_SECRET_KEY = "owner_secret"
 STAFF_SESSION_KEY = "_user_id"
 REMEMBER_COOKIE = "remember_token"
 SAME_SITE_FETCH = {"same-origin", "none"}  # "none": the person typed or bookmarked it

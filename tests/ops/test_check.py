@@ -14,6 +14,12 @@ SID = "AC" + "0123456789abcdef" * 2
 SERVICE = "MG" + "fedcba9876543210" * 2
 
 
+@pytest.fixture(autouse=True)
+def one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One gunicorn worker, where memory:// rate limits are fine (the test below varies it)."""
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+
+
 def run_check(app: Flask) -> Result:
     return app.test_cli_runner().invoke(args=["check"])
 
@@ -132,3 +138,29 @@ def test_check_fails_on_unsafe_or_malformed_settings(
     result = run_check(app)
     assert result.exit_code == 1
     assert any(problem in line for line in lines_at(result, "FAIL  settings:")), result.output
+
+
+def test_check_fails_on_memory_rate_limits_with_several_workers(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    result = run_check(app)
+    assert result.exit_code == 1
+    [failure] = lines_at(result, "FAIL")
+    assert "rate limits: RATELIMIT_STORAGE_URI is memory:// with 3 workers" in failure
+    monkeypatch.delenv("WEB_CONCURRENCY")  # gunicorn.conf.py then starts 2 a core + 1
+    assert run_check(app).exit_code == 1
+    monkeypatch.setitem(app.config, "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    result = run_check(app)
+    assert result.exit_code == 0, result.output
+    assert "ok    rate limits: storage redis:// for 3 worker(s)" in result.output
+
+
+def test_the_redis_client_is_an_extra() -> None:
+    import tomllib
+
+    from maintenance.config import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["optional-dependencies"]["redis"] == ["limits[redis]>=3.7"]

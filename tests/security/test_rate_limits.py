@@ -48,19 +48,8 @@ def magic_link(client: FlaskClient, contact: str, n: int = 1) -> int:
     return client.post("/me/login", data=data, environ_base=ip(n)).status_code
 
 
-def test_magic_link_requests_are_limited_per_address_across_ips(
-    client: FlaskClient, db: object
-) -> None:
-    for n in range(3):
-        assert magic_link(client, "anna@example.nl", n=n) == 303
-    assert magic_link(client, " Anna@Example.NL ", n=50) == 429
-    assert magic_link(client, "bram@example.nl", n=50) == 303
-
-
-def test_magic_link_requests_are_limited_per_number(client: FlaskClient, db: object) -> None:
-    for n, spelling in enumerate(("06 12345678", "+31612345678", "0031612345678")):
-        assert magic_link(client, spelling, n=n) == 303
-    assert magic_link(client, "+31 6 1234 5678", n=60) == 429
+# The budget per address and per number (over sign-up and login, counted from the database) is
+# tested in tests/web/test_owner_sessions.py.
 
 
 def test_magic_link_requests_are_limited_per_ip(client: FlaskClient, db: object) -> None:
