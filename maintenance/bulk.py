@@ -26,6 +26,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Row
 
 from maintenance.extensions import db
 
@@ -64,6 +66,39 @@ def _insert_from_json(table: Table, columns: tuple[str, ...]) -> Insert:
         literal_column(f"null::{table.name}"), cast(bindparam("rows", type_=String), JSON)
     ).table_valued(*columns)
     return insert(table).from_select(columns, select(*(given.c[name] for name in columns)))
+
+
+def insert_new_rows(
+    table: Table, rows: Sequence[dict[str, Any]], unique: str, returning: tuple[str, ...]
+) -> list[Row[Any]]:
+    """Insert the rows whose `unique` column value is not taken yet; `returning` of those."""
+    if not rows:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    if dialect != "postgresql":
+        statement = (
+            sqlite.insert(table)
+            .on_conflict_do_nothing(index_elements=[unique])
+            .returning(*(table.c[name] for name in returning))
+        )
+        return list(db.session.execute(statement, list(rows)))
+    payload = json.dumps(rows, default=_json_value)
+    statement = _insert_new_from_json(table, tuple(rows[0]), unique, returning)
+    return list(db.session.execute(statement, {"rows": payload}))
+
+
+@lru_cache(maxsize=16)
+def _insert_new_from_json(
+    table: Table, columns: tuple[str, ...], unique: str, returning: tuple[str, ...]
+) -> Any:
+    """insert_rows' statement with ON CONFLICT (unique) DO NOTHING RETURNING; built once."""
+    plain = _insert_from_json(table, columns)
+    return (
+        postgresql.insert(table)
+        .from_select(columns, plain.select)
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(*(table.c[name] for name in returning))
+    )
 
 
 def update_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:

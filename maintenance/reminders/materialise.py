@@ -27,16 +27,14 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from maintenance import scheduling
-from maintenance.bulk import id_in, insert_rows, update_rows
+from maintenance.bulk import id_in, insert_new_rows, insert_rows, update_rows
 from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
@@ -413,10 +411,8 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
     if not planned:
         return []
     by_key = {plan.dedupe_key: plan for plan in planned}
-    # One cached statement run for many rows (SQLAlchemy batches it into multi-row inserts),
-    # rather than a VALUES list compiled anew for every chunk.
-    rows = db.session.execute(
-        _insert_reminder(db.session.get_bind().dialect.name),
+    rows = insert_new_rows(
+        Reminder.__table__,  # type: ignore[arg-type]
         [
             {
                 "dedupe_key": plan.dedupe_key,
@@ -431,7 +427,9 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
             }
             for plan in planned
         ],
-    ).all()
+        unique="dedupe_key",
+        returning=("id", "dedupe_key"),
+    )
     made = [(reminder_id, by_key[key]) for reminder_id, key in rows]
     insert_rows(
         ReminderItem.__table__,  # type: ignore[arg-type]
@@ -442,17 +440,6 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
         ],
     )
     return made
-
-
-@lru_cache(maxsize=4)
-def _insert_reminder(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key."""
-    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        dialect_insert(Reminder.__table__)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Reminder.__table__.c.id, Reminder.__table__.c.dedupe_key)
-    )
 
 
 def _next_action(
