@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from maintenance.scheduling import (
     Schedule,
     TaskRule,
+    after_missed,
     complete,
     days_overdue,
     digest_date,
@@ -26,9 +27,11 @@ from maintenance.scheduling import (
     next_send_window,
     reminder_date,
     replan_next_due,
+    roll_over_date,
     send_hour,
     send_time,
     snooze,
+    spaced,
     start_date,
     tasks_due_within,
 )
@@ -536,3 +539,47 @@ def test_replanning_is_pure_and_never_in_the_past(
         assert first > max(history)
     if rule.rrule is not None:
         assert CALENDARS[rule.rrule](first)
+
+
+@pytest.mark.parametrize(
+    ("rule", "due", "snoozed_until", "missed_on", "next_due"),
+    [
+        # Weekly: missed when it is due again, and the next one is that day.
+        (TaskRule(every="P7D"), date(2026, 11, 2), None, date(2026, 11, 9), date(2026, 11, 9)),
+        # Monthly: four weeks after the reminder, before the next one falls due.
+        (TaskRule(every="P1M"), date(2026, 11, 2), None, date(2026, 11, 30), date(2026, 12, 2)),
+        # Yearly and snoozed: four weeks after the snooze ends; it keeps its yearly rhythm.
+        (
+            TaskRule(every="P1Y"),
+            date(2026, 11, 2),
+            date(2026, 11, 16),
+            date(2026, 12, 14),
+            date(2027, 11, 2),
+        ),
+        # A calendar task stays on its calendar: every April, missed at the end of April.
+        (
+            TaskRule(rrule="FREQ=YEARLY;BYMONTH=4"),
+            date(2027, 4, 1),
+            None,
+            date(2027, 4, 29),
+            date(2028, 4, 1),
+        ),
+    ],
+)
+def test_a_missed_occurrence_rolls_on_to_the_next_one_on_the_tasks_own_rhythm(
+    rule: TaskRule, due: date, snoozed_until: date | None, missed_on: date, next_due: date
+) -> None:
+    start = date(2026, 1, 15)
+    schedule = Schedule(next_due=due, snoozed_until=snoozed_until)
+
+    assert roll_over_date(rule, schedule, start=start) == missed_on
+    assert after_missed(rule, start=start, due=due) == next_due
+
+
+def test_every_other_occurrence_when_the_household_asked_for_fewer_reminders() -> None:
+    start = date(2026, 1, 15)
+    assert spaced(TaskRule(every="P1M"), start=start, next_due=date(2026, 12, 2), factor=2) == (
+        date(2027, 1, 2)
+    )
+    april = TaskRule(rrule="FREQ=YEARLY;BYMONTH=4")
+    assert after_missed(april, start=start, due=date(2027, 4, 1), factor=2) == date(2029, 4, 1)
