@@ -202,9 +202,9 @@ def ensure_schedules(unit: Unit, today: date) -> list[TaskSchedule]:
     return result
 
 
-def pace_factor(row: TaskSchedule) -> int:
+def pace_factor(pace: str) -> int:
     """How many occurrences one reminded occurrence stands for: 2 when the household asked."""
-    return SLOWER_FACTOR if row.pace == "slower" else 1
+    return SLOWER_FACTOR if pace == "slower" else 1
 
 
 def _look_again(row: TaskSchedule) -> None:
@@ -551,7 +551,7 @@ def _record(
             rule, start=schedule.start_on, due=schedule.next_due, done_on=passed
         )
     schedule.next_due = spaced(
-        rule, start=schedule.start_on, next_due=following, factor=pace_factor(schedule)
+        rule, start=schedule.start_on, next_due=following, factor=pace_factor(schedule.pace)
     )
     schedule.snoozed_until = None
     schedule.follow_up_sent_on = None

@@ -49,7 +49,7 @@ from maintenance.models import (
     Unit,
 )
 from maintenance.reminders.reachability import reachable_clause
-from maintenance.schedules import SLOWER_FACTOR, cached_rule
+from maintenance.schedules import cached_rule, pace_factor
 from maintenance.scheduling import Schedule, TaskRule
 from maintenance.transactions import transactional
 
@@ -255,7 +255,7 @@ def _schedule(row: Any) -> _Schedule:
 
 def _roll_on(schedule: _Schedule, today: date, missed: list[tuple[_Schedule, date]]) -> None:
     """Let each occurrence whose roll-over day has come pass as missed; note (schedule, due)."""
-    factor = SLOWER_FACTOR if schedule.pace == "slower" else 1
+    factor = pace_factor(schedule.pace)
     for _ in range(MAX_ROLLS_PER_PASS):
         if schedule.roll_over_on > today:
             return
