@@ -178,8 +178,15 @@ def send_at(owner: Any, send_on: date, now: datetime) -> datetime:
 
 
 def _horizon(now: datetime) -> date:
-    """The latest calendar date anywhere at `now`: local dates run at most a day ahead of UTC."""
-    return now.astimezone(UTC).date() + timedelta(days=1)
+    """The latest next-action day a pass looks at: today in the service's own time zone.
+
+    Not the latest date anywhere on earth: from 10:00 UTC that is tomorrow, and every pass
+    would read all of tomorrow's actions only to leave them. An owner in a zone ahead of the
+    service's gets their day's reminders once it is that day here too: a few hours later, still
+    within their send window (sent at their own hour, never in their quiet hours).
+    """
+    service_zone = owner_zone(current_app.config.get("DEFAULT_TIME_ZONE"))
+    return max(now.astimezone(UTC).date(), local_today(service_zone.key, now))
 
 
 def _due_owners(now: datetime) -> list[int]:
@@ -577,25 +584,19 @@ def _nobody_hears() -> Any:
 
 
 @transactional
-def _roll_unheard(after_id: int, today: date, now: datetime) -> tuple[int | None, int]:
+def _roll_unheard(today: date, now: datetime) -> tuple[int, int]:
     """Roll on missed occurrences of schedules no reachable owner hears about, one chunk.
 
-    Returns the last schedule id read (None when none was left) and how many were missed.
+    Returns how many schedules were read (0 when none was left) and how many occurrences were
+    missed. Each one read gets its next action after today, so the next chunk reads others.
     Their pages stay true, and when the owner can be reached again (wake_owner) the current
     occurrence is reminded.
     """
     rows = db.session.execute(
         _schedule_query()
-        .where(
-            TaskSchedule.next_action_on <= today,
-            TaskSchedule.id > after_id,
-            _nobody_hears(),
-        )
-        .order_by(TaskSchedule.id)
+        .where(TaskSchedule.next_action_on <= today, _nobody_hears())
         .limit(SCHEDULES_PER_TRANSACTION)
     ).all()
-    if not rows:
-        return None, 0
     missed: list[tuple[_Schedule, date]] = []
     schedules = [_schedule(row) for row in rows]
     for schedule in schedules:
@@ -607,7 +608,7 @@ def _roll_unheard(after_id: int, today: date, now: datetime) -> tuple[int | None
         )
     _log_missed(missed, today, now)
     _write_back(schedules)
-    return rows[-1][0], len(missed)
+    return len(rows), len(missed)
 
 
 def materialise_due(now: datetime) -> MaterialiseResult:
@@ -627,8 +628,8 @@ def materialise_due(now: datetime) -> MaterialiseResult:
     for chunk in chunks:
         total.add(_materialise_owners(chunk, now))
     today = now.astimezone(UTC).date()
-    after: int | None = 0
-    while after is not None:
-        after, missed = _roll_unheard(after, today, now)
+    while True:
+        read, missed = _roll_unheard(today, now)
         total.missed += missed
-    return total
+        if not read:
+            return total

@@ -189,3 +189,18 @@ def test_two_schedulers_divide_a_pass_and_make_each_reminder_once(
             select(Reminder.owner_id, func.count()).group_by(Reminder.owner_id)
         ).all()
     assert len(per_owner) == 60 and {count for _, count in per_owner} == {1}
+
+
+def test_a_pass_just_after_local_midnight_finds_that_days_reminders(db: object) -> None:
+    owner = make_owner()  # Europe/Amsterdam
+    unit = make_unit(TODAY)
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY + timedelta(days=1))
+
+    before_midnight = materialise_due(datetime(2025, 3, 10, 22, 50, tzinfo=UTC))  # 23:50 local
+    after_midnight = materialise_due(datetime(2025, 3, 10, 23, 10, tzinfo=UTC))  # 00:10 local
+
+    assert before_midnight.reminders == 0
+    assert after_midnight.reminders == 1
+    [reminder] = reminders()
+    assert reminder.send_on == TODAY + timedelta(days=1)
