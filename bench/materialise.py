@@ -184,9 +184,9 @@ def build(url: str, size: int, *, peak: date, future_only: bool) -> dict[str, An
                SELECT n, '08712345000011', 'B' || n, :model, CAST(:start AS date) - 400, :now, 1
                FROM generate_series(1, :owners) AS n""",
             """INSERT INTO owner (id, email, email_verified_at, channel, language, time_zone,
-                   preferred_hour, digest, paused, created_at)
+                   preferred_hour, digest, paused, created_at, session_secret)
                SELECT n, 'bench' || n || '@example.test', :now, 'email', 'nl',
-                   'Europe/Amsterdam', 9, true, false, :now
+                   'Europe/Amsterdam', 9, true, false, :now, md5('bench' || n) || md5('' || n)
                FROM generate_series(1, :owners) AS n""",
             """INSERT INTO ownership (id, owner_id, unit_id, role, started_at)
                SELECT n, n, n, 'owner', :now FROM generate_series(1, :owners) AS n""",
