@@ -48,7 +48,7 @@ def test_a_bad_prefix_is_a_422_saying_what_and_where_and_changes_nothing(
     login(make_user(role="admin"))
     token = csrf_token(client, "/admin/organisations")
     for value, message in [
-        ("87\x001234", "is not a GS1 company prefix"),
+        ("87１234", "is not a GS1 company prefix"),  # a full-width digit
         ("8712345", "overlaps 871234, a prefix of Acme"),
     ]:
         response = client.post(
@@ -61,6 +61,13 @@ def test_a_bad_prefix_is_a_422_saying_what_and_where_and_changes_nothing(
         assert message in section.split("</section>")[0]
         assert prefixes_of(bosch) == []
     assert prefixes_of(acme) == ["871234"]
+    # A NUL byte never reaches the page: the boundary check refuses it for every form.
+    nul = client.post(
+        f"/admin/organisations/{bosch.id}/prefixes",
+        data={"prefixes": "87\x001234", "csrf_token": token},
+    )
+    assert nul.status_code == 400 and b"NUL" in nul.data
+    assert prefixes_of(bosch) == []
     unknown = client.post(
         "/admin/organisations/999999/prefixes", data={"prefixes": "400638", "csrf_token": token}
     )
