@@ -91,7 +91,7 @@ def _take_pending() -> list[dict[str, Any]]:
 
 @transactional
 def _insert(rows: list[dict[str, Any]]) -> None:
-    insert_rows(ScanEvent.__table__, rows)  # type: ignore[arg-type]
+    insert_rows(ScanEvent.__table__, rows)
 
 
 @cache

@@ -282,6 +282,7 @@ def generate_activity(
             }
         )
         version = versions[unit["product_model_id"]]
+        assert version is not None, "every generated model has a published protocol"
         for task in version.tasks:
             for due in _occurrences(task, unit["sold_on"], stop):
                 if due < since:

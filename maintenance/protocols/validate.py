@@ -132,35 +132,40 @@ def _other_format(value: Any) -> bool:
 def _translate(error: ValidationError, report: _Report) -> None:
     """Report one schema error as plain words at the path it concerns."""
     path: Path = tuple(error.absolute_path)
-    keyword, instance, schema = error.validator, error.instance, error.schema
+    # An error from iter_errors has every field set; the stubs also allow an "unset" sentinel.
+    # The keyword's value and the schema are any JSON, read per keyword below.
+    keyword = error.validator
+    instance: Any = error.instance
+    schema: Any = error.schema
+    value: Any = error.validator_value
     if keyword == "required":
         if path in report.required_reported:
             return
         report.required_reported.add(path)
-        for name in error.validator_value:
+        for name in value:
             if isinstance(instance, dict) and name not in instance:
                 report.add(path, f"the required field {name!r} is missing{_HINTS.get(name, '')}")
     elif keyword == "additionalProperties":
         _unknown_fields(path, instance, schema, report)
     elif keyword == "type":
-        report.add(path, _type_message(path, instance, error.validator_value, schema))
+        report.add(path, _type_message(path, instance, value, schema))
     elif keyword == "enum" and path == ("category",):
         report.add(path, _category_message(instance))
     elif keyword == "enum":
-        choices = ", ".join(str(choice) for choice in error.validator_value)
+        choices = ", ".join(str(choice) for choice in value)
         report.add(path, f"{instance!r} is not allowed here; use one of: {choices}")
     elif keyword == "const":
-        report.add(path, f"must be {error.validator_value!r}, not {instance!r}")
-    elif keyword == "pattern" and error.validator_value == SCHEMA_PATTERN and path:
+        report.add(path, f"must be {value!r}, not {instance!r}")
+    elif keyword == "pattern" and value == SCHEMA_PATTERN and path:
         # The same words as the check of that field gives, so the two errors are one.
         check = _DURATION_CHECKS.get(str(path[-1]), _interval_problem)
         report.add(path, check(instance) or f"{instance!r} is not an ISO 8601 duration")
     elif keyword == "pattern":
-        report.add(path, _pattern_message(path, instance, error.validator_value))
+        report.add(path, _pattern_message(path, instance, value))
     elif keyword == "maxLength":
-        report.add(path, f"is longer than {error.validator_value} characters")
+        report.add(path, f"is longer than {value} characters")
     elif keyword in ("minItems", "maxItems"):
-        report.add(path, _count_message(path, keyword, error.validator_value))
+        report.add(path, _count_message(path, keyword, value))
     elif keyword == "minProperties":
         report.add(path, "is empty; give the text per language, e.g. {nl: ..., en: ...}")
     elif keyword == "oneOf" and isinstance(instance, dict):

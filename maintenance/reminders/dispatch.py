@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+import typing
 from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +37,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult
 
 from maintenance import metrics, scheduling
 from maintenance.bulk import id_in
@@ -592,7 +594,8 @@ def suppress_channel(owner_id: int, channel: str, at: datetime, *, reason: str) 
         .values(status="cancelled", last_error=f"{channel} suppressed: {reason}")
     )
     logger.info("owner %s: %s suppressed (%s)", owner_id, channel, reason)
-    return cancelled.rowcount or 0
+    # An UPDATE or DELETE gives a CursorResult; Session.execute is typed with the plain Result.
+    return typing.cast(CursorResult[Any], cancelled).rowcount or 0
 
 
 def _send_jobs(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -244,11 +245,12 @@ def _schedule_query() -> Any:
 
 def _schedule(row: Any) -> _Schedule:
     """A _Schedule from a row of _SCHEDULE_COLUMNS (read by position: rows are many)."""
-    schedule = _Schedule(
+    fields: tuple[Any, ...] = (
         *row[:10],
-        rule=cached_rule(row[10], row[11], row[12]),
-        facts=UnitFacts(*row[13:18]),
+        cached_rule(row[10], row[11], row[12]),  # rule
+        UnitFacts(*row[13:18]),  # facts
     )
+    schedule = _Schedule(*fields)
     schedule.loaded = schedule.state()
     return schedule
 
@@ -273,7 +275,7 @@ def _log_missed(missed: list[tuple[_Schedule, date]], today: date, now: datetime
     if not missed:
         return
     insert_rows(
-        MaintenanceLog.__table__,  # type: ignore[arg-type]
+        MaintenanceLog.__table__,
         [
             {
                 "unit_id": schedule.facts.unit_id,
@@ -338,7 +340,7 @@ def _already_sent(
     return found
 
 
-def _sent_this_week(owners: list[Any], todays: dict[int, date]) -> dict[int, int]:
+def _sent_this_week(owners: Sequence[Any], todays: dict[int, date]) -> dict[int, int]:
     """Reminders counted against each owner's cap in the 7 days ending their today: one query."""
     first = min(todays.values()) - timedelta(days=6)
     rows = db.session.execute(
@@ -412,7 +414,7 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
         return []
     by_key = {plan.dedupe_key: plan for plan in planned}
     rows = insert_new_rows(
-        Reminder.__table__,  # type: ignore[arg-type]
+        Reminder.__table__,
         [
             {
                 "dedupe_key": plan.dedupe_key,
@@ -432,7 +434,7 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
     )
     made = [(reminder_id, by_key[key]) for reminder_id, key in rows]
     insert_rows(
-        ReminderItem.__table__,  # type: ignore[arg-type]
+        ReminderItem.__table__,
         [
             {"reminder_id": reminder_id, "schedule_id": s.id, "due_on": s.reminder_on}
             for reminder_id, plan in made
@@ -467,7 +469,7 @@ def _next_action(
 def _write_back(schedules: list[_Schedule]) -> None:
     """Store the changed schedules in one statement."""
     update_rows(
-        TaskSchedule.__table__,  # type: ignore[arg-type]
+        TaskSchedule.__table__,
         [
             {
                 "id": s.id,

@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance import calendar_feed, owners, schedules
 from maintenance.extensions import db, limiter
@@ -66,11 +67,11 @@ def _forget_owner() -> None:
     session.pop(OWNER_SECRET_KEY, None)
 
 
-def owner_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+def owner_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     """Send visitors who are not logged in to the login page."""
 
     @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if current_owner() is None:
             _forget_owner()
             return redirect(url_for("owner.login"))
@@ -99,7 +100,7 @@ def owner_today(owner: Owner | None) -> date:
     return datetime.now(ZoneInfo(owner.time_zone)).date()
 
 
-def _see_other(target: str) -> Response:
+def _see_other(target: str) -> BaseResponse:
     return redirect(target, code=303)
 
 
@@ -153,7 +154,7 @@ def unit_path(unit: Unit) -> str:
 @bp.post("/remind")
 @anonymous_form
 @ip_limit
-def remind() -> Response | tuple[str, int]:
+def remind() -> BaseResponse | tuple[str, int]:
     """Sign up for reminders for a unit (or add it to a logged-in owner's list)."""
     owner = current_owner()
     contact = request.form.get("contact", "")
@@ -198,7 +199,7 @@ def remind() -> Response | tuple[str, int]:
 @bp.post("/units/done")
 @anonymous_form
 @limiter.limit(DONE_LIMIT)
-def unit_done() -> Response:
+def unit_done() -> BaseResponse:
     """ "Done it" on the unit page: logs the task for this unit, without an account."""
     unit = _scanned_unit(create=True)
     owner = current_owner()
@@ -229,7 +230,7 @@ def check() -> str:
 
 @bp.post("/me/code")
 @limiter.limit(CODE_LIMIT)
-def code() -> Response | tuple[str, int]:
+def code() -> BaseResponse | tuple[str, int]:
     """Check the 6-digit SMS code for the pending sign-up or login."""
     pending = session.get(PENDING_SESSION_KEY) or {}
     try:
@@ -254,7 +255,7 @@ def confirm_page(token: str) -> str | tuple[str, int]:
 
 
 @bp.post("/me/confirm/<token>")
-def confirm(token: str) -> Response | tuple[str, int]:
+def confirm(token: str) -> BaseResponse | tuple[str, int]:
     """Confirm the address (and add the unit) and log in."""
     try:
         owner = owners.confirm_link(token, owners.now_utc())
@@ -267,7 +268,7 @@ def confirm(token: str) -> Response | tuple[str, int]:
 
 @bp.route("/me/login", methods=["GET", "POST"])
 @ip_limit
-def login() -> Response | str:
+def login() -> BaseResponse | str:
     """Ask for a login link (email) or code (SMS); no passwords."""
     if request.method == "GET":
         return render_template("owner/login.html")
@@ -293,7 +294,7 @@ def _wait_until(deadline: float) -> None:
 
 
 @bp.post("/me/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     """Forget the owner in this browser."""
     _forget_owner()
     return _see_other(url_for("public.index"))
@@ -358,7 +359,7 @@ def unit_detail(unit_id: int) -> str:
 
 @bp.post("/me/units/<int:unit_id>/tasks/<task_key>/<action>")
 @owner_required
-def task_action(unit_id: int, task_key: str, action: str) -> Response:
+def task_action(unit_id: int, task_key: str, action: str) -> BaseResponse:
     """Mark a task done (with an optional note), skip it, snooze its reminder, or resume it."""
     owner = _owner()
     unit = _my_unit(unit_id)
@@ -396,7 +397,7 @@ def _schedule(unit: Unit, task_key: str) -> TaskSchedule:
 
 @bp.post("/me/units/<int:unit_id>/end")
 @owner_required
-def end(unit_id: int) -> Response:
+def end(unit_id: int) -> BaseResponse:
     """Stop being an owner of this unit (others keep it; its history stays with the unit)."""
     unit = _my_unit(unit_id)
     owners.end_ownership(_owner(), unit, owners.now_utc())
@@ -406,7 +407,7 @@ def end(unit_id: int) -> Response:
 
 @bp.route("/me/add", methods=["GET", "POST"])
 @owner_required
-def add() -> Response | str:
+def add() -> BaseResponse | str:
     """Add a unit by scanning its code (the camera opens its page) or typing its address."""
     if request.method == "GET":
         return render_template("owner/add.html")
@@ -444,7 +445,7 @@ def add() -> Response | str:
 
 @bp.route("/me/settings", methods=["GET", "POST"])
 @owner_required
-def settings() -> Response | str | tuple[str, int]:
+def settings() -> BaseResponse | str | tuple[str, int]:
     """Channel, language, time of day, time zone, digest or per task, pause all."""
     owner = _owner()
     if request.method == "POST":
@@ -471,7 +472,7 @@ def settings() -> Response | str | tuple[str, int]:
 
 @bp.get("/me/export")
 @owner_required
-def export() -> Response:
+def export() -> BaseResponse:
     """All my data as a JSON download."""
     data: dict[str, Any] = owners.export_data(_owner())
     body = json.dumps(data, ensure_ascii=False, indent=2)
@@ -484,7 +485,7 @@ def export() -> Response:
 
 @bp.route("/me/delete", methods=["GET", "POST"])
 @owner_required
-def delete() -> Response | str:
+def delete() -> BaseResponse | str:
     """Ask, then erase all my personal data (the units keep an anonymous history)."""
     if request.method == "GET":
         return render_template("owner/delete.html")
@@ -496,7 +497,7 @@ def delete() -> Response | str:
 
 @bp.route("/me/calendar", methods=["GET", "POST"])
 @owner_required
-def calendar() -> Response | str:
+def calendar() -> BaseResponse | str:
     """The private calendar link: show it, make it, or revoke it."""
     owner = _owner()
     if request.method == "POST":
@@ -511,7 +512,7 @@ def calendar() -> Response | str:
 
 
 @bp.get("/calendar/<token>.ics")
-def calendar_ics(token: str) -> Response:
+def calendar_ics(token: str) -> BaseResponse:
     """The iCalendar feed behind a private link."""
     owner = calendar_feed.owner_for_token(token)
     if owner is None:
