@@ -39,7 +39,6 @@ from maintenance.models import (
     TaskSchedule,
     Unit,
 )
-from maintenance.models._base import utcnow
 from maintenance.models.confirmation import new_handle
 from maintenance.notify import EmailMessage, SmsMessage, channels_from_settings
 from maintenance.schedules import ensure_schedules, wake_owner
@@ -827,8 +826,3 @@ def get_owner(owner_id: object, secret: object) -> Owner | None:
     if owner is None or not hmac.compare_digest(owner.session_secret.encode(), secret.encode()):
         return None
     return owner
-
-
-def now_utc() -> datetime:
-    """The current moment, aware UTC (views pass it into the services)."""
-    return utcnow()

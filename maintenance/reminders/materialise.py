@@ -29,13 +29,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, select
 
 from maintenance import scheduling
 from maintenance.bulk import id_in, insert_new_rows, insert_rows, update_rows
+from maintenance.clock import local_today, time_zone
 from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
@@ -156,23 +156,9 @@ class _Planned:
         return "follow-up" if all(follow_up for _, follow_up in self.items) else "due"
 
 
-def owner_zone(name: str | None) -> ZoneInfo:
-    """An owner's time zone; the default when the stored one no longer exists."""
-    try:
-        return ZoneInfo(name or scheduling.DEFAULT_TIME_ZONE)
-    except (ValueError, KeyError):
-        # A stored zone that no longer exists must not stop everyone else's reminders.
-        return ZoneInfo(scheduling.DEFAULT_TIME_ZONE)
-
-
-def local_today(time_zone: str | None, now: datetime) -> date:
-    """The calendar date at `now` in a time zone."""
-    return now.astimezone(owner_zone(time_zone)).date()
-
-
 def send_at(owner: Any, send_on: date, now: datetime) -> datetime:
     """When a reminder for send_on goes: the owner's send hour, or the next window after now."""
-    key = owner_zone(owner.time_zone).key
+    key = time_zone(owner.time_zone).key
     hour = owner.preferred_hour if owner.preferred_hour is not None else 9
     at = scheduling.send_time(send_on, key, hour)
     return at if at >= now else scheduling.next_send_window(now, key, hour)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -28,6 +27,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance import calendar_feed, owners, schedules
+from maintenance.clock import local_today as clock_today
+from maintenance.clock import now_utc
 from maintenance.extensions import db, limiter
 from maintenance.i18n import current_language
 from maintenance.identifiers import (
@@ -93,11 +94,11 @@ def _log_in(owner: Owner) -> None:
     session.permanent = True
 
 
-def owner_today(owner: Owner | None) -> date:
-    """Today in the owner's time zone (or the service's)."""
+def _today_for(owner: Owner | None) -> date:
+    """Today in the owner's time zone (the default if unknown); a visitor's: the service's."""
     if owner is None:
         return local_today()
-    return datetime.now(ZoneInfo(owner.time_zone)).date()
+    return clock_today(owner.time_zone, now_utc())
 
 
 def _see_other(target: str) -> BaseResponse:
@@ -173,7 +174,7 @@ def remind() -> BaseResponse | tuple[str, int]:
     if owner is not None and not contact:
         unit = _scanned_unit(create=True)
         try:
-            owners.add_unit(owner, unit, owners.now_utc(), role=role)
+            owners.add_unit(owner, unit, now_utc(), role=role)
         except owners.OwnerError as exc:
             flash(str(exc), "error")
             return _see_other(unit_path(unit) + "#register")
@@ -185,7 +186,7 @@ def remind() -> BaseResponse | tuple[str, int]:
             contact,
             unit,
             consent=consent,
-            now=owners.now_utc(),
+            now=now_utc(),
             role=role,
             language=request.form.get("language") or current_language(),
             preferred_hour=hour,
@@ -207,7 +208,7 @@ def unit_done() -> BaseResponse:
         owner = None
     try:
         recorded = schedules.record_done(
-            unit, request.form.get("task", ""), owner_today(owner), owner=owner, source="page"
+            unit, request.form.get("task", ""), _today_for(owner), owner=owner, source="page"
         )
     except schedules.UnknownTask:
         abort(404)
@@ -235,7 +236,7 @@ def code() -> BaseResponse | tuple[str, int]:
     pending = session.get(PENDING_SESSION_KEY) or {}
     try:
         owner = owners.confirm_code(
-            str(pending.get("handle") or ""), request.form.get("code", ""), owners.now_utc()
+            str(pending.get("handle") or ""), request.form.get("code", ""), now_utc()
         )
     except owners.ConfirmationFailed as exc:
         return render_template("owner/check.html", channel="sms", error=str(exc)), 400
@@ -248,7 +249,7 @@ def code() -> BaseResponse | tuple[str, int]:
 def confirm_page(token: str) -> str | tuple[str, int]:
     """The email link opens a page with a button: mail scanners that follow links change nothing."""
     try:
-        confirmation = owners.read_link(token, owners.now_utc())
+        confirmation = owners.read_link(token, now_utc())
     except owners.ConfirmationFailed as exc:
         return render_template("owner/confirm.html", error=str(exc)), 400
     return render_template("owner/confirm.html", token=token, purpose=confirmation.purpose)
@@ -258,7 +259,7 @@ def confirm_page(token: str) -> str | tuple[str, int]:
 def confirm(token: str) -> BaseResponse | tuple[str, int]:
     """Confirm the address (and add the unit) and log in."""
     try:
-        owner = owners.confirm_link(token, owners.now_utc())
+        owner = owners.confirm_link(token, now_utc())
     except owners.ConfirmationFailed as exc:
         return render_template("owner/confirm.html", error=str(exc)), 400
     _log_in(owner)
@@ -274,7 +275,7 @@ def login() -> BaseResponse | str:
         return render_template("owner/login.html")
     started = time.monotonic()
     try:
-        pending = owners.request_login(request.form.get("contact", ""), owners.now_utc())
+        pending = owners.request_login(request.form.get("contact", ""), now_utc())
     except owners.OwnerError as exc:
         flash(str(exc), "error")
         return render_template("owner/login.html")
@@ -308,7 +309,7 @@ def logout() -> BaseResponse:
 def appliances() -> str:
     """All my units with their next dates, the unit with the most overdue task first."""
     owner = _owner()
-    today = owner_today(owner)
+    today = _today_for(owner)
     rows = []
     for ownership in owners.active_ownerships(owner):
         tasks = schedules.upcoming(ownership.unit, today)
@@ -341,7 +342,7 @@ def unit_detail(unit_id: int) -> str:
     """One unit: its tasks with done / skip / snooze, and its maintenance history."""
     owner = _owner()
     unit = _my_unit(unit_id)
-    today = owner_today(owner)
+    today = _today_for(owner)
     tasks = schedules.upcoming(unit, today)
     logs = schedules.history(unit)
     titles = _task_titles({log.version_id for log in logs})
@@ -363,7 +364,7 @@ def task_action(unit_id: int, task_key: str, action: str) -> BaseResponse:
     """Mark a task done (with an optional note), skip it, snooze its reminder, or resume it."""
     owner = _owner()
     unit = _my_unit(unit_id)
-    today = owner_today(owner)
+    today = _today_for(owner)
     note = request.form.get("note", "")[:2000]
     try:
         if action == "done":
@@ -400,7 +401,7 @@ def _schedule(unit: Unit, task_key: str) -> TaskSchedule:
 def end(unit_id: int) -> BaseResponse:
     """Stop being an owner of this unit (others keep it; its history stays with the unit)."""
     unit = _my_unit(unit_id)
-    owners.end_ownership(_owner(), unit, owners.now_utc())
+    owners.end_ownership(_owner(), unit, now_utc())
     flash(_("The appliance was removed from your list."))
     return _see_other(url_for("owner.appliances"))
 
@@ -435,7 +436,7 @@ def add() -> BaseResponse | str:
     if unit is None or unit.voided_at is not None:
         flash(_("We do not know this appliance."), "error")
         return render_template("owner/add.html"), 404  # type: ignore[return-value]
-    owners.add_unit(_owner(), unit, owners.now_utc(), role=role)
+    owners.add_unit(_owner(), unit, now_utc(), role=role)
     flash(_("Added to your appliances."))
     return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
 
@@ -517,7 +518,7 @@ def calendar_ics(token: str) -> BaseResponse:
     owner = calendar_feed.owner_for_token(token)
     if owner is None:
         abort(404)
-    body = calendar_feed.build_calendar(owner, owner_today(owner))
+    body = calendar_feed.build_calendar(owner, _today_for(owner))
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
