@@ -129,7 +129,7 @@ def _other_format(value: Any) -> bool:
 # --- JSON Schema errors in plain words -----------------------------------------------------------
 
 
-def _translate(error: ValidationError, report: _Report) -> None:
+def _translate(error: ValidationError, report: _Report) -> None:  # noqa: C901 (flat: one branch per JSON Schema keyword)
     """Report one schema error as plain words at the path it concerns."""
     path: Path = tuple(error.absolute_path)
     # An error from iter_errors has every field set; the stubs also allow an "unset" sentinel.
@@ -494,13 +494,8 @@ _DURATION_CHECKS = {
 
 
 @lru_cache(maxsize=256)
-def _rrule_problem(text: str) -> str | None:
-    """Why a recurrence rule is unusable for reminders, or None when it is fine."""
-    example = "such as FREQ=YEARLY;BYMONTH=4"
-    if not text.strip():
-        return f"is empty; write a recurrence rule {example}"
-    if ":" in text or "\n" in text:
-        return f"write only the rule itself, {example} (no 'RRULE:' and no DTSTART)"
+def _rrule_parts(text: str, example: str) -> dict[str, str] | str:
+    """A rule's NAME=VALUE parts in upper case, or why they cannot be read."""
     parts: dict[str, str] = {}
     for part in filter(None, text.upper().split(";")):  # The scheduler allows a trailing ";".
         name, equals, value = part.partition("=")
@@ -509,6 +504,19 @@ def _rrule_problem(text: str) -> str | None:
         if name.strip() in parts:
             return f"{name.strip()} appears twice in {text!r}"
         parts[name.strip()] = value.strip()
+    return parts
+
+
+def _rrule_problem(text: str) -> str | None:
+    """Why a recurrence rule is unusable for reminders, or None when it is fine."""
+    example = "such as FREQ=YEARLY;BYMONTH=4"
+    if not text.strip():
+        return f"is empty; write a recurrence rule {example}"
+    if ":" in text or "\n" in text:
+        return f"write only the rule itself, {example} (no 'RRULE:' and no DTSTART)"
+    parts = _rrule_parts(text, example)
+    if isinstance(parts, str):
+        return parts
     unknown = sorted(set(parts) - _RRULE_PARTS)
     if {"COUNT", "UNTIL"} & set(unknown):
         return "the rule must repeat without end: leave out COUNT and UNTIL"
