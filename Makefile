@@ -33,9 +33,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+## Lint, formatting and types, as CI runs them before the tests.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3 instance/outbox

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     Integer,
+    Select,
     String,
     Table,
     Update,
@@ -62,10 +63,15 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:
 @lru_cache(maxsize=16)
 def _insert_from_json(table: Table, columns: tuple[str, ...]) -> Insert:
     """INSERT ... SELECT from the JSON parameter "rows"; built (and keyed) once per columns."""
+    return insert(table).from_select(columns, _rows_from_json(table, columns))
+
+
+def _rows_from_json(table: Table, columns: tuple[str, ...]) -> Select[Any]:
+    """SELECT the columns of each row in the JSON parameter "rows", typed as the table's."""
     given = func.json_populate_recordset(
         literal_column(f"null::{table.name}"), cast(bindparam("rows", type_=String), JSON)
     ).table_valued(*columns)
-    return insert(table).from_select(columns, select(*(given.c[name] for name in columns)))
+    return select(*(given.c[name] for name in columns))
 
 
 def insert_new_rows(
@@ -92,10 +98,9 @@ def _insert_new_from_json(
     table: Table, columns: tuple[str, ...], unique: str, returning: tuple[str, ...]
 ) -> Any:
     """insert_rows' statement with ON CONFLICT (unique) DO NOTHING RETURNING; built once."""
-    plain = _insert_from_json(table, columns)
     return (
         postgresql.insert(table)
-        .from_select(columns, plain.select)
+        .from_select(columns, _rows_from_json(table, columns))
         .on_conflict_do_nothing(index_elements=[unique])
         .returning(*(table.c[name] for name in returning))
     )

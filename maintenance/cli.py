@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
 from maintenance.config import ROOT
+
+if TYPE_CHECKING:
+    from maintenance.models import Organisation
 
 
 def _create_app() -> Flask:
@@ -143,7 +147,7 @@ def organisations_group() -> None:
     """Organisations: GS1 company prefixes and GTIN assignments."""
 
 
-def _manufacturer_named(name: str) -> object:
+def _manufacturer_named(name: str) -> Organisation:
     from sqlalchemy import select
 
     from maintenance.extensions import db
@@ -242,7 +246,9 @@ def serve_command(host: str, port: int) -> None:
 
     scheduler = subprocess.Popen([sys.executable, "-m", "maintenance.cli", "scheduler"])
     try:
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        # The application itself, not the proxy: run_simple serves it outside this context.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        run_simple(host, port, app, threaded=True)
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)

@@ -46,7 +46,15 @@ def parse_duration(text: str) -> relativedelta:
     parts = {name: int(value) for name, value in numbers.items()}
     if not parts or not any(parts.values()):
         raise DurationError(f"{text!r} is a zero-length duration")
-    return relativedelta(**parts)
+    return relativedelta(
+        years=parts.get("years", 0),
+        months=parts.get("months", 0),
+        weeks=parts.get("weeks", 0),
+        days=parts.get("days", 0),
+        hours=parts.get("hours", 0),
+        minutes=parts.get("minutes", 0),
+        seconds=parts.get("seconds", 0),
+    )
 
 
 def longer_than(delta: relativedelta, bound: relativedelta) -> bool:

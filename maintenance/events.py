@@ -107,7 +107,7 @@ def record_event(
 
 def add_events(rows: Iterable[dict[str, Any]]) -> int:
     """Insert event_row rows in one statement in the caller's transaction; how many."""
-    return insert_rows(Event.__table__, list(rows))  # type: ignore[arg-type]
+    return insert_rows(Event.__table__, list(rows))
 
 
 def came_from_reminder(log: MaintenanceLog) -> bool:

@@ -1,5 +1,7 @@
 """Unbound extension objects; create_app() binds them to the application."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -8,7 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -26,8 +28,21 @@ class Base(DeclarativeBase):
         }
     )
 
+    if TYPE_CHECKING:
+        # Every model here maps one Table (SQLAlchemy types it as any FROM clause), so the Core
+        # statements on Model.__table__ type-check. Only for mypy: at run time nothing changes.
+        __table__: ClassVar[Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. mypy cannot see a class through an instance attribute
+# (python/mypy#8603), so it checks the models against Base, which db.Model extends with
+# Flask-SQLAlchemy's table naming and bind mixins.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

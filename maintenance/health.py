@@ -52,7 +52,7 @@ def readiness_problem() -> str | None:
         return migration_problem()
     except SQLAlchemyError as error:
         # The driver's first line says what failed (refused, unknown host, bad password).
-        detail = str(error.orig if getattr(error, "orig", None) else error).strip()
+        detail = str(getattr(error, "orig", None) or error).strip()
         return f"database unreachable: {detail.splitlines()[0] if detail else type(error).__name__}"
 
 

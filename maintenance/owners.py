@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from email.utils import make_msgid
 from functools import cache
 from importlib.resources import files
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import phonenumbers
 from flask import current_app
@@ -39,11 +39,13 @@ from maintenance.models import (
     TaskSchedule,
     Unit,
 )
-from maintenance.models._base import utcnow
 from maintenance.models.confirmation import new_handle
 from maintenance.notify import EmailMessage, SmsMessage, channels_from_settings
 from maintenance.schedules import ensure_schedules, wake_owner
 from maintenance.transactions import transactional
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 # The version of the consent wording shown next to the checkbox; bump it when the text changes.
 CONSENT_TEXT_VERSION = "reminders-v1"
@@ -413,11 +415,14 @@ def _apply(confirmation: Confirmation, now: datetime) -> Owner:
     """Use a confirmation: verify its channel; for a sign-up, tie the owner to the unit."""
     owner = confirmation.owner
     # Marked used in one conditional UPDATE, so two parallel uses cannot both go through.
-    taken = db.session.execute(
-        update(Confirmation)
-        .where(Confirmation.id == confirmation.id, Confirmation.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
+    taken = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(Confirmation)
+            .where(Confirmation.id == confirmation.id, Confirmation.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if not taken:
         raise ConfirmationFailed(
@@ -459,12 +464,11 @@ def read_link(token: str, now: datetime) -> Confirmation:
         raise ConfirmationFailed(_("This link is not valid or has expired.")) from None
     confirmation = db.session.get(Confirmation, confirmation_id)
     problem = _usable(confirmation, now)
-    if problem is None and not hmac.compare_digest(
-        confirmation.secret_hash, _hash(f"{confirmation_id}:{nonce}")
-    ):
-        problem = _("This link is not valid or has expired.")
     if problem is not None:
         raise ConfirmationFailed(problem)
+    assert confirmation is not None, "_usable refuses a missing confirmation"
+    if not hmac.compare_digest(confirmation.secret_hash, _hash(f"{confirmation_id}:{nonce}")):
+        raise ConfirmationFailed(_("This link is not valid or has expired."))
     return confirmation
 
 
@@ -822,8 +826,3 @@ def get_owner(owner_id: object, secret: object) -> Owner | None:
     if owner is None or not hmac.compare_digest(owner.session_secret.encode(), secret.encode()):
         return None
     return owner
-
-
-def now_utc() -> datetime:
-    """The current moment, aware UTC (views pass it into the services)."""
-    return utcnow()

@@ -39,18 +39,18 @@ def read_first(statement: Executable, parameters: Mapping[str, Any]) -> tuple[An
     sql, constants = _compiled(statement, engine.dialect)
     values = {**constants, **parameters}
     for attempt in (1, 2):
-        connection = engine.raw_connection()
+        raw = engine.raw_connection()
         try:
-            driver: Any = connection.driver_connection
+            driver: Any = raw.driver_connection
             return driver.execute(sql, values).fetchone()
         except engine.dialect.loaded_dbapi.OperationalError as error:
-            if attempt == 2 or not engine.dialect.is_disconnect(error, connection, None):
+            if attempt == 2 or not engine.dialect.is_disconnect(error, raw, None):
                 raise
             # A restart dropped every pooled connection alike: start the pool afresh.
-            connection.invalidate(error)
+            raw.invalidate(error)
             engine.dispose()
         finally:
-            connection.close()
+            raw.close()
     raise AssertionError("unreachable")
 
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 from sqlalchemy import ColumnElement, delete
+from sqlalchemy.orm import QueryableAttribute
 
 from maintenance import owners
 from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, ScanEvent
 from maintenance.transactions import transactional
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 logger = logging.getLogger("maintenance.retention")
 
@@ -39,9 +43,13 @@ def cutoff(now: datetime, setting: str) -> datetime | None:
 
 
 @transactional
-def _delete_before(model: Any, column: ColumnElement[datetime], before: datetime) -> int:
+def _delete_before(
+    model: Any, column: ColumnElement[datetime] | QueryableAttribute[datetime], before: datetime
+) -> int:
     """Delete one table's rows older than `before` in its own transaction; returns the count."""
-    return db.session.execute(delete(model).where(column < before)).rowcount or 0
+    result = db.session.execute(delete(model).where(column < before))
+    # An UPDATE or DELETE gives a CursorResult; Session.execute is typed with the plain Result.
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def apply_retention(now: datetime) -> RetentionResult:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from maintenance.bulk import insert_rows
+from maintenance.clock import local_today
 from maintenance.models import ScanEvent
 from maintenance.models._base import utcnow
 from maintenance.transactions import transactional
@@ -42,7 +41,7 @@ def record_scan(gtin: str, model_id: int | None, unit_id: int | None, source: st
         "gtin": gtin,
         "product_model_id": model_id,
         "unit_id": unit_id,
-        "day": now.astimezone(_time_zone(app.config["DEFAULT_TIME_ZONE"])).date(),
+        "day": local_today(app.config["DEFAULT_TIME_ZONE"], now),
         "source": source,
         "at": now,
     }
@@ -91,12 +90,7 @@ def _take_pending() -> list[dict[str, Any]]:
 
 @transactional
 def _insert(rows: list[dict[str, Any]]) -> None:
-    insert_rows(ScanEvent.__table__, rows)  # type: ignore[arg-type]
-
-
-@cache
-def _time_zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    insert_rows(ScanEvent.__table__, rows)
 
 
 def _start_timer(seconds: float) -> None:

@@ -10,9 +10,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 from typing import Protocol as Interface
 
 from sqlalchemy import ColumnElement, and_, case, exists, or_, select, update
+from sqlalchemy.orm import QueryableAttribute
 
 from maintenance.catalog import (
     TaskInfo,
@@ -51,6 +53,9 @@ from maintenance.scheduling import (
     spaced,
 )
 from maintenance.transactions import transactional
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 # Units re-planned per transaction when working off the queue: short locks, steady progress.
 REPLAN_CHUNK = 500
@@ -110,7 +115,7 @@ def current_version(unit: Unit) -> ProtocolVersion | None:
     return current_version_for_model(unit.product_model)
 
 
-def has_records(unit_id: ColumnElement[int]) -> ColumnElement[bool]:
+def has_records(unit_id: ColumnElement[int] | QueryableAttribute[int]) -> ColumnElement[bool]:
     """SQL: whether the unit has a schedule or a log entry (without either, preview reads none)."""
     return or_(
         exists().where(TaskSchedule.unit_id == unit_id),
@@ -244,7 +249,8 @@ def wake_owner(owner_id: int) -> int:
         .values(next_action_on=reminder_on)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    # An UPDATE or DELETE gives a CursorResult; Session.execute is typed with the plain Result.
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def _delete_schedule(row: TaskSchedule) -> None:

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import rrule, rruleset, rrulestr
 
 from maintenance.durations import parse_duration
 
@@ -166,7 +166,7 @@ def _normalised_rrule(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _recurrence(text: str, start: date) -> rrule:
+def _recurrence(text: str, start: date) -> rrule | rruleset:
     """The rule's occurrences for a unit whose start date is `start` (its DTSTART)."""
     # cache=True: the occurrences found are kept, so later look-ups search them instead of
     # stepping through the calendar from the start date again (most of a materialise pass with

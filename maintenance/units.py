@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,7 +16,7 @@ from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from maintenance import audit
+from maintenance import audit, clock
 from maintenance.catalog import (
     VersionInfo,
     VersionKey,
@@ -133,7 +132,7 @@ class _Checked:
 
 def local_today() -> date:
     """Today's date in the service's default time zone (sale dates are local dates)."""
-    return datetime.now(ZoneInfo(current_app.config["DEFAULT_TIME_ZONE"])).date()
+    return clock.local_today(current_app.config["DEFAULT_TIME_ZONE"], clock.now_utc())
 
 
 def find_unit(gtin: str, serial: str | None = None, unit_code: str | None = None) -> Unit | None:

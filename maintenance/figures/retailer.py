@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
@@ -23,7 +24,7 @@ from maintenance.figures.queries import (
 from maintenance.models import Event, ScanEvent, Unit
 
 
-def _labelled(scope: Scope, groups: list[object]) -> dict[tuple[object, ...], tuple[int, int, int]]:
+def _labelled(scope: Scope, groups: list[Any]) -> dict[tuple[Any, ...], tuple[int, int, int]]:
     """Per group: units labelled in the period, labels printed for them, units now registered."""
     start = datetime.combine(scope.start, time.min, tzinfo=UTC)
     end = datetime.combine(scope.end + timedelta(days=1), time.min, tzinfo=UTC)

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, not_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from maintenance.extensions import db
-from maintenance.figures.cells import Chart, Count, Rate, Table
+from maintenance.figures.cells import Chart, Count, Rate, Table, Value
 from maintenance.figures.dashboard import Dashboard
 from maintenance.figures.manufacturer import reminders_by_month
 from maintenance.figures.queries import (
@@ -147,7 +147,7 @@ def reminders_by_channel(scope: Scope, all_events: Grouped) -> Table:
         note=_("Counted per task in a message: a digest with three tasks counts three."),
     )
     for name in months_between(scope.start, scope.end):
-        row: list[object] = [name]
+        row: list[Value] = [name]
         for channel in CHANNELS:
             key = (name, channel)
             row += [

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One staff action; rows are only ever added, never changed."""
 
     __tablename__ = "audit_event"

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.organisation import Organisation
 
 
-class ProductModel(db.Model):
+class ProductModel(Model):
     """One appliance model of a manufacturer (brand + model name) in a category."""
 
     __tablename__ = "product_model"
@@ -35,7 +35,7 @@ class ProductModel(db.Model):
         return f"<ProductModel {self.brand} {self.name}>"
 
 
-class ModelGtin(db.Model):
+class ModelGtin(Model):
     """A GTIN-14 that identifies a product model (a model may have several)."""
 
     __tablename__ = "model_gtin"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.owner import Owner
 
@@ -18,7 +18,7 @@ def new_handle() -> str:
     return secrets.token_hex(16)
 
 
-class Confirmation(db.Model):
+class Confirmation(Model):
     """One link or code sent to an owner; only its hash is stored, and it works once."""
 
     __tablename__ = "confirmation"

@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 
 
@@ -17,7 +17,7 @@ def first_of_month(context: DefaultExecutionContext) -> date:
     return context.get_current_parameters()["day"].replace(day=1)
 
 
-class ScanEvent(db.Model):
+class ScanEvent(Model):
     """A QR scan or page view of a unit or model; no IP, no user agent, no person."""
 
     __tablename__ = "scan_event"
@@ -49,7 +49,7 @@ EVENT_KINDS = (
 )
 
 
-class Event(db.Model):
+class Event(Model):
     """Something an owner or a message did, kept for figures without saying who.
 
     Never an owner id, address, IP or free text: erasing an owner leaves these rows as they

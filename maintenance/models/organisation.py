@@ -8,14 +8,14 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 
 ORGANISATION_KINDS = ("manufacturer", "retailer", "coordinator")
 ROLES = ("manufacturer", "retailer", "admin")
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A manufacturer, a retailer or the sector coordinator."""
 
     __tablename__ = "organisation"
@@ -33,7 +33,7 @@ class Organisation(db.Model):
         return f"<Organisation {self.name!r} ({self.kind})>"
 
 
-class CompanyPrefix(db.Model):
+class CompanyPrefix(Model):
     """A GS1 company prefix of a manufacturer: the GTINs it may publish protocols for.
 
     Written as in a GTIN-13 (a UPC company prefix with its leading 0); set by an admin.
@@ -50,7 +50,7 @@ class CompanyPrefix(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class GtinAssignment(db.Model):
+class GtinAssignment(Model):
     """An exception an admin made: one GTIN-14 assigned to an organisation, whatever its prefix."""
 
     __tablename__ = "gtin_assignment"
@@ -64,7 +64,7 @@ class GtinAssignment(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff member who logs in with a password: manufacturer, retailer or admin."""
 
     __tablename__ = "user_account"
@@ -82,7 +82,7 @@ class User(UserMixin, db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Deactivated staff cannot log in or use tokens."""
         return self.active
 
@@ -95,7 +95,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email!r} ({self.role})>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API; only its SHA-256 digest is stored."""
 
     __tablename__ = "api_token"

@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.unit import Unit
 
 
-class Owner(db.Model):
+class Owner(Model):
     """A consumer reachable by email or SMS; erased on request, keeping anonymous history."""
 
     __tablename__ = "owner"
@@ -44,7 +44,7 @@ class Owner(db.Model):
     ownerships: Mapped[list[Ownership]] = relationship(back_populates="owner")
 
 
-class Ownership(db.Model):
+class Ownership(Model):
     """An owner's tie to a unit, from registration until they end it."""
 
     __tablename__ = "ownership"
@@ -61,7 +61,7 @@ class Ownership(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
-class Consent(db.Model):
+class Consent(Model):
     """What an owner agreed to, when, through which channel and which text version."""
 
     __tablename__ = "consent"

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model, db
 from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.organisation import Organisation, User
 
 
-class Protocol(db.Model):
+class Protocol(Model):
     """A protocol for some models, or a category default (organisation unset: the library)."""
 
     __tablename__ = "protocol"
@@ -47,7 +47,7 @@ class Protocol(db.Model):
         return latest
 
 
-class ProtocolVersion(db.Model):
+class ProtocolVersion(Model):
     """One published version; never changed after publishing, so history can point at it."""
 
     __tablename__ = "protocol_version"
@@ -73,7 +73,7 @@ class ProtocolVersion(db.Model):
         return self.document["title"]
 
 
-class Task(db.Model):
+class Task(Model):
     """One task of a protocol version; the uniform task key is stable across versions."""
 
     __tablename__ = "task"

@@ -7,14 +7,14 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.schedule import TaskSchedule
 
 REMINDER_STATES = ("pending", "sending", "sent", "delivered", "undelivered", "failed", "cancelled")
 
 
-class Reminder(db.Model):
+class Reminder(Model):
     """An outbox row; the dedupe key makes materialising idempotent."""
 
     __tablename__ = "reminder"
@@ -50,7 +50,7 @@ class Reminder(db.Model):
     )
 
 
-class ReminderItem(db.Model):
+class ReminderItem(Model):
     """One due task in a reminder (a digest has several)."""
 
     __tablename__ = "reminder_item"
@@ -68,7 +68,7 @@ class ReminderItem(db.Model):
     schedule: Mapped[TaskSchedule] = relationship()
 
 
-class DeliveryEvent(db.Model):
+class DeliveryEvent(Model):
     """A send attempt or a provider status report for a reminder."""
 
     __tablename__ = "delivery_event"

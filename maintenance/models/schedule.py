@@ -7,12 +7,12 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.unit import Unit
 
 
-class TaskSchedule(db.Model):
+class TaskSchedule(Model):
     """When a task of a unit is next due; snooze moves only the reminder, never the anchor."""
 
     __tablename__ = "task_schedule"
@@ -52,7 +52,7 @@ class TaskSchedule(db.Model):
     unit: Mapped[Unit] = relationship()
 
 
-class MaintenanceLog(db.Model):
+class MaintenanceLog(Model):
     """A task done or skipped on a unit, linked to the protocol version in force then."""
 
     __tablename__ = "maintenance_log"
@@ -74,7 +74,7 @@ class MaintenanceLog(db.Model):
     reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id", ondelete="SET NULL"))
 
 
-class ReplanQueue(db.Model):
+class ReplanQueue(Model):
     """A protocol whose units under maintenance are being re-planned after a new version.
 
     Publishing only queues the protocol; the scheduler re-plans its units in chunks in unit id

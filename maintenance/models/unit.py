@@ -7,13 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from maintenance.extensions import db
+from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 from maintenance.models.catalog import ProductModel
 from maintenance.models.organisation import Organisation
 
 
-class Unit(db.Model):
+class Unit(Model):
     """One physical appliance: GTIN + serial (AI 21) or GTIN + unit code (AI 235)."""
 
     __tablename__ = "unit"

@@ -91,7 +91,9 @@ def is_loopback_host(host: str | None) -> bool:
 
 def is_loopback_url(url: str | None) -> bool:
     """Whether url points at this machine."""
-    return bool(url) and is_loopback_host(urlsplit(url).hostname)
+    if not url:
+        return False
+    return is_loopback_host(urlsplit(url).hostname)
 
 
 class Channel(ABC):

@@ -13,7 +13,7 @@ from email import policy
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, parseaddr
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from maintenance.notify.base import (
     Channel,
@@ -26,6 +26,9 @@ from maintenance.notify.base import (
     is_loopback_host,
     setting_flag,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12 on
 
 # Long enough for a slow relay, short enough that a hung server does not stall a dispatch pass.
 SMTP_TIMEOUT_SECONDS = 30
@@ -196,7 +199,7 @@ class SmtpClient(smtplib.SMTP):
         self.putcmd("rcpt", f"TO:<{recip}>{self._options(options)}")
         return self.getreply()
 
-    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+    def data(self, msg: Buffer | str) -> tuple[int, bytes]:
         """DATA, as smtplib's; bytes are dot-stuffed without a regular expression."""
         if not isinstance(msg, bytes) or self.debuglevel > 0:
             return super().data(msg)

@@ -178,7 +178,7 @@ class _Builder:
             raise LoadFailed(self.duplicates)
         return Loaded(self.root, self.lines, self.blocks)
 
-    def _node_event(self, event: yaml.Event) -> None:
+    def _node_event(self, event: yaml.NodeEvent | yaml.CollectionEndEvent) -> None:
         line = _line(event)
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Refused(
@@ -194,6 +194,8 @@ class _Builder:
             if event.style in ("|", ">"):
                 self.blocks.add(path)
             return
+        # Aliases, scalars and collection ends returned above: this starts a mapping or sequence.
+        assert isinstance(event, yaml.CollectionStartEvent)
         kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
         if event.tag not in (None, "!", _TAG + kind):
             raise _Refused(line, self._here(), f"the YAML tag {_short(event.tag)} is not allowed")
@@ -248,7 +250,9 @@ class _Builder:
 
 
 def _line(event: yaml.Event) -> int:
-    return event.start_mark.line + 1
+    mark = event.start_mark
+    assert mark is not None, "the parser marks every event with its place"
+    return mark.line + 1
 
 
 def _scalar_value(event: yaml.ScalarEvent, line: int, path: Path) -> Any:
@@ -263,11 +267,17 @@ def _scalar_value(event: yaml.ScalarEvent, line: int, path: Path) -> Any:
             line, path, f"the YAML tag {_short(tag)} is not allowed; write a plain value"
         )
     value = _resolve_plain(event.value)
-    expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
+    expected: dict[str, type | tuple[type, ...]] = {
+        "int": int,
+        "float": (int, float),
+        "bool": bool,
+        "null": type(None),
+    }
     wanted = expected[tag.removeprefix(_TAG)]
     if not isinstance(value, wanted) or (tag.endswith("int") and isinstance(value, bool)):
         raise _Refused(line, path, f"{event.value!r} does not match its tag {_short(tag)}")
-    return float(value) if tag.endswith("float") else value
+    # (The isinstance only tells mypy what the check above already made sure of.)
+    return float(value) if tag.endswith("float") and isinstance(value, int | float) else value
 
 
 def _short(tag: str) -> str:

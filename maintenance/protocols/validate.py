@@ -129,38 +129,43 @@ def _other_format(value: Any) -> bool:
 # --- JSON Schema errors in plain words -----------------------------------------------------------
 
 
-def _translate(error: ValidationError, report: _Report) -> None:
+def _translate(error: ValidationError, report: _Report) -> None:  # noqa: C901 (flat: one branch per JSON Schema keyword)
     """Report one schema error as plain words at the path it concerns."""
     path: Path = tuple(error.absolute_path)
-    keyword, instance, schema = error.validator, error.instance, error.schema
+    # An error from iter_errors has every field set; the stubs also allow an "unset" sentinel.
+    # The keyword's value and the schema are any JSON, read per keyword below.
+    keyword = error.validator
+    instance: Any = error.instance
+    schema: Any = error.schema
+    value: Any = error.validator_value
     if keyword == "required":
         if path in report.required_reported:
             return
         report.required_reported.add(path)
-        for name in error.validator_value:
+        for name in value:
             if isinstance(instance, dict) and name not in instance:
                 report.add(path, f"the required field {name!r} is missing{_HINTS.get(name, '')}")
     elif keyword == "additionalProperties":
         _unknown_fields(path, instance, schema, report)
     elif keyword == "type":
-        report.add(path, _type_message(path, instance, error.validator_value, schema))
+        report.add(path, _type_message(path, instance, value, schema))
     elif keyword == "enum" and path == ("category",):
         report.add(path, _category_message(instance))
     elif keyword == "enum":
-        choices = ", ".join(str(choice) for choice in error.validator_value)
+        choices = ", ".join(str(choice) for choice in value)
         report.add(path, f"{instance!r} is not allowed here; use one of: {choices}")
     elif keyword == "const":
-        report.add(path, f"must be {error.validator_value!r}, not {instance!r}")
-    elif keyword == "pattern" and error.validator_value == SCHEMA_PATTERN and path:
+        report.add(path, f"must be {value!r}, not {instance!r}")
+    elif keyword == "pattern" and value == SCHEMA_PATTERN and path:
         # The same words as the check of that field gives, so the two errors are one.
         check = _DURATION_CHECKS.get(str(path[-1]), _interval_problem)
         report.add(path, check(instance) or f"{instance!r} is not an ISO 8601 duration")
     elif keyword == "pattern":
-        report.add(path, _pattern_message(path, instance, error.validator_value))
+        report.add(path, _pattern_message(path, instance, value))
     elif keyword == "maxLength":
-        report.add(path, f"is longer than {error.validator_value} characters")
+        report.add(path, f"is longer than {value} characters")
     elif keyword in ("minItems", "maxItems"):
-        report.add(path, _count_message(path, keyword, error.validator_value))
+        report.add(path, _count_message(path, keyword, value))
     elif keyword == "minProperties":
         report.add(path, "is empty; give the text per language, e.g. {nl: ..., en: ...}")
     elif keyword == "oneOf" and isinstance(instance, dict):
@@ -489,13 +494,8 @@ _DURATION_CHECKS = {
 
 
 @lru_cache(maxsize=256)
-def _rrule_problem(text: str) -> str | None:
-    """Why a recurrence rule is unusable for reminders, or None when it is fine."""
-    example = "such as FREQ=YEARLY;BYMONTH=4"
-    if not text.strip():
-        return f"is empty; write a recurrence rule {example}"
-    if ":" in text or "\n" in text:
-        return f"write only the rule itself, {example} (no 'RRULE:' and no DTSTART)"
+def _rrule_parts(text: str, example: str) -> dict[str, str] | str:
+    """A rule's NAME=VALUE parts in upper case, or why they cannot be read."""
     parts: dict[str, str] = {}
     for part in filter(None, text.upper().split(";")):  # The scheduler allows a trailing ";".
         name, equals, value = part.partition("=")
@@ -504,6 +504,19 @@ def _rrule_problem(text: str) -> str | None:
         if name.strip() in parts:
             return f"{name.strip()} appears twice in {text!r}"
         parts[name.strip()] = value.strip()
+    return parts
+
+
+def _rrule_problem(text: str) -> str | None:
+    """Why a recurrence rule is unusable for reminders, or None when it is fine."""
+    example = "such as FREQ=YEARLY;BYMONTH=4"
+    if not text.strip():
+        return f"is empty; write a recurrence rule {example}"
+    if ":" in text or "\n" in text:
+        return f"write only the rule itself, {example} (no 'RRULE:' and no DTSTART)"
+    parts = _rrule_parts(text, example)
+    if isinstance(parts, str):
+        return parts
     unknown = sorted(set(parts) - _RRULE_PARTS)
     if {"COUNT", "UNTIL"} & set(unknown):
         return "the rule must repeat without end: leave out COUNT and UNTIL"

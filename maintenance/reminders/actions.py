@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 
 from maintenance import scheduling
+from maintenance.clock import local_today
 from maintenance.events import record_event
 from maintenance.extensions import db
 from maintenance.models import (
@@ -23,7 +24,6 @@ from maintenance.models import (
     Unit,
 )
 from maintenance.reminders.links import InvalidLink, read_short_token, read_token
-from maintenance.reminders.materialise import owner_zone
 from maintenance.reminders.render import PACE_CHOICES
 from maintenance.schedules import record_done, set_pace, snooze_task
 from maintenance.transactions import transactional
@@ -47,11 +47,6 @@ class Outcome:
 
     changed: bool
     on: date | None = None
-
-
-def owner_today(owner: Owner, now: datetime) -> date:
-    """The owner's calendar date at `now`."""
-    return now.astimezone(owner_zone(owner.time_zone)).date()
 
 
 def _task_of(schedule: TaskSchedule) -> Task | None:
@@ -128,7 +123,7 @@ def mark_done(link: TaskLink, now: datetime) -> Outcome:
     recorded = record_done(
         link.unit,
         link.schedule.task_key,
-        owner_today(link.owner, now),
+        local_today(link.owner.time_zone, now),
         owner=link.owner,
         source="reminder",
         reminder=link.reminder,
@@ -148,7 +143,9 @@ def snooze_week(link: TaskLink, now: datetime) -> Outcome:
     already = snoozed_since_reminder(link)
     if already is not None or done_by_this_reminder(link) is not None:
         return Outcome(changed=False, on=already)
-    until = snooze_task(link.schedule, owner_today(link.owner, now), scheduling.DEFAULT_SNOOZE_DAYS)
+    until = snooze_task(
+        link.schedule, local_today(link.owner.time_zone, now), scheduling.DEFAULT_SNOOZE_DAYS
+    )
     return Outcome(changed=True, on=until)
 
 
@@ -156,7 +153,11 @@ def snooze_week(link: TaskLink, now: datetime) -> Outcome:
 def choose_pace(link: TaskLink, choice: str, now: datetime) -> Outcome:
     """Keep the household's answer to the interval question; a second click changes nothing."""
     changed = set_pace(
-        link.schedule, choice, owner_today(link.owner, now), owner=link.owner, source="reminder"
+        link.schedule,
+        choice,
+        local_today(link.owner.time_zone, now),
+        owner=link.owner,
+        source="reminder",
     )
     return Outcome(changed=changed)
 
@@ -184,4 +185,4 @@ def unsubscribe(owner: Owner, now: datetime) -> Outcome:
         .values(status="cancelled", last_error="owner unsubscribed")
         .execution_options(synchronize_session=False)
     )
-    return Outcome(changed=True, on=owner_today(owner, now))
+    return Outcome(changed=True, on=local_today(owner.time_zone, now))

@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import time
+import typing
 from collections import defaultdict
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,9 +37,11 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult
 
 from maintenance import metrics, scheduling
 from maintenance.bulk import id_in
+from maintenance.clock import time_zone
 from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
@@ -54,7 +57,6 @@ from maintenance.models import (
 )
 from maintenance.notify import Channel, EmailMessage, Message, SendError, channels_from_settings
 from maintenance.reminders.claim import DEFAULT_LEASE_SECONDS, Claim, claim_batch
-from maintenance.reminders.materialise import owner_zone
 from maintenance.reminders.reachability import is_reachable
 from maintenance.reminders.render import Entry, asks_about_pace, render
 from maintenance.transactions import transactional
@@ -380,7 +382,7 @@ def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes, tasks: _Tasks) 
         if not entries:
             outcomes.cancelled.append((reminder.id, "nothing left to remind: done or snoozed"))
             continue
-        zone = owner_zone(owner.time_zone).key
+        zone = time_zone(owner.time_zone).key
         if scheduling.is_quiet_hours(clock, zone):
             # A pass after downtime must not wake people: the message waits for the morning.
             window = scheduling.next_send_window(clock, zone, owner.preferred_hour)
@@ -592,7 +594,8 @@ def suppress_channel(owner_id: int, channel: str, at: datetime, *, reason: str) 
         .values(status="cancelled", last_error=f"{channel} suppressed: {reason}")
     )
     logger.info("owner %s: %s suppressed (%s)", owner_id, channel, reason)
-    return cancelled.rowcount or 0
+    # An UPDATE or DELETE gives a CursorResult; Session.execute is typed with the plain Result.
+    return typing.cast(CursorResult[Any], cancelled).rowcount or 0
 
 
 def _send_jobs(

@@ -135,8 +135,10 @@ class _LinkSerializer(URLSafeTimedSerializer):
         return encoded
 
     @cached_property
-    def _signer(self) -> Signer:
-        return super().make_signer()
+    def _signer(self) -> _LinkSigner:
+        signer = super().make_signer()
+        assert isinstance(signer, _LinkSigner), "default_signer makes every signer here"
+        return signer
 
     @cached_property
     def _hmac(self) -> hmac.HMAC:

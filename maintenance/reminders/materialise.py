@@ -25,16 +25,17 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, exists, func, select
 
 from maintenance import scheduling
 from maintenance.bulk import id_in, insert_new_rows, insert_rows, update_rows
+from maintenance.clock import local_today, time_zone
 from maintenance.events import UnitFacts, add_events, event_row
 from maintenance.extensions import db
 from maintenance.models import (
@@ -155,23 +156,9 @@ class _Planned:
         return "follow-up" if all(follow_up for _, follow_up in self.items) else "due"
 
 
-def owner_zone(name: str | None) -> ZoneInfo:
-    """An owner's time zone; the default when the stored one no longer exists."""
-    try:
-        return ZoneInfo(name or scheduling.DEFAULT_TIME_ZONE)
-    except (ValueError, KeyError):
-        # A stored zone that no longer exists must not stop everyone else's reminders.
-        return ZoneInfo(scheduling.DEFAULT_TIME_ZONE)
-
-
-def local_today(time_zone: str | None, now: datetime) -> date:
-    """The calendar date at `now` in a time zone."""
-    return now.astimezone(owner_zone(time_zone)).date()
-
-
 def send_at(owner: Any, send_on: date, now: datetime) -> datetime:
     """When a reminder for send_on goes: the owner's send hour, or the next window after now."""
-    key = owner_zone(owner.time_zone).key
+    key = time_zone(owner.time_zone).key
     hour = owner.preferred_hour if owner.preferred_hour is not None else 9
     at = scheduling.send_time(send_on, key, hour)
     return at if at >= now else scheduling.next_send_window(now, key, hour)
@@ -251,11 +238,12 @@ def _schedule_query() -> Any:
 
 def _schedule(row: Any) -> _Schedule:
     """A _Schedule from a row of _SCHEDULE_COLUMNS (read by position: rows are many)."""
-    schedule = _Schedule(
+    fields: tuple[Any, ...] = (
         *row[:10],
-        rule=cached_rule(row[10], row[11], row[12]),
-        facts=UnitFacts(*row[13:18]),
+        cached_rule(row[10], row[11], row[12]),  # rule
+        UnitFacts(*row[13:18]),  # facts
     )
+    schedule = _Schedule(*fields)
     schedule.loaded = schedule.state()
     return schedule
 
@@ -280,7 +268,7 @@ def _log_missed(missed: list[tuple[_Schedule, date]], today: date, now: datetime
     if not missed:
         return
     insert_rows(
-        MaintenanceLog.__table__,  # type: ignore[arg-type]
+        MaintenanceLog.__table__,
         [
             {
                 "unit_id": schedule.facts.unit_id,
@@ -345,7 +333,7 @@ def _already_sent(
     return found
 
 
-def _sent_this_week(owners: list[Any], todays: dict[int, date]) -> dict[int, int]:
+def _sent_this_week(owners: Sequence[Any], todays: dict[int, date]) -> dict[int, int]:
     """Reminders counted against each owner's cap in the 7 days ending their today: one query."""
     first = min(todays.values()) - timedelta(days=6)
     rows = db.session.execute(
@@ -419,7 +407,7 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
         return []
     by_key = {plan.dedupe_key: plan for plan in planned}
     rows = insert_new_rows(
-        Reminder.__table__,  # type: ignore[arg-type]
+        Reminder.__table__,
         [
             {
                 "dedupe_key": plan.dedupe_key,
@@ -439,7 +427,7 @@ def _insert(planned: list[_Planned], now: datetime) -> list[tuple[int, _Planned]
     )
     made = [(reminder_id, by_key[key]) for reminder_id, key in rows]
     insert_rows(
-        ReminderItem.__table__,  # type: ignore[arg-type]
+        ReminderItem.__table__,
         [
             {"reminder_id": reminder_id, "schedule_id": s.id, "due_on": s.reminder_on}
             for reminder_id, plan in made
@@ -474,7 +462,7 @@ def _next_action(
 def _write_back(schedules: list[_Schedule]) -> None:
     """Store the changed schedules in one statement."""
     update_rows(
-        TaskSchedule.__table__,  # type: ignore[arg-type]
+        TaskSchedule.__table__,
         [
             {
                 "id": s.id,

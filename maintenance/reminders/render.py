@@ -66,8 +66,13 @@ class OwnerLike(Protocol):
 class TaskLike(Protocol):
     """What rendering reads of a task: a Task row, or the dispatcher's plain copy."""
 
-    position: int
-    spec: dict[str, Any]
+    @property
+    def position(self) -> int:
+        """The task's place in its protocol."""
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The task as published."""
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,8 @@ class _Language:
         """Render a part with placeholders around one task, and that task's block alone."""
         template = self.environment.get_template(name)
         texts = {f.name: _PLACEHOLDER.format(f.name) for f in dataclasses.fields(TaskLine)}
-        line = TaskLine(**{**texts, **dict(zip(_FLAG_FIELDS, flags, strict=True))})
+        values: dict[str, Any] = {**texts, **dict(zip(_FLAG_FIELDS, flags, strict=True))}
+        line = TaskLine(**values)
         context: dict[str, Any] = {key: _PLACEHOLDER.format(key) for key in MESSAGE_VALUES}
         context.update(lines=[line], follow_up=follow_up, language=self.language)
         whole = template.render(context)

@@ -13,10 +13,10 @@ from flask import render_template as _render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from maintenance.clock import now_utc
 from maintenance.extensions import csrf
 from maintenance.i18n import LANGUAGES
 from maintenance.models import Owner
-from maintenance.owners import now_utc
 from maintenance.reminders import actions
 from maintenance.reminders.links import InvalidLink, action_url
 from maintenance.reminders.render import PACE_CHOICES, asks_about_pace

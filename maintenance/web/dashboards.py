@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.charts import chart_for
 from maintenance.extensions import db
@@ -125,7 +126,7 @@ def _build(kind: str) -> tuple[Dashboard, Period, dict[str, object]]:
 
 @bp.get("/")
 @login_required
-def index() -> Response:
+def index() -> BaseResponse:
     """Send staff to the dashboard of their role."""
     if current_user.role in ("manufacturer", "retailer") and not current_user.is_admin:
         return redirect(url_for("dashboards.show", kind=current_user.role))

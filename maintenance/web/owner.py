@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -25,8 +24,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance import calendar_feed, owners, schedules
+from maintenance.clock import local_today as clock_today
+from maintenance.clock import now_utc
 from maintenance.extensions import db, limiter
 from maintenance.i18n import current_language
 from maintenance.identifiers import (
@@ -66,11 +68,11 @@ def _forget_owner() -> None:
     session.pop(OWNER_SECRET_KEY, None)
 
 
-def owner_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+def owner_required(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
     """Send visitors who are not logged in to the login page."""
 
     @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
         if current_owner() is None:
             _forget_owner()
             return redirect(url_for("owner.login"))
@@ -92,14 +94,14 @@ def _log_in(owner: Owner) -> None:
     session.permanent = True
 
 
-def owner_today(owner: Owner | None) -> date:
-    """Today in the owner's time zone (or the service's)."""
+def _today_for(owner: Owner | None) -> date:
+    """Today in the owner's time zone (the default if unknown); a visitor's: the service's."""
     if owner is None:
         return local_today()
-    return datetime.now(ZoneInfo(owner.time_zone)).date()
+    return clock_today(owner.time_zone, now_utc())
 
 
-def _see_other(target: str) -> Response:
+def _see_other(target: str) -> BaseResponse:
     return redirect(target, code=303)
 
 
@@ -153,7 +155,7 @@ def unit_path(unit: Unit) -> str:
 @bp.post("/remind")
 @anonymous_form
 @ip_limit
-def remind() -> Response | tuple[str, int]:
+def remind() -> BaseResponse | tuple[str, int]:
     """Sign up for reminders for a unit (or add it to a logged-in owner's list)."""
     owner = current_owner()
     contact = request.form.get("contact", "")
@@ -172,7 +174,7 @@ def remind() -> Response | tuple[str, int]:
     if owner is not None and not contact:
         unit = _scanned_unit(create=True)
         try:
-            owners.add_unit(owner, unit, owners.now_utc(), role=role)
+            owners.add_unit(owner, unit, now_utc(), role=role)
         except owners.OwnerError as exc:
             flash(str(exc), "error")
             return _see_other(unit_path(unit) + "#register")
@@ -184,7 +186,7 @@ def remind() -> Response | tuple[str, int]:
             contact,
             unit,
             consent=consent,
-            now=owners.now_utc(),
+            now=now_utc(),
             role=role,
             language=request.form.get("language") or current_language(),
             preferred_hour=hour,
@@ -198,7 +200,7 @@ def remind() -> Response | tuple[str, int]:
 @bp.post("/units/done")
 @anonymous_form
 @limiter.limit(DONE_LIMIT)
-def unit_done() -> Response:
+def unit_done() -> BaseResponse:
     """ "Done it" on the unit page: logs the task for this unit, without an account."""
     unit = _scanned_unit(create=True)
     owner = current_owner()
@@ -206,7 +208,7 @@ def unit_done() -> Response:
         owner = None
     try:
         recorded = schedules.record_done(
-            unit, request.form.get("task", ""), owner_today(owner), owner=owner, source="page"
+            unit, request.form.get("task", ""), _today_for(owner), owner=owner, source="page"
         )
     except schedules.UnknownTask:
         abort(404)
@@ -229,12 +231,12 @@ def check() -> str:
 
 @bp.post("/me/code")
 @limiter.limit(CODE_LIMIT)
-def code() -> Response | tuple[str, int]:
+def code() -> BaseResponse | tuple[str, int]:
     """Check the 6-digit SMS code for the pending sign-up or login."""
     pending = session.get(PENDING_SESSION_KEY) or {}
     try:
         owner = owners.confirm_code(
-            str(pending.get("handle") or ""), request.form.get("code", ""), owners.now_utc()
+            str(pending.get("handle") or ""), request.form.get("code", ""), now_utc()
         )
     except owners.ConfirmationFailed as exc:
         return render_template("owner/check.html", channel="sms", error=str(exc)), 400
@@ -247,17 +249,17 @@ def code() -> Response | tuple[str, int]:
 def confirm_page(token: str) -> str | tuple[str, int]:
     """The email link opens a page with a button: mail scanners that follow links change nothing."""
     try:
-        confirmation = owners.read_link(token, owners.now_utc())
+        confirmation = owners.read_link(token, now_utc())
     except owners.ConfirmationFailed as exc:
         return render_template("owner/confirm.html", error=str(exc)), 400
     return render_template("owner/confirm.html", token=token, purpose=confirmation.purpose)
 
 
 @bp.post("/me/confirm/<token>")
-def confirm(token: str) -> Response | tuple[str, int]:
+def confirm(token: str) -> BaseResponse | tuple[str, int]:
     """Confirm the address (and add the unit) and log in."""
     try:
-        owner = owners.confirm_link(token, owners.now_utc())
+        owner = owners.confirm_link(token, now_utc())
     except owners.ConfirmationFailed as exc:
         return render_template("owner/confirm.html", error=str(exc)), 400
     _log_in(owner)
@@ -267,13 +269,13 @@ def confirm(token: str) -> Response | tuple[str, int]:
 
 @bp.route("/me/login", methods=["GET", "POST"])
 @ip_limit
-def login() -> Response | str:
+def login() -> BaseResponse | str:
     """Ask for a login link (email) or code (SMS); no passwords."""
     if request.method == "GET":
         return render_template("owner/login.html")
     started = time.monotonic()
     try:
-        pending = owners.request_login(request.form.get("contact", ""), owners.now_utc())
+        pending = owners.request_login(request.form.get("contact", ""), now_utc())
     except owners.OwnerError as exc:
         flash(str(exc), "error")
         return render_template("owner/login.html")
@@ -293,7 +295,7 @@ def _wait_until(deadline: float) -> None:
 
 
 @bp.post("/me/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     """Forget the owner in this browser."""
     _forget_owner()
     return _see_other(url_for("public.index"))
@@ -307,7 +309,7 @@ def logout() -> Response:
 def appliances() -> str:
     """All my units with their next dates, the unit with the most overdue task first."""
     owner = _owner()
-    today = owner_today(owner)
+    today = _today_for(owner)
     rows = []
     for ownership in owners.active_ownerships(owner):
         tasks = schedules.upcoming(ownership.unit, today)
@@ -340,7 +342,7 @@ def unit_detail(unit_id: int) -> str:
     """One unit: its tasks with done / skip / snooze, and its maintenance history."""
     owner = _owner()
     unit = _my_unit(unit_id)
-    today = owner_today(owner)
+    today = _today_for(owner)
     tasks = schedules.upcoming(unit, today)
     logs = schedules.history(unit)
     titles = _task_titles({log.version_id for log in logs})
@@ -358,11 +360,11 @@ def unit_detail(unit_id: int) -> str:
 
 @bp.post("/me/units/<int:unit_id>/tasks/<task_key>/<action>")
 @owner_required
-def task_action(unit_id: int, task_key: str, action: str) -> Response:
+def task_action(unit_id: int, task_key: str, action: str) -> BaseResponse:
     """Mark a task done (with an optional note), skip it, snooze its reminder, or resume it."""
     owner = _owner()
     unit = _my_unit(unit_id)
-    today = owner_today(owner)
+    today = _today_for(owner)
     note = request.form.get("note", "")[:2000]
     try:
         if action == "done":
@@ -396,17 +398,17 @@ def _schedule(unit: Unit, task_key: str) -> TaskSchedule:
 
 @bp.post("/me/units/<int:unit_id>/end")
 @owner_required
-def end(unit_id: int) -> Response:
+def end(unit_id: int) -> BaseResponse:
     """Stop being an owner of this unit (others keep it; its history stays with the unit)."""
     unit = _my_unit(unit_id)
-    owners.end_ownership(_owner(), unit, owners.now_utc())
+    owners.end_ownership(_owner(), unit, now_utc())
     flash(_("The appliance was removed from your list."))
     return _see_other(url_for("owner.appliances"))
 
 
 @bp.route("/me/add", methods=["GET", "POST"])
 @owner_required
-def add() -> Response | str:
+def add() -> BaseResponse | str:
     """Add a unit by scanning its code (the camera opens its page) or typing its address."""
     if request.method == "GET":
         return render_template("owner/add.html")
@@ -434,7 +436,7 @@ def add() -> Response | str:
     if unit is None or unit.voided_at is not None:
         flash(_("We do not know this appliance."), "error")
         return render_template("owner/add.html"), 404  # type: ignore[return-value]
-    owners.add_unit(_owner(), unit, owners.now_utc(), role=role)
+    owners.add_unit(_owner(), unit, now_utc(), role=role)
     flash(_("Added to your appliances."))
     return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
 
@@ -444,7 +446,7 @@ def add() -> Response | str:
 
 @bp.route("/me/settings", methods=["GET", "POST"])
 @owner_required
-def settings() -> Response | str | tuple[str, int]:
+def settings() -> BaseResponse | str | tuple[str, int]:
     """Channel, language, time of day, time zone, digest or per task, pause all."""
     owner = _owner()
     if request.method == "POST":
@@ -471,7 +473,7 @@ def settings() -> Response | str | tuple[str, int]:
 
 @bp.get("/me/export")
 @owner_required
-def export() -> Response:
+def export() -> BaseResponse:
     """All my data as a JSON download."""
     data: dict[str, Any] = owners.export_data(_owner())
     body = json.dumps(data, ensure_ascii=False, indent=2)
@@ -484,7 +486,7 @@ def export() -> Response:
 
 @bp.route("/me/delete", methods=["GET", "POST"])
 @owner_required
-def delete() -> Response | str:
+def delete() -> BaseResponse | str:
     """Ask, then erase all my personal data (the units keep an anonymous history)."""
     if request.method == "GET":
         return render_template("owner/delete.html")
@@ -496,7 +498,7 @@ def delete() -> Response | str:
 
 @bp.route("/me/calendar", methods=["GET", "POST"])
 @owner_required
-def calendar() -> Response | str:
+def calendar() -> BaseResponse | str:
     """The private calendar link: show it, make it, or revoke it."""
     owner = _owner()
     if request.method == "POST":
@@ -511,12 +513,12 @@ def calendar() -> Response | str:
 
 
 @bp.get("/calendar/<token>.ics")
-def calendar_ics(token: str) -> Response:
+def calendar_ics(token: str) -> BaseResponse:
     """The iCalendar feed behind a private link."""
     owner = calendar_feed.owner_for_token(token)
     if owner is None:
         abort(404)
-    body = calendar_feed.build_calendar(owner, owner_today(owner))
+    body = calendar_feed.build_calendar(owner, _today_for(owner))
     response = Response(body, mimetype="text/calendar")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response

@@ -17,6 +17,7 @@ from flask import (
     request,
 )
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.catalog import VersionInfo, current_version_for_model
 from maintenance.extensions import db
@@ -197,7 +198,7 @@ def linkset_response(resolved: Resolved) -> Response:
     return response
 
 
-def redirect_to(resolved: Resolved, link_type: str) -> Response:
+def redirect_to(resolved: Resolved, link_type: str) -> BaseResponse:
     """307 to the link type's target with the rest of the query string, or 404 if not offered."""
     key = link_type.removeprefix("gs1:").removeprefix(GS1_VOC)
     known = link_type.startswith(("gs1:", GS1_VOC))
@@ -220,7 +221,7 @@ def redirect_to(resolved: Resolved, link_type: str) -> Response:
     return redirect(href + hash_mark + fragment, code=307)
 
 
-def resolve() -> Response | str:
+def resolve() -> BaseResponse | str:
     """Answer a Digital Link path: the page, the linkset, or a redirect for a linkType."""
     try:
         link = parse_digital_link_path(raw_request_path())
@@ -234,6 +235,7 @@ def resolve() -> Response | str:
         return redirect_to(resolved, link_type)
     if wants_linkset():
         return linkset_response(resolved)
+    page: str | bytes
     if resolved.is_unit_path:
         page = render_unit(
             resolved.model,
@@ -283,14 +285,14 @@ def vary_on_accept(response: Response) -> Response:
 
 
 @bp.get("/01/<gtin>", merge_slashes=False)
-def model_page(gtin: str) -> Response | str:
+def model_page(gtin: str) -> BaseResponse | str:
     """A product model: its maintenance protocol (links apply to every unit of it)."""
     return resolve()
 
 
 # The whole rest of the path, so that a malformed one (say, a double slash) still gets its 400.
 @bp.get("/01/<path:rest>", merge_slashes=False)
-def unit_page(rest: str) -> Response | str:
+def unit_page(rest: str) -> BaseResponse | str:
     """One unit: /21/{serial} or /235/{unit code} after the GTIN."""
     return resolve()
 
@@ -327,7 +329,7 @@ def qr_image_url(link: DigitalLink, image_format: str) -> str:
 
 
 @bp.get("/qr/01/<path:rest>", merge_slashes=False)
-def qr_image(rest: str) -> Response:
+def qr_image(rest: str) -> BaseResponse:
     """The QR code of a Digital Link path as SVG or PNG: /qr/01/{gtin}[/21/{serial}].svg|png."""
     path = raw_request_path().removeprefix("/qr")
     image_format = path.rsplit(".", 1)[-1] if "." in path else ""

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.catalog import find_model_by_gtin
 from maintenance.identifiers import IdentifierError, normalize_gtin
@@ -76,7 +77,7 @@ def till() -> tuple[str, int]:
 
 @bp.post("/units")
 @role_required("retailer")
-def create() -> Response | tuple[str, int]:
+def create() -> BaseResponse | tuple[str, int]:
     """Register the scanned appliance and show its label; without a serial, ask for it first."""
     form = {
         key: request.form.get(key, "").strip()
@@ -153,7 +154,7 @@ def label_pdf(unit_id: int) -> Response:
 
 @bp.post("/units/<int:unit_id>/reprint")
 @role_required("retailer")
-def reprint(unit_id: int) -> Response:
+def reprint(unit_id: int) -> BaseResponse:
     """Count one more label and show it for printing."""
     unit = _user_unit(unit_id)
     try:
@@ -166,7 +167,7 @@ def reprint(unit_id: int) -> Response:
 
 @bp.post("/units/<int:unit_id>/void")
 @role_required("retailer")
-def void(unit_id: int) -> Response:
+def void(unit_id: int) -> BaseResponse:
     """Withdraw a unit registered by mistake; its QR code then says so."""
     unit = void_unit(_user_unit(unit_id))
     flash(_("Voided: %(code)s. Its label no longer works.", code=unit.code_text))
@@ -197,7 +198,8 @@ def batch() -> Response | tuple[str, int]:
         not (start.isascii() and start.isdigit()) or not 1 <= int(start) <= LAYOUTS[layout].per_page
     ):
         errors.append(_("Start at a position from 1 to %(n)s.", n=LAYOUTS[layout].per_page))
-    if not errors:
+    # (upload is not None whenever errors is empty; said again for mypy.)
+    if not errors and upload is not None:
         try:
             units, pdf = batch_labels(
                 current_user.organisation,

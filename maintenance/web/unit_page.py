@@ -14,7 +14,7 @@ stay the one source of the markup: the same ones render every variant.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -45,6 +45,7 @@ PARTS_TEMPLATE = "public/_unit_parts.html"
 CACHE_SIZE = 512
 
 Audience = Literal["anyone", "owner", "mine"]  # "owner": signed in, but not an owner of this unit
+K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 _TOKEN = secrets.token_hex(8)  # per process, so no template or protocol text holds a marker
@@ -86,7 +87,7 @@ _identities: dict[PageKey, bytes] = {}
 _task_items: dict[tuple[VersionKey, str], dict[str, TaskItem]] = {}
 
 
-def _kept(cache: dict[object, T], key: object, make: Callable[[], T]) -> T:
+def _kept(cache: dict[K, T], key: K, make: Callable[[], T]) -> T:
     """The cached value for `key`, made and kept on first use."""
     found = cache.get(key)
     if found is None:

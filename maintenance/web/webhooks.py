@@ -14,8 +14,8 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from maintenance.clock import now_utc
 from maintenance.extensions import csrf
-from maintenance.owners import now_utc
 from maintenance.reminders.delivery import handle_inbound, record_status
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")

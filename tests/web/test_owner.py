@@ -267,3 +267,16 @@ def test_add_a_second_unit_by_its_label_address(client: FlaskClient, library, ma
     assert response.location.endswith(f"/me/units/{second.id}")
     page = client.get("/me").get_data(as_text=True)
     assert page.count("Testmerk VW 100") == 2
+
+
+def test_pages_open_when_the_stored_time_zone_no_longer_exists(
+    client: FlaskClient, library, mail, db
+) -> None:
+    """A zone dropped from the tz database: the pages use the default zone, as reminders do."""
+    unit = make_unit()
+    sign_in(client, mail)
+    owner = db.session.scalar(select(Owner))
+    owner.time_zone = "Mars/Olympus_Mons"
+    db.session.commit()
+    assert client.get("/me", headers=EN).status_code == 200
+    assert client.get(f"/me/units/{unit.id}", headers=EN).status_code == 200
