@@ -172,8 +172,8 @@ def _horizon(now: datetime) -> date:
     service's gets their day's reminders once it is that day here too: a few hours later, still
     within their send window (sent at their own hour, never in their quiet hours).
     """
-    service_zone = owner_zone(current_app.config.get("DEFAULT_TIME_ZONE"))
-    return max(now.astimezone(UTC).date(), local_today(service_zone.key, now))
+    service_today = local_today(current_app.config.get("DEFAULT_TIME_ZONE"), now)
+    return max(now.astimezone(UTC).date(), service_today)
 
 
 def _due_owners(now: datetime) -> list[int]:
@@ -185,9 +185,7 @@ def _due_owners(now: datetime) -> list[int]:
         .where(TaskSchedule.next_action_on <= _horizon(now), reachable_clause())
         .group_by(Owner.id, Owner.time_zone)
     )
-    return sorted(
-        owner_id for owner_id, time_zone, first in rows if first <= local_today(time_zone, now)
-    )
+    return sorted(owner_id for owner_id, zone, first in rows if first <= local_today(zone, now))
 
 
 _SCHEDULE_COLUMNS = (

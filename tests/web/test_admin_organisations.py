@@ -48,7 +48,7 @@ def test_a_bad_prefix_is_a_422_saying_what_and_where_and_changes_nothing(
     login(make_user(role="admin"))
     token = csrf_token(client, "/admin/organisations")
     for value, message in [
-        ("87１234", "is not a GS1 company prefix"),  # a full-width digit
+        ("87\uff11234", "is not a GS1 company prefix"),  # a full-width digit one
         ("8712345", "overlaps 871234, a prefix of Acme"),
     ]:
         response = client.post(
