@@ -167,9 +167,17 @@ def serve_command(host: str, port: int) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
+    from maintenance.logging import QuietRequestHandler
+
     scheduler = subprocess.Popen([sys.executable, "-m", "maintenance.cli", "scheduler"])
     try:
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        run_simple(
+            host,
+            port,
+            current_app._get_current_object(),
+            threaded=True,
+            request_handler=QuietRequestHandler,
+        )
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
