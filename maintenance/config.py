@@ -85,6 +85,8 @@ class Config:
     LINK_MAX_AGE_DAYS = _int("LINK_MAX_AGE_DAYS", 60)
     # Proxies in front of the app whose X-Forwarded-* headers to trust (0: none, serve directly).
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+    # Bearer token a scraper sends to read /metrics; unset turns /metrics off (404).
+    METRICS_TOKEN = _env("METRICS_TOKEN")
     # Log level of the service.
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     # Log lines as "text" (for people) or "json" (one object a line, for log collectors).
@@ -122,6 +124,7 @@ class TestConfig(Config):
     # A test that forgets its fake provider fails loudly instead of sending for real.
     FAIL_ON_REAL_SENDS = True
     RATELIMIT_STORAGE_URI = "memory://"
+    METRICS_TOKEN = "test-metrics-token"
     # Each scan written in its own request, so a test sees it at once (tests/test_scans.py
     # covers the batches).
     SCAN_BATCH_SIZE = 1
