@@ -40,6 +40,18 @@ def register(app: Flask) -> None:
     app.cli.add_command(generate_activity_command)
 
 
+def _require_valid_settings() -> None:
+    """Stop a command that serves or sends when a setting would break every message."""
+    from flask import current_app
+
+    from maintenance.check import SettingError, require_valid_settings
+
+    try:
+        require_valid_settings(current_app.config)
+    except SettingError as error:
+        raise click.ClickException(f"{error} (see `maintenance check`)") from None
+
+
 def _protocol_files(paths: tuple[str, ...]) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
@@ -169,6 +181,7 @@ def serve_command(host: str, port: int) -> None:
 
     from maintenance.logging import QuietRequestHandler
 
+    _require_valid_settings()
     scheduler = subprocess.Popen([sys.executable, "-m", "maintenance.cli", "scheduler"])
     try:
         run_simple(
@@ -190,6 +203,7 @@ def scheduler_command() -> None:
 
     from maintenance.scheduler import run_scheduler
 
+    _require_valid_settings()
     run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
@@ -203,6 +217,7 @@ def dispatch_command(now_text: str | None) -> None:
     from maintenance.reminders.dispatch import dispatch_once
     from maintenance.reminders.materialise import materialise_due
 
+    _require_valid_settings()
     try:
         now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
     except ValueError:

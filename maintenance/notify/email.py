@@ -129,6 +129,28 @@ def is_plain_ascii(message: EmailMessage, sender: str) -> bool:
     return message.to.isascii() and sender.isascii()
 
 
+def sender_problem(sender: str) -> str | None:
+    """Why a From value (MAIL_DEFAULT_SENDER) is not exactly one usable address, or None.
+
+    A display name with an unquoted comma ("Onderhoud, Service <noreply@...>") is two
+    addresses to every mail client: quote it ("\"Onderhoud, Service\" <noreply@...>").
+    """
+    if not sender.strip():
+        return "is empty"
+    if "\r" in sender or "\n" in sender:
+        return "holds a line break"
+    header = policy.default.header_factory("From", sender)
+    addresses = header.addresses
+    if len(addresses) != 1:
+        return (
+            f"holds {len(addresses)} addresses; a display name with a comma needs quotes: "
+            '"Onderhoud, Service" <noreply@example.nl>'
+        )
+    if header.defects or not addresses[0].username or not addresses[0].domain:
+        return "is not one address like Onderhoud <noreply@example.nl>"
+    return None
+
+
 def ascii_domain(address: str) -> str:
     """The address with an internationalised domain as IDNA (punycode) when the local part is
     ASCII, so it needs no SMTPUTF8 (jan@bücher.nl -> jan@xn--bcher-kva.nl); else unchanged."""
