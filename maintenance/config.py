@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+PACKAGE = Path(__file__).resolve().parent
+# Templates, static files, migrations and protocols: beside the package in a checkout (and an
+# editable install), inside it under _data/ in a wheel (setup.py puts them there).
+BUNDLED = PACKAGE / "_data"
+ROOT = BUNDLED if BUNDLED.is_dir() else PACKAGE.parent
+# Development data under instance/ in a checkout; an installed package writes nothing into
+# site-packages, so there it is instance/ in the working directory unless INSTANCE_PATH says.
+INSTANCE = Path(
+    os.environ.get("INSTANCE_PATH", (Path.cwd() if ROOT is BUNDLED else ROOT) / "instance")
+)
 
 
 def _env(name: str, default: str = "") -> str:
