@@ -217,7 +217,6 @@ def dispatch_command(now_text: str | None) -> None:
     from maintenance.reminders.dispatch import dispatch_once
     from maintenance.reminders.materialise import materialise_due
 
-    _require_valid_settings()
     try:
         now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)
     except ValueError:
@@ -226,6 +225,7 @@ def dispatch_command(now_text: str | None) -> None:
         ) from None
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
+    _require_valid_settings()
     materialised = materialise_due(now)
     click.echo(f"materialised: {asdict(materialised)}")
     dispatched = dispatch_once(now)
