@@ -62,7 +62,7 @@ def test_outbox_figures_are_read_from_the_database(client: FlaskClient, db) -> N
                 dedupe_key=f"test:{n}",
                 owner_id=owner.id,
                 channel="email",
-                send_on=date.today(),
+                send_on=date(2025, 3, 10),
                 status=status,
                 next_attempt_at=now - timedelta(seconds=waited),
             )
