@@ -41,9 +41,11 @@ preload_app = False
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # The app logs each request itself (maintenance.requests: route, status, duration, request id);
-# set GUNICORN_ACCESS_LOG=- to have gunicorn's access log as well.
+# set GUNICORN_ACCESS_LOG=- to have gunicorn's access log as well. Its lines carry no path: paths
+# hold magic-link, calendar and action tokens, which only the app knows to hide (the request id
+# joins a line to the app's, which has the route).
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+access_log_format = "%(h)s %(m)s %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s"
 
 if os.environ.get("LOG_FORMAT") == "json":
     # gunicorn's own lines (worker started, timeouts) in the same JSON shape as the app's.

@@ -459,6 +459,7 @@ def run(args: argparse.Namespace) -> int:
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "WARNING",
         "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
+        "METRICS_TOKEN": secrets.token_urlsafe(32),
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_BIND": f"127.0.0.1:{web_port}",
         # A killed scheduler's claims come back after this; short, so the soak stays short.
@@ -545,7 +546,8 @@ def run(args: argparse.Namespace) -> int:
             )
         figures["run_seconds"] = round(time.monotonic() - started, 1)
         scrape_started = time.monotonic()
-        _, _, body = http_get(web_port, "/metrics")
+        scrape = {"Authorization": f"Bearer {env['METRICS_TOKEN']}"}
+        _, _, body = http_get(web_port, "/metrics", scrape)
         figures["metrics_scrape_seconds"] = round(time.monotonic() - scrape_started, 3)
     finally:
         load.finish()

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import TracebackType
 
-from flask import Flask
+from flask import Flask, request
 
 from maintenance.config import INSTANCE, ROOT, Config
 
 
+class MaintenanceApp(Flask):
+    """Flask, with an error log line that names the route's path without its tokens."""
+
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
+        """Log an unhandled error as Flask does, with the path as maintenance.logging shows it."""
+        from maintenance.logging import loggable_path
+
+        self.logger.error(
+            "Exception on %s [%s]", loggable_path(request), request.method, exc_info=exc_info
+        )
+
+
 def create_app(config: type[Config] | None = None, **overrides: object) -> Flask:
     """Build the web application: config, extensions, blueprints, errors, CLI."""
-    app = Flask(
+    app = MaintenanceApp(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

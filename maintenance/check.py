@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from maintenance.health import code_revisions, database_revisions, migration_problem
+from maintenance.notify.email import sender_problem
 
 # Secrets that come with the code or the example file: signing with them lets anyone forge links.
 PLACEHOLDER_SECRETS = {"", "dev-only-secret-change-me", "change-me"}
@@ -103,6 +104,26 @@ def check_database() -> list[Finding]:
         head = ", ".join(sorted(code_revisions()))
         findings.append(Finding("migrations", OK, f"at head {head}"))
     return findings
+
+
+class SettingError(ValueError):
+    """A setting so wrong that the service must not start with it."""
+
+
+def check_sender(config: Mapping[str, Any]) -> list[Finding]:
+    """MAIL_DEFAULT_SENDER is exactly one address, so every From header names one sender."""
+    sender = str(config.get("MAIL_DEFAULT_SENDER") or "")
+    problem = sender_problem(sender)
+    if problem:
+        return [Finding("mail", FAIL, f"MAIL_DEFAULT_SENDER {sender!r} {problem}")]
+    return [Finding("mail", OK, f"sender {sender}")]
+
+
+def require_valid_settings(config: Mapping[str, Any]) -> None:
+    """Refuse to start (web, scheduler, dispatch) with a setting that breaks every message."""
+    failed = [finding.message for finding in check_sender(config) if finding.level == FAIL]
+    if failed:
+        raise SettingError("; ".join(failed))
 
 
 def check_mail(config: Mapping[str, Any]) -> list[Finding]:
@@ -194,6 +215,7 @@ def run_checks(app: Flask) -> list[Finding]:
     steps: list[Callable[[], list[Finding]]] = [
         lambda: check_settings(config),
         check_database,
+        lambda: check_sender(config),
         lambda: check_mail(config),
         lambda: check_sms(config),
         lambda: check_rate_limits(config, web_workers(os.environ)),

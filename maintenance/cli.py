@@ -45,6 +45,18 @@ def register(app: Flask) -> None:
     app.cli.add_command(generate_activity_command)
 
 
+def _require_valid_settings() -> None:
+    """Stop a command that serves or sends when a setting would break every message."""
+    from flask import current_app
+
+    from maintenance.check import SettingError, require_valid_settings
+
+    try:
+        require_valid_settings(current_app.config)
+    except SettingError as error:
+        raise click.ClickException(f"{error} (see `maintenance check`)") from None
+
+
 def _protocol_files(paths: tuple[str, ...]) -> list[Path]:
     files: list[Path] = []
     for raw in paths:
@@ -244,11 +256,14 @@ def serve_command(host: str, port: int) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
+    from maintenance.logging import QuietRequestHandler
+
+    _require_valid_settings()
     scheduler = subprocess.Popen([sys.executable, "-m", "maintenance.cli", "scheduler"])
     try:
         # The application itself, not the proxy: run_simple serves it outside this context.
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        run_simple(host, port, app, threaded=True)
+        run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
@@ -261,6 +276,7 @@ def scheduler_command() -> None:
 
     from maintenance.scheduler import run_scheduler
 
+    _require_valid_settings()
     run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
@@ -282,6 +298,7 @@ def dispatch_command(now_text: str | None) -> None:
         ) from None
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
+    _require_valid_settings()
     materialised = materialise_due(now)
     click.echo(f"materialised: {asdict(materialised)}")
     dispatched = dispatch_once(now)

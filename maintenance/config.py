@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+PACKAGE = Path(__file__).resolve().parent
+# Templates, static files, migrations and protocols: beside the package in a checkout (and an
+# editable install), inside it under _data/ in a wheel (setup.py puts them there).
+BUNDLED = PACKAGE / "_data"
+ROOT = BUNDLED if BUNDLED.is_dir() else PACKAGE.parent
+# Development data under instance/ in a checkout; an installed package writes nothing into
+# site-packages, so there it is instance/ in the working directory unless INSTANCE_PATH says.
+INSTANCE = Path(
+    os.environ.get("INSTANCE_PATH", (Path.cwd() if ROOT is BUNDLED else ROOT) / "instance")
+)
 
 
 def _env(name: str, default: str = "") -> str:
@@ -88,6 +96,8 @@ class Config:
     LINK_MAX_AGE_DAYS = _int("LINK_MAX_AGE_DAYS", 60)
     # Proxies in front of the app whose X-Forwarded-* headers to trust (0: none, serve directly).
     PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
+    # Bearer token a scraper sends to read /metrics; unset turns /metrics off (404).
+    METRICS_TOKEN = _env("METRICS_TOKEN")
     # Log level of the service.
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     # Log lines as "text" (for people) or "json" (one object a line, for log collectors).
@@ -127,6 +137,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     # Logins answer at once; the test of equal answer times sets its own.
     LOGIN_ANSWER_SECONDS = 0.0
+    METRICS_TOKEN = "test-metrics-token"
     # Each scan written in its own request, so a test sees it at once (tests/test_scans.py
     # covers the batches).
     SCAN_BATCH_SIZE = 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 from alembic.script import ScriptDirectory
@@ -13,6 +14,7 @@ from maintenance.config import ROOT
 from maintenance.extensions import db
 
 bp = Blueprint("health", __name__)
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = ROOT / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -47,13 +49,18 @@ def migration_problem() -> str | None:
 
 
 def readiness_problem() -> str | None:
-    """Why this process should not get traffic yet (database down, schema behind), or None."""
+    """Why this process should not get traffic yet (database down, schema behind), or None.
+
+    /readyz is public (a probe carries no secret), so the answer names no host, user or
+    driver message; the driver's first line, which says what failed, goes to the log.
+    """
     try:
         return migration_problem()
     except SQLAlchemyError as error:
-        # The driver's first line says what failed (refused, unknown host, bad password).
         detail = str(getattr(error, "orig", None) or error).strip()
-        return f"database unreachable: {detail.splitlines()[0] if detail else type(error).__name__}"
+        first = detail.splitlines()[0] if detail else type(error).__name__
+        logger.warning("readiness: database unreachable: %s", first)
+        return "database unreachable: see the service log"
 
 
 @bp.get("/healthz")

@@ -14,7 +14,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, has_request_context, request
+from flask import Blueprint, Flask, Request, Response, current_app, g, has_request_context, request
+from werkzeug.routing import Map
+from werkzeug.serving import WSGIRequestHandler
 
 bp = Blueprint("request_ids", __name__)
 
@@ -25,6 +27,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 # Probes and scrapes come every few seconds; their request lines would drown everything else.
 QUIET_ENDPOINTS = {"health.healthz", "health.readyz", "metrics.metrics", "static"}
 request_logger = logging.getLogger("maintenance.requests")
+
+# Route arguments that are secrets (magic-link, calendar, action and unsubscribe tokens): a path
+# that carries one opens an account or a calendar, so it never reaches a log line or a label.
+SECRET_ARGUMENTS = frozenset({"token"})
+REDACTED = "<token>"
+_PREFIXES_KEY = "maintenance.logging.token_prefixes"
 
 # Attributes every LogRecord has; anything else on a record was passed with `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -50,12 +58,66 @@ def _install_record_factory() -> None:
     logging.setLogRecordFactory(factory)
 
 
+def token_prefixes(url_map: Map) -> tuple[str, ...]:
+    """The fixed start of every route whose path carries a secret ("/a/done/", "/calendar/")."""
+    prefixes = {
+        rule.rule.split("<", 1)[0]
+        for rule in url_map.iter_rules()
+        if rule.arguments & SECRET_ARGUMENTS
+    }
+    return tuple(sorted(prefixes, key=len, reverse=True))
+
+
+def redact_path(path: str, prefixes: tuple[str, ...]) -> str:
+    """The path with everything after a token route's fixed start replaced by <token>.
+
+    Also for paths no route matched (a mangled link is still a token), so this looks at the
+    prefix only, and hides the rest of the path (an extension, a trailing part) with it.
+    """
+    if path.startswith(prefixes):
+        for prefix in prefixes:
+            if path.startswith(prefix):
+                return prefix + REDACTED
+    return path
+
+
+def loggable_path(current: Request) -> str:
+    """The request's path as logs may show it: every token replaced by <token>."""
+    prefixes = current_app.extensions.get(_PREFIXES_KEY)
+    if prefixes is None:
+        prefixes = current_app.extensions[_PREFIXES_KEY] = token_prefixes(current_app.url_map)
+    return redact_path(current.path, prefixes)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """The development server's handler without its request line, which shows the raw path.
+
+    The app logs every request itself (maintenance.requests), with tokens hidden.
+    """
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log nothing: the app's own request line replaces this one."""
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id and any extras."""
+    """One JSON object per line: time, level, logger, message, request id and any extras.
+
+    The fixed fields always say what the record says: an extra with one of their names is
+    written as "extra_<name>" instead of replacing it, so a log collector can trust them.
+    """
+
+    FIXED = frozenset({"time", "level", "logger", "message", "request_id", "exception", "stack"})
 
     def format(self, record: logging.LogRecord) -> str:
-        """Serialise the record, with its traceback as one string when there is one."""
-        line: dict[str, Any] = {
+        """Serialise the record, with its traceback and stack as strings when there are any."""
+        line: dict[str, Any] = {}
+        for key, value in vars(record).items():
+            # Keys come from callers' `extra` dicts, so they may be any hashable, not only str.
+            name = key if isinstance(key, str) else str(key)
+            if name in _STANDARD or name == "request_id" or name.startswith("_"):
+                continue
+            line[f"extra_{name}" if name in self.FIXED else name] = value
+        fixed: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
@@ -63,13 +125,17 @@ class JsonFormatter(logging.Formatter):
         }
         request_id = getattr(record, "request_id", "-")
         if request_id != "-":
-            line["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in _STANDARD and key != "request_id" and not key.startswith("_"):
-                line[key] = value
+            fixed["request_id"] = request_id
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str, ensure_ascii=False)
+            fixed["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            fixed["stack"] = self.formatStack(record.stack_info)
+        try:
+            return json.dumps(fixed | line, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            # An extra json cannot write even as str (a self-referencing list): keep the line.
+            extras = {name: repr(value) for name, value in line.items()}
+            return json.dumps(fixed | extras, default=str, ensure_ascii=False)
 
 
 def make_formatter(log_format: str) -> logging.Formatter:
@@ -116,7 +182,7 @@ def _log_request(response: Response) -> Response:
         return response
     started = g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-    method, path, status = current.method, current.path, response.status_code
+    method, path, status = current.method, loggable_path(current), response.status_code
     request_logger.log(
         level,
         "%s %s %s",

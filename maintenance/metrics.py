@@ -9,13 +9,14 @@ counted by any process: they are read from the database at scrape time.
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -124,9 +125,25 @@ def render_metrics() -> bytes:
     return generate_latest(REGISTRY) + generate_latest(outbox)
 
 
+def is_authorised(authorization: str, token: str) -> bool:
+    """Whether an Authorization header carries the metrics bearer token (constant time)."""
+    return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus scrape endpoint; keep it off the public proxy (see docs/deploy.md)."""
+    """Prometheus scrape endpoint, for a scraper with the METRICS_TOKEN bearer token only."""
+    token = current_app.config.get("METRICS_TOKEN") or ""
+    if not token:
+        # Off unless configured: the figures (routes, outbox sizes) are not for the public.
+        abort(404)
+    if not is_authorised(request.headers.get("Authorization", ""), token):
+        return Response(
+            "a bearer token is needed for /metrics\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     return Response(render_metrics(), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -5,7 +5,10 @@ BEGIN and ROLLBACK psycopg also keeps the statement prepared (it forgets prepare
 at a ROLLBACK), and PostgreSQL does not plan it again on every scan. This pool does not ping a
 connection before each use (the main pool does, a round trip per request); a read that finds
 its connection dropped (a database restart) is run once more on a fresh pool instead, which is
-safe because a read changes nothing.
+safe because a read changes nothing. The same goes for a migration that changes the type of a
+column a prepared statement returns: PostgreSQL refuses to run the stale plan ("cached plan
+must not change result type", SQLSTATE 0A000), every pooled connection holds one, and a fresh
+pool prepares the statement again for the new schema.
 
 On PostgreSQL the statement is compiled by SQLAlchemy once and then run on the driver's own
 connection: SQLAlchemy's execution context and result set-up cost more than the rest of the
@@ -27,6 +30,8 @@ from sqlalchemy.sql.elements import ClauseElement
 from maintenance.extensions import db
 
 EXTENSION_KEY = "maintenance.reads"
+# feature_not_supported: what PostgreSQL answers when a prepared statement's result type changed.
+STALE_PLAN_SQLSTATE = "0A000"
 
 
 def read_first(statement: Executable, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -43,15 +48,24 @@ def read_first(statement: Executable, parameters: Mapping[str, Any]) -> tuple[An
         try:
             driver: Any = raw.driver_connection
             return driver.execute(sql, values).fetchone()
-        except engine.dialect.loaded_dbapi.OperationalError as error:
-            if attempt == 2 or not engine.dialect.is_disconnect(error, raw, None):
+        except engine.dialect.loaded_dbapi.Error as error:
+            if attempt == 2 or not _pool_is_stale(engine, error, connection):
                 raise
-            # A restart dropped every pooled connection alike: start the pool afresh.
-            raw.invalidate(error)
+            # A restart dropped, or a migration outdated, every pooled connection alike: start
+            # the pool afresh.
+            connection.invalidate(error)
             engine.dispose()
         finally:
             raw.close()
     raise AssertionError("unreachable")
+
+
+def _pool_is_stale(engine: Engine, error: Any, connection: Any) -> bool:
+    """Whether the error is a dropped connection or a plan outdated by a schema change."""
+    if getattr(error, "sqlstate", None) == STALE_PLAN_SQLSTATE:
+        return True
+    operational = isinstance(error, engine.dialect.loaded_dbapi.OperationalError)
+    return operational and engine.dialect.is_disconnect(error, connection, None)
 
 
 @lru_cache(maxsize=64)

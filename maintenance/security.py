@@ -37,6 +37,16 @@ HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+# An owner's own pages (appliances, export, settings, calendar link) hold personal data and
+# secrets: no browser or proxy cache may keep them, or a shared computer shows them on "back".
+OWNER_PAGES = "/me"
+PRIVATE_CACHE_CONTROL = "no-store"
+
+
+def is_owner_page(path: str) -> bool:
+    """Whether the path is one of an owner's own pages (/me and everything under /me/)."""
+    return path == OWNER_PAGES or path.startswith(OWNER_PAGES + "/")
+
 
 # The largest value of an integer id column (32 bits on PostgreSQL).
 MAX_DATABASE_INT = 2**31 - 1
@@ -164,4 +174,6 @@ def register(app: Flask) -> None:
         # One pass over the response's headers, then one extend (this runs on every response).
         present = {name.lower() for name, _ in response.headers}
         response.headers.extend([(k, v) for k, v in headers if k.lower() not in present])
+        if is_owner_page(request.path):
+            response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
         return response

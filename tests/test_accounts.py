@@ -108,7 +108,7 @@ def test_revoked_tokens_and_inactive_users_are_refused(ctx, db, make_user) -> No
     user = make_user(role="retailer")
     token = create_token(user)
     row = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
-    row.revoked_at = datetime.now(UTC)
+    row.revoked_at = datetime(2024, 5, 1, 12, tzinfo=UTC)  # any moment: revoked is revoked
     db.session.commit()
     assert user_for_token(token) is None
     second = create_token(user)

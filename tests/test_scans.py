@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -18,7 +19,7 @@ from maintenance import scans as scans_module
 from maintenance.config import ROOT
 from maintenance.models import ScanEvent
 from maintenance.scans import pending_scans, record_scan, write_pending_scans
-from maintenance.units import create_unit, local_today
+from maintenance.units import create_unit
 from tests.units.builders import GTIN, make_model, make_shop
 
 WAIT_SECONDS = 10  # how long a test waits for the background write before it gives up
@@ -57,7 +58,8 @@ def test_a_scan_is_stored_without_anything_about_the_person(db: object) -> None:
         model.id,
         "qr",
     )
-    assert event.day == local_today()
+    # The day of the scan in the service's time zone, not the host's (UTC) day.
+    assert event.day == event.at.astimezone(ZoneInfo("Europe/Amsterdam")).date()
     # Nothing else is kept: no address, browser or session that could point at a person.
     assert {c.name for c in ScanEvent.__table__.columns} == {
         "id",

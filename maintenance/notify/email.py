@@ -9,11 +9,14 @@ import smtplib
 import ssl
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from email import policy
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate, parseaddr
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+import idna
 
 from maintenance.notify.base import (
     Channel,
@@ -37,8 +40,10 @@ SMTP_TIMEOUT_SECONDS = 30
 BAD_MAILBOX_CODES = {550, 551, 553}
 
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':' (RFC 5322 ftext)
-# RFC 5322 asks for lines of at most 78 characters; longer words are left whole (limit 998).
+# RFC 5322 asks for lines of at most 78 characters; longer words are left whole up to the hard
+# limit of 998 (RFC 5322 2.1.1): a relay refuses a longer line ("Line too long").
 MAX_HEADER_LINE = 78
+MAX_LINE_OCTETS = 998
 # A bare address (dot-atom local part and host name): email.utils.parseaddr gives it unchanged.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -127,10 +132,55 @@ def is_plain_ascii(message: EmailMessage, sender: str) -> bool:
     return message.to.isascii() and sender.isascii()
 
 
+def sender_problem(sender: str) -> str | None:
+    """Why a From value (MAIL_DEFAULT_SENDER) is not exactly one usable address, or None.
+
+    A display name with an unquoted comma ("Onderhoud, Service <noreply@...>") is two
+    addresses to every mail client: quote it ("\"Onderhoud, Service\" <noreply@...>").
+    """
+    if not sender.strip():
+        return "is empty"
+    if "\r" in sender or "\n" in sender:
+        return "holds a line break"
+    header = policy.default.header_factory("From", sender)
+    addresses = header.addresses
+    if len(addresses) != 1:
+        return (
+            f"holds {len(addresses)} addresses; a display name with a comma needs quotes: "
+            '"Onderhoud, Service" <noreply@example.nl>'
+        )
+    if header.defects or not addresses[0].username or not addresses[0].domain:
+        return "is not one address like Onderhoud <noreply@example.nl>"
+    return None
+
+
+def ascii_domain(address: str) -> str:
+    """The address with an internationalised domain as IDNA (punycode) when the local part is
+    ASCII, so it needs no SMTPUTF8 (jan@bücher.nl -> jan@xn--bcher-kva.nl); else unchanged."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii() or not local.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:
+        return address  # not a valid domain name: the server refuses it with a clear reply
+
+
+def ascii_addresses(message: EmailMessage, sender: str) -> tuple[EmailMessage, str]:
+    """The message and sender with every internationalised domain written as IDNA."""
+    to = ascii_domain(message.to)
+    address = _address(sender)
+    ascii_address = ascii_domain(address)
+    if ascii_address != address:
+        sender = sender.replace(address, ascii_address)
+    return (message if to == message.to else replace(message, to=to)), sender
+
+
 def _fold(name: str, value: str) -> str:
     """One header line (CRLF), folded at spaces; RFC 2047 words only where non-ASCII needs them."""
-    if not value.isascii() or "=?" in value:
+    if not value.isascii() or "=?" in value or _has_unfoldable_word(name, value):
         # Encoded words are subtle (which words, which charset, lengths): the email package's.
+        # It also splits a word too long for any line into encoded words, as a relay needs.
         return policy.SMTP.header_factory(name, value).fold(policy=policy.SMTP)
     line = f"{name}: {value}"
     if len(line) <= MAX_HEADER_LINE:
@@ -145,6 +195,14 @@ def _fold(name: str, value: str) -> str:
         has_word = has_word or bool(word)
     folded.append(current)
     return "\r\n".join(folded) + "\r\n"
+
+
+def _has_unfoldable_word(name: str, value: str) -> bool:
+    """Whether folding at spaces would leave a line over 998 octets (one very long word)."""
+    if len(name) + 2 + len(value) <= MAX_LINE_OCTETS:
+        return False
+    # A word goes on a line of its own after a space, or after "Name: " when it is the first.
+    return len(name) + 2 + max(len(word) for word in value.split(" ")) > MAX_LINE_OCTETS
 
 
 def _text_part(subtype: str, content: str) -> bytes:
@@ -266,6 +324,8 @@ class SmtpEmailChannel(Channel):
         sender = message.sender or self.default_sender
         if not sender:
             raise ValueError("no sender: set MAIL_DEFAULT_SENDER")
+        # A relay without SMTPUTF8 takes an internationalised domain as punycode.
+        message, sender = ascii_addresses(message, sender)
         envelope_from = _address(sender)
         if is_plain_ascii(message, sender):
             content: bytes | MimeMessage = mime_bytes(message, sender)
@@ -301,6 +361,14 @@ class SmtpEmailChannel(Channel):
                     f"SMTP error: {_text(error.smtp_error)}",
                     permanent=False,
                     code=str(error.smtp_code),
+                ) from error
+            except smtplib.SMTPNotSupportedError as error:
+                # A non-ASCII local part (jürgen@...) needs SMTPUTF8, and this relay will not
+                # offer it on any later attempt either. The reason names no address: it is logged.
+                raise SendError(
+                    "the SMTP server does not support SMTPUTF8, which this address needs "
+                    "(non-ASCII before the @)",
+                    permanent=True,
                 ) from error
             except (smtplib.SMTPException, OSError) as error:
                 raise SendError(f"SMTP failed: {error}", permanent=False) from error

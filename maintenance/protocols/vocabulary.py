@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-PROTOCOLS_DIR = Path(__file__).resolve().parents[2] / "protocols"
+from maintenance.config import ROOT
+
+PROTOCOLS_DIR = ROOT / "protocols"
 CATEGORIES_PATH = PROTOCOLS_DIR / "categories.yaml"
 SCHEMA_PATH = PROTOCOLS_DIR / "schema" / "protocol-v1.json"
 LIBRARY_DIR = PROTOCOLS_DIR / "library"

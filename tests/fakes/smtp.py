@@ -48,7 +48,8 @@ class FakeSmtpServer:
     """An SMTP server in a background thread; use as a context manager or call start()/stop().
 
     tls_files=(cert, key) offers STARTTLS (and requires it), or implicit TLS with implicit_tls.
-    users={"login": "password"} enables AUTH.
+    users={"login": "password"} enables AUTH. smtputf8=False leaves SMTPUTF8 out of the EHLO
+    answer, as many relays do.
     """
 
     host = "127.0.0.1"
@@ -59,8 +60,10 @@ class FakeSmtpServer:
         tls_files: tuple[Path, Path] | None = None,
         implicit_tls: bool = False,
         users: dict[str, str] | None = None,
+        smtputf8: bool = True,
     ) -> None:
         self.received: list[Received] = []
+        self.smtputf8 = smtputf8
         self.connections = 0
         self.users = users
         self.tls = tls_files is not None
@@ -144,7 +147,11 @@ class FakeSmtpServer:
         if tls_files is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls_files)
-        options: dict[str, Any] = {"hostname": self.host, "port": 0}
+        options: dict[str, Any] = {
+            "hostname": self.host,
+            "port": 0,
+            "enable_SMTPUTF8": self.smtputf8,
+        }
         if self.implicit_tls:
             options["ssl_context"] = context
         elif context is not None:

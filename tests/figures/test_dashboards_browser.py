@@ -6,14 +6,18 @@ With SCREENSHOTS_DIR set (e.g. docs/screenshots) each page is saved there as a P
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from maintenance.demo import DEMO_PASSWORD, load_demo
 from maintenance.figures.generate import generate_activity
-from maintenance.units import local_today
 from tests.conftest import LIBRARY
+
+# The activity ends on this day, and the pages show the twelve months up to it (?from=&to=).
+UNTIL = date(2025, 6, 30)
+PERIOD = "from=2024-07&to=2025-06"
 
 PAGES = (
     ("manufacturer", "fabrikant@example.com"),
@@ -25,7 +29,7 @@ PAGES = (
 @pytest.fixture
 def activity(ctx) -> None:
     list(load_demo(LIBRARY))
-    generate_activity(local_today(), units=1500, seed=7)
+    generate_activity(UNTIL, units=1500, seed=7)
 
 
 @pytest.mark.parametrize(("kind", "email"), PAGES)
@@ -34,7 +38,7 @@ def test_dashboard_reads_on_a_phone(activity, page, kind: str, email: str) -> No
     page.fill("#email", email)
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    page.goto(f"/dashboards/{kind}?lang=en")
+    page.goto(f"/dashboards/{kind}?lang=en&{PERIOD}")
     assert page.locator("h1").count() == 1
     assert page.locator("svg.chart").count() >= 2
     assert page.locator("table.figures").count() >= 2

@@ -292,3 +292,43 @@ def test_lines_opening_with_a_dot_arrive_unchanged(smtp_server: FakeSmtpServer) 
     plain, html = (part.get_content().replace("\r\n", "\n") for part in message.iter_parts())
     assert plain == text + "\n"
     assert html == f"<p>\n.{text}\n"
+
+
+def test_a_header_word_longer_than_a_line_is_folded_and_delivered(
+    smtp_server: FakeSmtpServer,
+) -> None:
+    # A relay refuses any line over 998 octets ("Line too long"); one word can be that long.
+    subject = "Onderhoud: " + "filterreiniging" * 80 + " nu"
+    unsubscribe = "<https://maintenance.test/a/unsubscribe/" + "t" * 1100 + ">"
+    SmtpEmailChannel(settings_for(smtp_server)).send(
+        reminder(subject=subject, headers={"List-Unsubscribe": unsubscribe})
+    )
+
+    [received] = smtp_server.received
+    assert received.message["Subject"] == subject
+    assert received.message["List-Unsubscribe"] == unsubscribe
+
+
+def test_an_internationalised_domain_is_sent_as_punycode() -> None:
+    # Like many relays, this one does not offer SMTPUTF8.
+    with FakeSmtpServer(smtputf8=False) as relay:
+        channel = SmtpEmailChannel(
+            settings_for(relay, MAIL_DEFAULT_SENDER="Onderhoud <noreply@bücher.test>")
+        )
+        channel.send(reminder(to="jan@bücher.nl"))
+
+    [received] = relay.received
+    assert received.rcpt_tos == ["jan@xn--bcher-kva.nl"]
+    assert received.mail_from == "noreply@xn--bcher-kva.test"
+    assert received.message["To"] == "jan@xn--bcher-kva.nl"
+    assert received.message["From"] == "Onderhoud <noreply@xn--bcher-kva.test>"
+
+
+def test_a_non_ascii_local_part_without_smtputf8_is_a_permanent_failure() -> None:
+    with FakeSmtpServer(smtputf8=False) as relay, pytest.raises(SendError) as failure:
+        SmtpEmailChannel(settings_for(relay)).send(reminder(to="jürgen@bücher.nl"))
+
+    assert failure.value.permanent
+    assert "SMTPUTF8" in failure.value.reason
+    assert "jürgen" not in str(failure.value)
+    assert relay.received == []

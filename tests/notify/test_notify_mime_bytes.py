@@ -113,3 +113,12 @@ def test_the_date_header_is_formatdates_for_the_current_second(
         formatdate(1_741_597_200, usegmt=True),
         formatdate(1_741_597_201, usegmt=True),
     ]
+
+
+def test_a_word_too_long_for_one_line_is_folded_as_the_email_package_does() -> None:
+    email = message(subject="Onderhoud: " + "x" * 1200 + " nu")
+    content = mime_bytes(email, SENDER)
+
+    assert max(len(line) for line in content.split(b"\r\n")) <= 998
+    reference = parsed(build_mime(email, SENDER).as_bytes(policy=policy.SMTP))
+    assert str(parsed(content)["Subject"]) == str(reference["Subject"]) == email.subject

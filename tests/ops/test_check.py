@@ -164,3 +164,68 @@ def test_the_redis_client_is_an_extra() -> None:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["optional-dependencies"]["redis"] == ["limits[redis]>=3.7"]
+
+
+@pytest.mark.parametrize(
+    ("sender", "problem"),
+    [
+        ("Onderhoud, Service <noreply@example.nl>", "holds 2 addresses"),
+        ("noreply@example.nl, other@example.nl", "holds 2 addresses"),
+        ("noreply", "is not one address"),
+        ("Onderhoud <noreply@>", "is not one address"),
+        ("   ", "is empty"),
+    ],
+)
+def test_check_fails_on_a_sender_that_is_not_one_address(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, sender: str, problem: str
+) -> None:
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", sender)
+    result = run_check(app)
+    assert result.exit_code == 1
+    [failure] = lines_at(result, "FAIL")
+    assert failure.startswith("FAIL  mail: MAIL_DEFAULT_SENDER")
+    assert problem in failure
+
+
+def test_check_accepts_a_quoted_display_name_with_a_comma(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", '"Onderhoud, Service" <no@example.nl>')
+    result = run_check(app)
+    assert result.exit_code == 0, result.output
+    assert 'ok    mail: sender "Onderhoud, Service" <no@example.nl>' in result.output
+
+
+@pytest.mark.parametrize("command", [["scheduler"], ["dispatch"]])
+def test_the_scheduler_and_dispatch_refuse_to_start_with_a_bad_sender(
+    make_app: Callable[..., Flask], command: list[str]
+) -> None:
+    app = make_app(migrate_to="head", MAIL_DEFAULT_SENDER="Onderhoud, Service <no@example.nl>")
+    with app.app_context():  # as the `maintenance` command line gives every command
+        result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code != 0
+    assert "MAIL_DEFAULT_SENDER 'Onderhoud, Service <no@example.nl>' holds 2 addresses" in (
+        result.output
+    )
+    assert "dispatched" not in result.output
+
+
+def test_the_web_process_refuses_to_start_with_a_bad_sender(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from maintenance.config import ROOT
+
+    env = {
+        **os.environ,
+        "MAIL_DEFAULT_SENDER": "Onderhoud, Service <no@example.nl>",
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite3'}",
+    }
+    # What a gunicorn worker does first: import the wsgi module.
+    started = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert started.returncode != 0
+    assert "MAIL_DEFAULT_SENDER" in started.stderr and "holds 2 addresses" in started.stderr

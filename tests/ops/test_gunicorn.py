@@ -29,11 +29,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def get(port: int, path: str) -> tuple[int, bytes]:
+def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """One request on its own connection, so the workers take turns accepting."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        connection.request("GET", path, headers={"Connection": "close"})
+        connection.request("GET", path, headers={"Connection": "close", **(headers or {})})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
@@ -66,6 +66,7 @@ def gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Pa
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         "WEB_CONCURRENCY": "2",
         "LOG_FORMAT": "json",
+        "METRICS_TOKEN": "gunicorn-metrics-token",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
     }
     env.pop("TEST_DATABASE_URL", None)
@@ -100,7 +101,7 @@ def test_metrics_add_up_across_workers(gunicorn: tuple[int, Path, Path]) -> None
     port, metrics_dir, _ = gunicorn
     for _ in range(REQUESTS):
         assert get(port, "/readyz")[0] == 200
-    status, body = get(port, "/metrics")
+    status, body = get(port, "/metrics", {"Authorization": "Bearer gunicorn-metrics-token"})
     assert status == 200
     total = sum(
         sample.value

@@ -45,5 +45,8 @@ def test_readyz_is_503_when_the_database_is_unreachable(
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["reason"].startswith("database unreachable")
+    # The probe is public: the answer names no address or port of the database.
+    assert "127.0.0.1" not in response.json["reason"]
+    assert str(closed_port) not in response.json["reason"]
     # The process itself is fine: liveness must not fail with the database.
     assert app.test_client().get("/healthz").status_code == 200

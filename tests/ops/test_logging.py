@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -83,3 +83,95 @@ def test_log_format_setting_is_checked(app: Flask) -> None:
     )
     with pytest.raises(ValueError, match="LOG_FORMAT must be json or text"):
         make_formatter("xml")
+
+
+def test_extras_cannot_overwrite_the_fixed_fields(json_log: io.StringIO) -> None:
+    logging.getLogger("maintenance.test").warning(
+        "hello", extra={"time": "yesterday", "level": "DEBUG", "logger": "fake", "n": 1}
+    )
+    [line] = lines(json_log)
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "maintenance.test"
+    assert line["time"] != "yesterday" and line["time"].endswith("+00:00")
+    assert line["extra_time"] == "yesterday"
+    assert line["extra_level"] == "DEBUG"
+    assert line["extra_logger"] == "fake"
+    assert line["n"] == 1
+
+
+def test_a_line_whose_extra_has_a_non_string_key_is_kept(json_log: io.StringIO) -> None:
+    logging.getLogger("maintenance.test").warning("kept", extra={7: "seven", ("a", 1): "pair"})
+    [line] = lines(json_log)
+    assert line["message"] == "kept"
+    assert line["7"] == "seven"
+    assert line["('a', 1)"] == "pair"
+
+
+def test_a_line_whose_extra_cannot_be_serialised_is_kept(json_log: io.StringIO) -> None:
+    loop: list[object] = []
+    loop.append(loop)
+    logging.getLogger("maintenance.test").warning("kept", extra={"loop": loop})
+    [line] = lines(json_log)
+    assert line["message"] == "kept"
+    assert line["loop"] == "[[...]]"
+
+
+def test_stack_info_is_kept(json_log: io.StringIO) -> None:
+    logging.getLogger("maintenance.test").warning("where", stack_info=True)
+    [line] = lines(json_log)
+    assert line["stack"].startswith("Stack (most recent call last):")
+    assert "test_stack_info_is_kept" in line["stack"]
+
+
+# What a signed link's token looks like; whatever the route does with it, no log may show it.
+TOKEN = "eyJvIjo0Mn0.Z3x9Qw.s3cr3t-Signature_42"
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (f"/a/done/{TOKEN}", "/a/done/<token>"),
+        (f"/a/snooze/{TOKEN}", "/a/snooze/<token>"),
+        (f"/a/steps/{TOKEN}", "/a/steps/<token>"),
+        (f"/a/unsubscribe/{TOKEN}", "/a/unsubscribe/<token>"),
+        (f"/r/{TOKEN}", "/r/<token>"),
+        (f"/me/confirm/{TOKEN}", "/me/confirm/<token>"),
+        (f"/calendar/{TOKEN}.ics", "/calendar/<token>"),
+        # No route matches a mangled link, but its path still holds the token.
+        (f"/calendar/{TOKEN}.ics/x", "/calendar/<token>"),
+    ],
+)
+def test_the_request_log_never_shows_a_token(
+    client: FlaskClient, json_log: io.StringIO, path: str, shown: str
+) -> None:
+    status = client.get(path).status_code
+    assert TOKEN not in json_log.getvalue()
+    [line] = [line for line in lines(json_log) if line["logger"] == "maintenance.requests"]
+    assert line["path"] == shown
+    assert line["message"] == f"GET {shown} {status}"
+
+
+def test_the_error_log_never_shows_a_token(
+    make_app: Callable[..., Flask], json_log: io.StringIO
+) -> None:
+    app = make_app(PROPAGATE_EXCEPTIONS=False, LOG_FORMAT="json")
+
+    def broken(token: str) -> str:
+        raise RuntimeError("the view failed")
+
+    app.add_url_rule("/a/broken/<token>", view_func=broken)
+    assert app.test_client().get(f"/a/broken/{TOKEN}").status_code == 500
+    assert TOKEN not in json_log.getvalue()
+    [error] = [line for line in lines(json_log) if line["level"] == "ERROR"]
+    assert error["message"] == "Exception on /a/broken/<token> [GET]"
+    assert "RuntimeError: the view failed" in error["exception"]
+
+
+def test_the_development_server_leaves_request_lines_to_the_app() -> None:
+    from werkzeug.serving import WSGIRequestHandler
+
+    from maintenance.logging import QuietRequestHandler
+
+    # Werkzeug's own line would print the raw path; the app's line hides the token.
+    assert issubclass(QuietRequestHandler, WSGIRequestHandler)
+    assert QuietRequestHandler.log_request is not WSGIRequestHandler.log_request

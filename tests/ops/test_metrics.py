@@ -13,7 +13,7 @@ from maintenance.models import Owner, Reminder
 
 def scrape(client: FlaskClient) -> dict[tuple[str, frozenset], float]:
     """Every sample of /metrics as {(name, labels): value}."""
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers={"Authorization": "Bearer test-metrics-token"})
     assert response.status_code == 200
     assert response.content_type.startswith("text/plain; version=")
     samples = {}
@@ -62,7 +62,7 @@ def test_outbox_figures_are_read_from_the_database(client: FlaskClient, db) -> N
                 dedupe_key=f"test:{n}",
                 owner_id=owner.id,
                 channel="email",
-                send_on=date.today(),
+                send_on=date(2025, 3, 10),
                 status=status,
                 next_attempt_at=now - timedelta(seconds=waited),
             )
@@ -89,3 +89,30 @@ def test_dispatch_figures_are_exposed(client: FlaskClient) -> None:
         frozenset({"channel": "sms", "reason": "21211"}.items()),
     )
     assert after[failures] - before.get(failures, 0) == 1
+
+
+def test_metrics_need_the_bearer_token(client: FlaskClient) -> None:
+    refused = client.get("/metrics")
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert b"maintenance_" not in refused.data
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer test-metrics-tokeX"})
+    assert wrong.status_code == 401
+    # Health stays open for load balancers and orchestrators, which carry no secrets.
+    assert client.get("/healthz").status_code == 200
+
+
+def test_metrics_are_off_without_a_token(make_app) -> None:
+    app = make_app(migrate_to="head", METRICS_TOKEN="")
+    response = app.test_client().get("/metrics", headers={"Authorization": "Bearer "})
+    assert response.status_code == 404
+
+
+def test_metrics_labels_never_carry_a_token(client: FlaskClient) -> None:
+    token = "eyJvIjo0Mn0.Z3x9Qw.s3cr3t-Signature_42"
+    client.get(f"/a/done/{token}")
+    client.get(f"/calendar/{token}.ics/x")  # matches no route
+    response = client.get("/metrics", headers={"Authorization": "Bearer test-metrics-token"})
+    body = response.get_data(as_text=True)
+    assert token not in body
+    assert 'route="/a/done/<token>"' in body

@@ -10,6 +10,11 @@ from flask.testing import FlaskClient
 from maintenance import create_app
 from maintenance.config import TestConfig
 from tests.conftest import PASSWORD, csrf_token
+from tests.owners.fixtures import (  # noqa: F401  (the real SMTP server behind `mail`)
+    fresh_limits,
+    mail_fixture,
+    smtp_server,
+)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -90,3 +95,21 @@ def test_login_gives_a_new_session_cookie_without_what_was_planted(
     with client.session_transaction() as session:
         assert "planted" not in session
         assert session.get("_user_id") == str(user.id)
+
+
+@pytest.mark.parametrize(
+    "path", ["/me", "/me/export", "/me/settings", "/me/calendar", "/me/units/1", "/me/login"]
+)
+def test_owner_pages_are_never_cached(client: FlaskClient, library, mail, db, path: str) -> None:
+    from tests.owners.builders import make_unit
+    from tests.web.test_owner import sign_in
+
+    unit = make_unit()
+    sign_in(client, mail)
+    response = client.get(path.replace("/units/1", f"/units/{unit.id}"))
+    assert response.status_code == 200, path
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_public_pages_keep_their_caching(client: FlaskClient) -> None:
+    assert client.get("/static/style.css").headers.get("Cache-Control") != "no-store"

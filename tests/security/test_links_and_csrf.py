@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 
 from maintenance.extensions import db as _db
 from maintenance.models import MaintenanceLog, Owner, Reminder, TaskSchedule, Unit
-from maintenance.reminders.links import DEFAULT_MAX_AGE_DAYS, make_short_token, make_token
+from maintenance.reminders.links import make_short_token, make_token
 from maintenance.reminders.materialise import materialise_due
 from maintenance.web.visitors import OWNER_SESSION_KEY, STAFF_SESSION_KEY
 from tests.conftest import csrf_token
@@ -47,11 +46,15 @@ def state() -> tuple[int, list[tuple[date | None, date | None]], list[bool]]:
     return logs, [tuple(row) for row in schedules], list(paused)
 
 
+# Long before any run of the suite, and far more than DEFAULT_MAX_AGE_DAYS before it.
+ISSUED_LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 class PastSigner(TimestampSigner):
-    """Signs as if it were a day past the links' lifetime ago: a real token from the past."""
+    """Signs as if it were long past the links' lifetime ago: a real token from the past."""
 
     def get_timestamp(self) -> int:
-        return int(time.time()) - (DEFAULT_MAX_AGE_DAYS + 1) * 24 * 3600
+        return int(ISSUED_LONG_AGO.timestamp())
 
 
 def old_token(app: Flask, action: str, payload: dict) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
@@ -19,13 +20,16 @@ from maintenance.units import (
     find_unit,
     get_unit_for,
     label_data,
-    local_today,
     print_labels,
     register_unit_from_scan,
     unit_link,
     void_unit,
 )
 from tests.units.builders import GTIN, UNKNOWN_GTIN, make_model, make_shop
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
+# A sale date in the future on any day the suite runs.
+FAR_FUTURE = date(2100, 1, 1)
 
 
 def count_units(db: object) -> int:
@@ -55,7 +59,8 @@ def test_without_a_serial_a_unit_code_is_issued_and_the_sale_date_is_today(db: o
         assert unit.serial is None
         assert len(unit.unit_code) == UNIT_CODE_LENGTH
         assert set(unit.unit_code) <= set(UNIT_CODE_ALPHABET)
-        assert unit.sold_on == local_today()
+        # Sold on the day it was registered, in the service's time zone.
+        assert unit.sold_on == unit.created_at.astimezone(AMSTERDAM).date()
     assert first.unit_code != second.unit_code
     assert unit_link(first) == f"http://localhost/01/{GTIN}/235/{first.unit_code}"
 
@@ -72,9 +77,9 @@ def test_an_unknown_gtin_or_a_bad_one_is_refused_with_a_reason(db: object) -> No
         with pytest.raises(UnitError, match="contains a space"):
             create_unit(shop, GTIN, "SN 1")
         with pytest.raises(UnitError, match="in the future"):
-            create_unit(shop, GTIN, "SN1", sold_on=local_today() + timedelta(days=3))
+            create_unit(shop, GTIN, "SN1", sold_on=FAR_FUTURE)
     with pytest.raises(UnitError, match="ligt in de toekomst"):
-        create_unit(shop, GTIN, "SN1", sold_on=local_today() + timedelta(days=3))
+        create_unit(shop, GTIN, "SN1", sold_on=FAR_FUTURE)
     assert count_units(db) == 0
 
 

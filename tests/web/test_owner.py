@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from maintenance.extensions import db as _db
-from maintenance.models import MaintenanceLog, Owner, TaskSchedule
+from maintenance.models import Confirmation, MaintenanceLog, Owner, TaskSchedule
 from tests.conftest import csrf_token
 from tests.owners.builders import GTIN, code_in, link_in, make_unit, unit_path
 from tests.owners.fixtures import (  # noqa: F401
@@ -22,6 +22,7 @@ from tests.owners.fixtures import (  # noqa: F401
 )
 
 EN = {"Accept-Language": "en"}
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone, the owners' here
 
 
 def remind(client: FlaskClient, contact: str, serial: str = "SN0001", **extra: str):
@@ -80,7 +81,11 @@ def test_nothing_but_the_confirmation_is_sent_before_confirming(
 
     make_unit(sold_on=date(2023, 1, 1))  # every task is long overdue
     remind(client, "anna@example.nl")
-    later = datetime.now(UTC) + timedelta(days=3)
+    # Three days after the sign-up, at 10:00 for the owner: past the chosen hour (9) and outside
+    # quiet hours, whatever the time the test runs at. Taken from the row, not the wall clock.
+    requested = db.session.scalar(select(Confirmation.created_at))
+    day = requested.astimezone(AMSTERDAM).date() + timedelta(days=3)
+    later = datetime.combine(day, time(10), AMSTERDAM)
     materialise_due(later)
     dispatch_once(later)
     assert [m["To"] for m in mail.messages] == ["anna@example.nl"]
@@ -157,7 +162,7 @@ def test_confirmation_requests_are_limited_per_ip(client: FlaskClient, library, 
 
 
 def test_done_with_note_skip_and_snooze(client: FlaskClient, library, mail, db) -> None:
-    unit = make_unit(sold_on=date.today() - timedelta(days=10))
+    unit = make_unit(sold_on=date(2024, 3, 1))
     sign_in(client, mail)
     page = client.get(f"/me/units/{unit.id}", headers=EN)
     assert page.status_code == 200
@@ -170,7 +175,9 @@ def test_done_with_note_skip_and_snooze(client: FlaskClient, library, mail, db) 
     assert logs["clean-filter"].action == "done" and logs["clean-filter"].note == "Very greasy"
     assert logs["clean-spray-arms"].action == "skipped"
     seal = db.session.scalar(select(TaskSchedule).where(TaskSchedule.task_key == "clean-door-seal"))
-    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()  # the owner's day, not the host's
+    # The owner's day the page acted on, as the done entry records it (not the host's day).
+    today = logs["clean-filter"].done_on
+    assert today == logs["clean-filter"].logged_at.astimezone(AMSTERDAM).date()
     assert seal.snoozed_until == today + timedelta(days=7)
     history = client.get(f"/me/units/{unit.id}", headers=EN).get_data(as_text=True)
     assert "Very greasy" in history and "skipped" in history

@@ -5,15 +5,17 @@ from __future__ import annotations
 import html as html_text
 import io
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from maintenance.models import Unit
-from maintenance.units import local_today
 from tests.conftest import csrf_token
 from tests.units.builders import GTIN, UNKNOWN_GTIN, make_model
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
 
 # The retailer's browser asks for English, the language these tests' messages are written in.
 ENGLISH = {"Accept-Language": "en"}
@@ -37,11 +39,17 @@ def units(db: object) -> list[Unit]:
     return list(db.session.scalars(select(Unit).order_by(Unit.id)))
 
 
-def test_the_till_focuses_the_ean_and_defaults_the_sale_date_to_today(till: FlaskClient) -> None:
+def test_the_till_focuses_the_ean_and_defaults_the_sale_date_to_today(
+    till: FlaskClient, db: object
+) -> None:
     html = till.get("/retailer/").get_data(as_text=True)
     assert re.search(r'id="gtin"[^>]*autofocus', html)
-    assert f'value="{local_today().isoformat()}"' in html
     assert 'src="/static/till.js"' in html and "<script>" not in html
+    # Today is the day a unit registered now is sold on: read from the data, not the clock.
+    post_unit(till, gtin=GTIN[1:], serial="SN-1", sold_on="")
+    (unit,) = units(db)
+    today = unit.created_at.astimezone(AMSTERDAM).date()
+    assert f'id="sold_on" name="sold_on" type="date" value="{today.isoformat()}"' in html
 
 
 def test_ean_and_enter_without_javascript_asks_for_the_serial(
@@ -59,7 +67,8 @@ def test_ean_and_serial_register_the_unit_and_show_its_label(till: FlaskClient, 
     response = post_unit(till, gtin=GTIN[1:], serial="SN-42", sold_on="")
     assert response.status_code == 303
     (unit,) = units(db)
-    assert (unit.serial, unit.sold_on, unit.labels_printed) == ("SN-42", local_today(), 1)
+    registered_on = unit.created_at.astimezone(AMSTERDAM).date()  # the shop's day, not UTC's
+    assert (unit.serial, unit.sold_on, unit.labels_printed) == ("SN-42", registered_on, 1)
     label = till.get(response.headers["Location"])
     html = label.get_data(as_text=True)
     assert f'data-uri="http://localhost/01/{GTIN}/21/SN-42"' in html

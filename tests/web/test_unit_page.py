@@ -164,3 +164,32 @@ def test_a_scan_is_served_after_the_database_dropped_its_connection(
     response = client.get(unit_path())
     assert response.status_code == 200
     assert "VW 100" in response.get_data(as_text=True)
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): prepared statements on the server",
+)
+def test_scans_go_on_after_a_migration_changes_a_column_type(
+    client: FlaskClient, library, db
+) -> None:
+    """psycopg prepares the scan statement after five runs; a type change makes that plan stale."""
+    make_unit()
+    for _ in range(8):
+        assert client.get(unit_path()).status_code == 200
+    alter = "ALTER TABLE product_model ALTER COLUMN brand TYPE {}"
+    try:
+        # What a migration does while the web keeps serving.
+        db.session.execute(text(alter.format("text")))
+        db.session.commit()
+        response = client.get(unit_path())
+        assert response.status_code == 200
+        assert "Testmerk" in response.get_data(as_text=True)
+    finally:
+        db.session.rollback()
+        db.session.execute(text(alter.format("varchar(100)")))
+        db.session.commit()
+    # And back again, on connections that prepared the statement with the other type.
+    for _ in range(3):
+        assert client.get(unit_path()).status_code == 200
+    db.engine.dispose()  # the main pool's connections may hold plans of the other type too
