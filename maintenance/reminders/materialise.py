@@ -358,10 +358,14 @@ def _follow_up_on(
     reminder_on = schedule.reminder_on
     if sent is None or (schedule.follow_up_sent_on or date.min) >= reminder_on:
         return None
-    if sent.delivered_on is None:
-        # Not delivered yet: look again tomorrow; a failed or undelivered one has no follow-up.
-        return today + timedelta(days=1) if sent.open else None
-    on = max(reminder_on, sent.delivered_on) + timedelta(days=follow_up_days)
+    if sent.delivered_on is None and not sent.open:
+        return None  # failed or undelivered: no follow-up
+    # Not delivered yet: the earliest it could go is a follow-up period after today's send,
+    # and then it is looked at again; a reminder still waiting by then, every day after.
+    delivered_on = sent.delivered_on or max(sent.made_on, today)
+    on = max(reminder_on, delivered_on) + timedelta(days=follow_up_days)
+    if sent.delivered_on is None and on <= today:
+        on = today + timedelta(days=1)
     return on if on < schedule.roll_over_on else None
 
 
