@@ -49,11 +49,11 @@ def read_first(statement: Executable, parameters: Mapping[str, Any]) -> tuple[An
             driver: Any = raw.driver_connection
             return driver.execute(sql, values).fetchone()
         except engine.dialect.loaded_dbapi.Error as error:
-            if attempt == 2 or not _pool_is_stale(engine, error, connection):
+            if attempt == 2 or not _pool_is_stale(engine, error, raw):
                 raise
             # A restart dropped, or a migration outdated, every pooled connection alike: start
             # the pool afresh.
-            connection.invalidate(error)
+            raw.invalidate(error)
             engine.dispose()
         finally:
             raw.close()
