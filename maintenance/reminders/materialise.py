@@ -22,7 +22,6 @@ skips, the other is doing. The unique dedupe_key stays the last line of defence.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections import defaultdict
 from collections.abc import Sequence
@@ -53,8 +52,6 @@ from maintenance.reminders.reachability import reachable_clause
 from maintenance.schedules import cached_rule, pace_factor
 from maintenance.scheduling import Schedule, TaskRule
 from maintenance.transactions import transactional
-
-logger = logging.getLogger("maintenance.reminders")
 
 # Owners handled per transaction: short row locks, bounded memory.
 OWNERS_PER_TRANSACTION = 200
