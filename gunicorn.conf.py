@@ -52,7 +52,7 @@ if os.environ.get("LOG_FORMAT") == "json":
     logconfig_dict: dict[str, Any] = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "maintenance.logging.JsonFormatter"}},
+        "formatters": {"json": {"()": "maintenance.ops.logs.JsonFormatter"}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",

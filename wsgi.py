@@ -1,7 +1,7 @@
 """The gunicorn target: `gunicorn wsgi:app`."""
 
 from maintenance import create_app
-from maintenance.check import require_valid_settings
+from maintenance.ops.check import require_valid_settings
 
 app = create_app()
 # A worker that would send every message with a broken From header does not boot.

@@ -8,7 +8,7 @@ Builds a fresh SQLite database (unless --database names an existing one), loads 
 
 Each page is timed twice: "first view" forgets the kept dashboards before every request, so the
 figures come from the database; "again" is a repeat within the few minutes a dashboard is kept
-(see maintenance/figures/cache.py).
+(see maintenance/services/figures/cache.py).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from flask_migrate import upgrade
 
 from maintenance import create_app
 from maintenance.config import ROOT, Config
-from maintenance.demo import DEMO_PASSWORD, load_demo
-from maintenance.figures.cache import forget
-from maintenance.figures.generate import generate_activity
-from maintenance.units import local_today
+from maintenance.demo.activity import generate_activity
+from maintenance.demo.data import DEMO_PASSWORD, load_demo
+from maintenance.services.figures.cache import forget
+from maintenance.services.units import local_today
 
 PAGES = (
     ("manufacturer", "fabrikant@example.com", "/dashboards/manufacturer"),

@@ -220,10 +220,10 @@ def prepare(app: Flask) -> list[tuple[str, int, list[tuple[str, int]]]]:
     from flask_migrate import upgrade
     from sqlalchemy import select
 
-    from maintenance.catalog import current_version_for_model
-    from maintenance.demo import load_demo
+    from maintenance.demo.data import load_demo
     from maintenance.extensions import db
     from maintenance.models import ModelGtin, ProductModel, Task
+    from maintenance.services.catalog import current_version_for_model
 
     upgrade(directory=str(ROOT / "migrations"))
     list(load_demo(ROOT / "protocols" / "library"))
@@ -426,7 +426,7 @@ def reset_due(connection: Connection) -> None:
 def time_claims(app: Flask, batch_size: int, due: int) -> float:
     """Median seconds of one claim_batch of batch_size while `due` reminders are due."""
     from maintenance.extensions import db
-    from maintenance.reminders.claim import claim_batch
+    from maintenance.services.reminders.claim import claim_batch
 
     repeats = max(1, min(CLAIM_REPEATS, due // batch_size - 1))
     with app.app_context():
@@ -448,7 +448,7 @@ def prebuilt_messages(app: Flask, batch_size: int) -> list[tuple[str, str, bytes
     from maintenance.extensions import db
     from maintenance.notify import Channel, SendResult
     from maintenance.notify.email import build_mime
-    from maintenance.reminders.dispatch import dispatch_once
+    from maintenance.services.reminders.dispatch import dispatch_once
 
     captured: list[EmailMessage] = []
 
@@ -495,7 +495,7 @@ def run_end_to_end(
     """(reminders per second, mean bytes) of dispatch_once over the due reminders."""
     from maintenance.extensions import db
     from maintenance.notify import channels_from_settings
-    from maintenance.reminders.dispatch import dispatch_once
+    from maintenance.services.reminders.dispatch import dispatch_once
 
     before, size_before = sink_stats(port)
     with app.app_context():
@@ -636,7 +636,7 @@ def main() -> None:
         else [due, 10 * due]
     )
     sys.path.insert(0, str(ROOT))
-    from maintenance.reminders.dispatch import DEFAULT_BATCH_SIZE
+    from maintenance.services.reminders.dispatch import DEFAULT_BATCH_SIZE
 
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE
     if due < 2 * batch_size:

@@ -14,8 +14,8 @@ from pathlib import Path
 # Run from a checkout without installing the package first.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from maintenance.identifiers import new_unit_code, unit_uri
-from maintenance.labels import LAYOUTS, LabelData, qr, render_labels, sheets
+from maintenance.services.identifiers import new_unit_code, unit_uri
+from maintenance.services.labels import LAYOUTS, LabelData, qr, render_labels, sheets
 
 BASE_URL = "https://onderhoud.example.nl"
 GTIN = "08712345678906"

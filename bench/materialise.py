@@ -147,8 +147,8 @@ def build(url: str, size: int, *, peak: date, future_only: bool) -> dict[str, An
 
     from maintenance.extensions import db
     from maintenance.models import ModelGtin, Organisation, ProductModel, ProtocolVersion
-    from maintenance.protocols import load_protocol
-    from maintenance.protocols.publish import publish_protocol
+    from maintenance.services.protocols import load_protocol
+    from maintenance.services.protocols.publish import publish_protocol
 
     app = make_app(url)
     with app.app_context():
@@ -237,7 +237,7 @@ def simulate(url: str, days: int, step: int) -> date:
     from sqlalchemy import text
 
     from maintenance.extensions import db
-    from maintenance.reminders.materialise import materialise_due
+    from maintenance.services.reminders.materialise import materialise_due
 
     app = make_app(url)
     day = START
@@ -368,7 +368,7 @@ def worker(url: str, now: str, start_at: float) -> None:
     """One pass of whichever materialiser is on the path; prints its result and seconds."""
     from dataclasses import asdict
 
-    from maintenance.reminders.materialise import materialise_due
+    from maintenance.services.reminders.materialise import materialise_due
 
     app = make_app(url)
     with app.app_context():

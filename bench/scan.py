@@ -107,7 +107,7 @@ def prepare_database(url: str, units: int) -> list[str]:
 
     from maintenance import create_app
     from maintenance.config import Config
-    from maintenance.demo import DEMO_MODELS, demo_gtin, load_demo
+    from maintenance.demo.data import DEMO_MODELS, demo_gtin, load_demo
     from maintenance.extensions import db
 
     app = create_app(Config, SQLALCHEMY_DATABASE_URI=url)

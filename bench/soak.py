@@ -116,10 +116,10 @@ def set_up(app: Any, units: int, owners: int, due: int) -> Plan:
     from flask_migrate import upgrade
     from sqlalchemy import select, text
 
-    from maintenance.catalog import current_version_for_model
-    from maintenance.demo import import_library
+    from maintenance.demo.data import import_library
     from maintenance.extensions import db
     from maintenance.models import ModelGtin, Organisation, ProductModel, Task
+    from maintenance.services.catalog import current_version_for_model
 
     now = datetime.now(UTC)
     zone = midday_zone(now)

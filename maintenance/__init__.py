@@ -17,8 +17,8 @@ class MaintenanceApp(Flask):
         self,
         exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
     ) -> None:
-        """Log an unhandled error as Flask does, with the path as maintenance.logging shows it."""
-        from maintenance.logging import loggable_path
+        """Log an unhandled error as Flask does, with the path as maintenance.ops.logs shows it."""
+        from maintenance.ops.logs import loggable_path
 
         self.logger.error(
             "Exception on %s [%s]", loggable_path(request), request.method, exc_info=exc_info
@@ -64,7 +64,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_logging(app: Flask) -> None:
     """Log to stderr at the configured level, as text or JSON, with the request id."""
-    from maintenance.logging import configure
+    from maintenance.ops.logs import configure
 
     configure(app)
 
@@ -101,12 +101,11 @@ def _load_user(user_id: str) -> object:
 def register_blueprints(app: Flask) -> None:
     """Mount the HTML and JSON blueprints."""
     from maintenance.api import api
-    from maintenance.health import bp as health_bp
-    from maintenance.logging import bp as request_ids_bp
-    from maintenance.metrics import bp as metrics_bp
+    from maintenance.ops.health import bp as health_bp
+    from maintenance.ops.logs import bp as request_ids_bp
+    from maintenance.ops.metrics import bp as metrics_bp
     from maintenance.web.actions import bp as actions_bp
     from maintenance.web.admin import bp as admin_bp
-    from maintenance.web.admin_audit import bp as admin_audit_bp
     from maintenance.web.auth import bp as auth_bp
     from maintenance.web.dashboards import bp as dashboards_bp
     from maintenance.web.manufacturer import bp as manufacturer_bp
@@ -126,7 +125,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(actions_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(dashboards_bp)
-    app.register_blueprint(admin_audit_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(metrics_bp)
@@ -142,7 +140,7 @@ def register_errors(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     """Bounded ids in routes, secure cookies on https, security headers on every response."""
-    from maintenance.security import register
+    from maintenance.web.security import register
 
     register(app)
 

@@ -37,10 +37,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(dispatch_command)
-    from maintenance.check import check_command
+    from maintenance.ops.check import check_command
 
     app.cli.add_command(check_command)
-    from maintenance.figures.generate import generate_activity_command
+    from maintenance.demo.activity import generate_activity_command
 
     app.cli.add_command(generate_activity_command)
 
@@ -49,7 +49,7 @@ def _require_valid_settings() -> None:
     """Stop a command that serves or sends when a setting would break every message."""
     from flask import current_app
 
-    from maintenance.check import SettingError, require_valid_settings
+    from maintenance.ops.check import SettingError, require_valid_settings
 
     try:
         require_valid_settings(current_app.config)
@@ -77,7 +77,7 @@ def protocols_group() -> None:
 @click.argument("paths", nargs=-1, required=True)
 def protocols_validate(paths: tuple[str, ...]) -> None:
     """Check protocol files; print one error a line as file:line: path: message."""
-    from maintenance.protocols import validate_file
+    from maintenance.services.protocols import validate_file
 
     failed = False
     for path in _protocol_files(paths):
@@ -95,9 +95,13 @@ def protocols_validate(paths: tuple[str, ...]) -> None:
 @click.option("--organisation", help="Manufacturer to publish for; default: the library.")
 def protocols_import(paths: tuple[str, ...], organisation: str | None) -> None:
     """Validate and publish protocol files; nothing is stored when any file has errors."""
-    from maintenance.accounts import get_or_create_organisation
-    from maintenance.protocols import ProtocolInvalid, load_protocol
-    from maintenance.protocols.publish import PublishConflict, PublishRefused, publish_protocol
+    from maintenance.services.accounts import get_or_create_organisation
+    from maintenance.services.protocols import ProtocolInvalid, load_protocol
+    from maintenance.services.protocols.publish import (
+        PublishConflict,
+        PublishRefused,
+        publish_protocol,
+    )
 
     files = _protocol_files(paths)
     documents = []
@@ -141,7 +145,7 @@ def users_group() -> None:
 @click.option("--password", help="Asked for when omitted; leave empty for an API-only user.")
 def users_create(email: str, role: str, organisation: str, password: str | None) -> None:
     """Create a staff user in an organisation."""
-    from maintenance.accounts import AccountError, create_user
+    from maintenance.services.accounts import AccountError, create_user
 
     if password is None:
         password = click.prompt(
@@ -177,7 +181,12 @@ def _manufacturer_named(name: str) -> Organisation:
 @click.option("--clear", is_flag=True, help="Remove every prefix of the organisation.")
 def organisations_prefixes(organisation: str, prefixes: tuple[str, ...], clear: bool) -> None:
     """Show, or replace, a manufacturer's GS1 company prefixes (as in a GTIN-13)."""
-    from maintenance.gs1 import PrefixError, assignments_of, prefixes_of, set_prefixes
+    from maintenance.services.gs1_prefixes import (
+        PrefixError,
+        assignments_of,
+        prefixes_of,
+        set_prefixes,
+    )
 
     org = _manufacturer_named(organisation)
     if prefixes or clear:
@@ -198,7 +207,7 @@ def organisations_prefixes(organisation: str, prefixes: tuple[str, ...], clear: 
 @click.argument("gtin")
 def organisations_assign_gtin(organisation: str, gtin: str) -> None:
     """Assign one GTIN to a manufacturer, as an exception to the prefixes."""
-    from maintenance.gs1 import PrefixError, assign_gtin
+    from maintenance.services.gs1_prefixes import PrefixError, assign_gtin
 
     try:
         assigned = assign_gtin(_manufacturer_named(organisation), gtin)
@@ -211,7 +220,7 @@ def organisations_assign_gtin(organisation: str, gtin: str) -> None:
 @click.argument("gtin")
 def organisations_unassign_gtin(gtin: str) -> None:
     """Remove the assignment of a GTIN (models already made for it stay)."""
-    from maintenance.gs1 import PrefixError, unassign_gtin
+    from maintenance.services.gs1_prefixes import PrefixError, unassign_gtin
 
     try:
         removed = unassign_gtin(gtin)
@@ -229,7 +238,7 @@ def tokens_group() -> None:
 @click.option("--email", required=True)
 def tokens_create(email: str) -> None:
     """Issue an API token for a staff user; it is shown once."""
-    from maintenance.accounts import create_token, find_user_by_email
+    from maintenance.services.accounts import create_token, find_user_by_email
 
     user = find_user_by_email(email)
     if user is None:
@@ -240,7 +249,7 @@ def tokens_create(email: str) -> None:
 @click.command("demo")
 def demo_command() -> None:
     """Load the protocol library and demo organisations, users, models and units."""
-    from maintenance.demo import load_demo
+    from maintenance.demo.data import load_demo
 
     for line in load_demo(ROOT / "protocols" / "library"):
         click.echo(line)
@@ -256,7 +265,7 @@ def serve_command(host: str, port: int) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
-    from maintenance.logging import QuietRequestHandler
+    from maintenance.ops.logs import QuietRequestHandler
 
     _require_valid_settings()
     scheduler = subprocess.Popen([sys.executable, "-m", "maintenance.cli", "scheduler"])
@@ -274,7 +283,7 @@ def scheduler_command() -> None:
     """Run the periodic jobs (materialise and dispatch reminders) until stopped."""
     from flask import current_app
 
-    from maintenance.scheduler import run_scheduler
+    from maintenance.ops.periodic_jobs import run_scheduler
 
     _require_valid_settings()
     run_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
@@ -287,8 +296,8 @@ def dispatch_command(now_text: str | None) -> None:
     from dataclasses import asdict
     from datetime import UTC, datetime
 
-    from maintenance.reminders.dispatch import dispatch_once
-    from maintenance.reminders.materialise import materialise_due
+    from maintenance.services.reminders.dispatch import dispatch_once
+    from maintenance.services.reminders.materialise import materialise_due
 
     try:
         now = datetime.fromisoformat(now_text) if now_text else datetime.now(UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from maintenance.scheduling import DEFAULT_TIME_ZONE
+from maintenance.services.due_dates import DEFAULT_TIME_ZONE
 
 
 def now_utc() -> datetime:

@@ -141,7 +141,7 @@ class TestConfig(Config):
     # Logins answer at once; the test of equal answer times sets its own.
     LOGIN_ANSWER_SECONDS = 0.0
     METRICS_TOKEN = "test-metrics-token"
-    # Each scan written in its own request, so a test sees it at once (tests/test_scans.py
+    # Each scan written in its own request, so a test sees it at once (tests/services/test_scans.py
     # covers the batches).
     SCAN_BATCH_SIZE = 1
     SESSION_COOKIE_SECURE = False

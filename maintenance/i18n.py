@@ -70,7 +70,7 @@ def _describe_duration(text: str, language: str) -> str:
     """The words for one duration in `language` (the current one, which the catalogue follows)."""
     from flask_babel import ngettext
 
-    from maintenance.durations import DurationError, parse_duration
+    from maintenance.services.durations import DurationError, parse_duration
 
     try:
         delta = parse_duration(text)
@@ -104,7 +104,7 @@ def _describe_every(text: str, language: str) -> str:
     """The words for one interval in `language` (the current one, which the catalogue follows)."""
     from flask_babel import gettext, ngettext
 
-    from maintenance.durations import DurationError, parse_duration
+    from maintenance.services.durations import DurationError, parse_duration
 
     try:
         delta = parse_duration(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from maintenance.identifiers import gtin_check_digit
+from maintenance.services.identifiers import gtin_check_digit
 
 
 def gtin(body: str = "871234599999") -> str:

@@ -111,8 +111,8 @@ def make_user(ctx: Flask) -> Callable[..., object]:
 
     A manufacturer's GS1 company prefixes (`prefixes=["871234"]`) let it publish new GTINs.
     """
-    from maintenance.accounts import create_user
-    from maintenance.gs1 import set_prefixes
+    from maintenance.services.accounts import create_user
+    from maintenance.services.gs1_prefixes import set_prefixes
 
     counter = iter(range(1, 10_000))
 
@@ -135,7 +135,7 @@ def make_user(ctx: Flask) -> Callable[..., object]:
 @pytest.fixture
 def token_for(ctx: Flask) -> Callable[[object], dict[str, str]]:
     """Authorization headers carrying a fresh API token for a user."""
-    from maintenance.accounts import create_token
+    from maintenance.services.accounts import create_token
 
     def build(user: object) -> dict[str, str]:
         return {"Authorization": f"Bearer {create_token(user)}"}
@@ -177,6 +177,6 @@ def login(client: FlaskClient) -> Callable[[object], FlaskClient]:
 @pytest.fixture
 def library(ctx: Flask) -> None:
     """Publish the shipped protocol library (category defaults)."""
-    from maintenance.demo import import_library
+    from maintenance.demo.data import import_library
 
     import_library(LIBRARY)

@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 
 from maintenance.clock import local_today, time_zone
-from maintenance.scheduling import DEFAULT_TIME_ZONE
+from maintenance.services.due_dates import DEFAULT_TIME_ZONE
 
 # 23:30 UTC on 31 December: already 1 January in Amsterdam, still 31 December in New York.
 NOW = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)

@@ -8,8 +8,8 @@ from typing import ParamSpec, TypeVar
 
 from flask import g, request
 
-from maintenance.accounts import user_for_token
 from maintenance.models import User
+from maintenance.services.accounts import user_for_token
 from maintenance.web.errors import ApiError
 
 P = ParamSpec("P")

@@ -7,8 +7,14 @@ from flask import Response
 from maintenance.api import api
 from maintenance.api.auth import api_user, token_required
 from maintenance.api.units import read_json_object
-from maintenance.labels.sheets import LAYOUTS
-from maintenance.units import MAX_BATCH_ROWS, UnitError, UnitNotFound, get_units_for, print_labels
+from maintenance.services.labels.sheets import LAYOUTS
+from maintenance.services.units import (
+    MAX_BATCH_ROWS,
+    UnitError,
+    UnitNotFound,
+    get_units_for,
+    print_labels,
+)
 from maintenance.web.errors import ApiError
 
 

@@ -6,8 +6,8 @@ from flask import request, url_for
 
 from maintenance.api import api
 from maintenance.api.auth import api_user, token_required
-from maintenance.protocols import ProtocolInvalid, load_protocol
-from maintenance.protocols.publish import PublishConflict, PublishRefused, publish_protocol
+from maintenance.services.protocols import ProtocolInvalid, load_protocol
+from maintenance.services.protocols.publish import PublishConflict, PublishRefused, publish_protocol
 from maintenance.web.errors import ApiError
 
 

@@ -10,9 +10,9 @@ from flask import request
 from maintenance.api import api
 from maintenance.api.auth import api_user, token_required
 from maintenance.api.pagination import page_json, read_page
-from maintenance.identifiers import DigitalLink
 from maintenance.models import Unit
-from maintenance.units import (
+from maintenance.services.identifiers import DigitalLink
+from maintenance.services.units import (
     UnitConflict,
     UnitError,
     UnitNotFound,

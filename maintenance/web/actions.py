@@ -17,9 +17,9 @@ from maintenance.clock import now_utc
 from maintenance.extensions import csrf
 from maintenance.i18n import LANGUAGES
 from maintenance.models import Owner
-from maintenance.reminders import actions
-from maintenance.reminders.links import InvalidLink, action_url
-from maintenance.reminders.render import PACE_CHOICES, asks_about_pace
+from maintenance.services.reminders import actions
+from maintenance.services.reminders.links import InvalidLink, action_url
+from maintenance.services.reminders.render import PACE_CHOICES, asks_about_pace
 
 bp = Blueprint("actions", __name__)
 

@@ -1,4 +1,4 @@
-"""Admin pages: delivery health (failed reminders), and manufacturers' GS1 prefixes and GTINs."""
+"""Admin pages: delivery health, manufacturers' GS1 prefixes and GTINs, and the audit log."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from maintenance.extensions import db
-from maintenance.gs1 import (
+from maintenance.models import Organisation
+from maintenance.services.audit import action_names, list_events
+from maintenance.services.gs1_prefixes import (
     PrefixError,
     assign_gtin,
     assignments_of,
@@ -16,11 +18,13 @@ from maintenance.gs1 import (
     set_prefixes,
     unassign_gtin,
 )
-from maintenance.models import Organisation
-from maintenance.reminders.delivery import failed_reminders
+from maintenance.services.reminders.delivery import failed_reminders
 from maintenance.web.access import role_required
+from maintenance.web.security import MAX_DATABASE_INT
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PAGE_SIZE = 50
 
 
 @bp.get("/reminders")
@@ -90,3 +94,24 @@ def remove_gtin() -> Response | tuple[str, int]:
     except PrefixError as exc:
         return _organisations_page(str(exc)), 422
     return redirect(url_for("admin.organisations"))
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit_log() -> str:
+    """Who published which protocol version, who created, printed or voided which units."""
+    before = request.args.get("before", type=int)
+    if before is not None and not 1 <= before <= MAX_DATABASE_INT:
+        # Beyond what the id column holds: SQLite overflows, PostgreSQL says out of range.
+        abort(400, description=_("before must be an entry number from the audit log."))
+    action = request.args.get("action") or None
+    # One extra row tells whether an older page exists, without counting the whole table.
+    events = list_events(limit=AUDIT_PAGE_SIZE + 1, before=before, action=action)
+    older = events[AUDIT_PAGE_SIZE - 1].id if len(events) > AUDIT_PAGE_SIZE else None
+    return render_template(
+        "admin/audit.html",
+        events=events[:AUDIT_PAGE_SIZE],
+        older=older,
+        action=action,
+        actions=action_names(),
+    )

@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from maintenance.accounts import authenticate
 from maintenance.extensions import limiter
+from maintenance.services.accounts import authenticate
 
 bp = Blueprint("auth", __name__)
 

@@ -14,19 +14,19 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance.charts import chart_for
 from maintenance.extensions import db
-from maintenance.figures import (
+from maintenance.models import Organisation, ProductModel
+from maintenance.services.figures import (
     Dashboard,
     Scope,
     manufacturer_dashboard,
     retailer_dashboard,
     sector_dashboard,
 )
-from maintenance.figures.cache import cached_dashboard
-from maintenance.figures.queries import models_of
-from maintenance.models import Organisation, ProductModel
-from maintenance.units import local_today
+from maintenance.services.figures.cache import cached_dashboard
+from maintenance.services.figures.charts import chart_for
+from maintenance.services.figures.queries import models_of
+from maintenance.services.units import local_today
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 

@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from maintenance.extensions import db
 from maintenance.models import ProductModel, Protocol
-from maintenance.protocols import ProtocolError, ProtocolInvalid, load_protocol
-from maintenance.protocols.publish import (
+from maintenance.services.protocols import ProtocolError, ProtocolInvalid, load_protocol
+from maintenance.services.protocols.publish import (
     PublishConflict,
     PublishRefused,
     publish_protocol,

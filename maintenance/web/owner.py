@@ -26,20 +26,20 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance import calendar_feed, owners, schedules
 from maintenance.clock import local_today as clock_today
 from maintenance.clock import now_utc
 from maintenance.extensions import db, limiter
 from maintenance.i18n import current_language
-from maintenance.identifiers import (
+from maintenance.models import Owner, ProtocolVersion, TaskSchedule, Unit
+from maintenance.services import calendar_feed, owners, schedules
+from maintenance.services.identifiers import (
     DigitalLink,
     IdentifierError,
     normalize_gtin,
     normalize_unit_code,
     parse_digital_link_path,
 )
-from maintenance.models import Owner, ProtocolVersion, TaskSchedule, Unit
-from maintenance.units import UnitError, find_unit, local_today, register_unit_from_scan
+from maintenance.services.units import UnitError, find_unit, local_today, register_unit_from_scan
 from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY, anonymous_form
 
 bp = Blueprint("owner", __name__)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from maintenance.extensions import db
 from maintenance.i18n import LANGUAGES, current_language
 from maintenance.models import ProtocolVersion
-from maintenance.protocols.howto import howto_jsonld
+from maintenance.services.protocols.howto import howto_jsonld
 
 bp = Blueprint("public", __name__)
 

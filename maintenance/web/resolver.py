@@ -19,14 +19,14 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance.catalog import VersionInfo, current_version_for_model
 from maintenance.extensions import db
 from maintenance.i18n import LANGUAGES
-from maintenance.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
-from maintenance.labels import qr_png, qr_svg
 from maintenance.models import ProductModel
-from maintenance.scans import record_scan
-from maintenance.units import ScannedModel, ScannedUnit, find_scanned
+from maintenance.services.catalog import VersionInfo, current_version_for_model
+from maintenance.services.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
+from maintenance.services.labels import qr_png, qr_svg
+from maintenance.services.scans import record_scan
+from maintenance.services.units import ScannedModel, ScannedUnit, find_scanned
 from maintenance.web.errors import ApiError
 from maintenance.web.unit_page import render_unit
 

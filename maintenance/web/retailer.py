@@ -10,13 +10,13 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance.catalog import find_model_by_gtin
-from maintenance.identifiers import IdentifierError, normalize_gtin
-from maintenance.labels import render_labels
-from maintenance.labels.qr import qr_svg
-from maintenance.labels.sheets import LAYOUTS
 from maintenance.models import Unit
-from maintenance.units import (
+from maintenance.services.catalog import find_model_by_gtin
+from maintenance.services.identifiers import IdentifierError, normalize_gtin
+from maintenance.services.labels import render_labels
+from maintenance.services.labels.qr import qr_svg
+from maintenance.services.labels.sheets import LAYOUTS
+from maintenance.services.units import (
     BatchInvalid,
     UnitError,
     UnitNotFound,

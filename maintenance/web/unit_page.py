@@ -26,11 +26,11 @@ from flask_babel import format_date
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from maintenance.catalog import VersionInfo, VersionKey
 from maintenance.i18n import language_url, select_locale
-from maintenance.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
-from maintenance.schedules import due_order
-from maintenance.units import ScannedModel, ScannedUnit, local_today
+from maintenance.services.catalog import VersionInfo, VersionKey
+from maintenance.services.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
+from maintenance.services.schedules import due_order
+from maintenance.services.units import ScannedModel, ScannedUnit, local_today
 from maintenance.web.visitors import (
     OWNER_SECRET_KEY,
     OWNER_SESSION_KEY,

@@ -16,7 +16,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from maintenance.clock import now_utc
 from maintenance.extensions import csrf
-from maintenance.reminders.delivery import handle_inbound, record_status
+from maintenance.services.reminders.delivery import handle_inbound, record_status
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)

@@ -2,7 +2,7 @@
 prefixes and GTIN assignments say which GTINs an organisation may publish for.
 
 Existing data needs no backfill: a GTIN already on an organisation's model stays its own (see
-maintenance/gs1.py), so every existing model keeps working; prefixes start empty and are set
+maintenance/services/gs1_prefixes.py), so every existing model keeps working; prefixes start empty and are set
 by an admin.
 
 Revision ID: 0011

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from maintenance.extensions import db as _db
 from maintenance.models import MaintenanceLog, Owner
-from tests.owners.builders import code_in, link_in, make_unit, unit_path
-from tests.owners.fixtures import (  # noqa: F401
+from tests.services.owners.builders import code_in, link_in, make_unit, unit_path
+from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,
     mail_fixture,
     sms_fixture,

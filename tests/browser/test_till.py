@@ -8,7 +8,7 @@ import zxingcpp
 from PIL import Image
 
 from tests.conftest import PASSWORD
-from tests.units.builders import GTIN, make_model
+from tests.services.units.builders import GTIN, make_model
 
 SERIAL = "WM-2025-0042"
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 from flask.testing import FlaskClient
 
-from maintenance.health import code_revisions
+from maintenance.ops.health import code_revisions
 
 
 def test_healthz_answers_ok(client: FlaskClient) -> None:

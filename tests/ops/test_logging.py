@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from maintenance.logging import make_formatter
+from maintenance.ops.logs import make_formatter
 
 
 @pytest.fixture
@@ -170,7 +170,7 @@ def test_the_error_log_never_shows_a_token(
 def test_the_development_server_leaves_request_lines_to_the_app() -> None:
     from werkzeug.serving import WSGIRequestHandler
 
-    from maintenance.logging import QuietRequestHandler
+    from maintenance.ops.logs import QuietRequestHandler
 
     # Werkzeug's own line would print the raw path; the app's line hides the token.
     assert issubclass(QuietRequestHandler, WSGIRequestHandler)

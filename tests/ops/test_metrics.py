@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from maintenance import metrics
 from maintenance.models import Owner, Reminder
+from maintenance.ops import metrics
 
 
 def scrape(client: FlaskClient) -> dict[tuple[str, frozenset], float]:

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from maintenance.models import DeliveryEvent, Owner, Reminder, ScanEvent
-from maintenance.retention import apply_retention
+from maintenance.services.retention import apply_retention
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 

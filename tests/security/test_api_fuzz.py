@@ -22,7 +22,6 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import func, select
 
-from maintenance.accounts import create_token, create_user
 from maintenance.api.openapi import openapi_document
 from maintenance.extensions import db as _db
 from maintenance.models import (
@@ -38,8 +37,9 @@ from maintenance.models import (
     Unit,
     User,
 )
-from maintenance.units import create_unit
-from tests.units.builders import make_model
+from maintenance.services.accounts import create_token, create_user
+from maintenance.services.units import create_unit
+from tests.services.units.builders import make_model
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
 # The example GTIN in the OpenAPI document, so generated valid requests can succeed.

@@ -9,14 +9,14 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from maintenance.audit import list_events
 from maintenance.extensions import db as _db
 from maintenance.models import AuditEvent, ProtocolVersion
-from maintenance.protocols import load_protocol
-from maintenance.protocols.publish import publish_protocol
+from maintenance.services.audit import list_events
+from maintenance.services.protocols import load_protocol
+from maintenance.services.protocols.publish import publish_protocol
 from tests.builders import protocol_yaml
 from tests.conftest import csrf_token
-from tests.units.builders import GTIN, make_model
+from tests.services.units.builders import GTIN, make_model
 
 
 def events() -> list[tuple[str, str, str]]:
@@ -122,7 +122,7 @@ def test_the_admin_sees_the_log_newest_first_with_a_filter(
 
 
 def test_the_log_pages_back_with_a_cursor(admin: FlaskClient, db: object) -> None:
-    from maintenance.audit import record
+    from maintenance.services.audit import record
 
     for n in range(60):
         record("unit.void", f"unit:{1000 + n}")

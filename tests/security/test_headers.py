@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from maintenance import create_app
 from maintenance.config import TestConfig
 from tests.conftest import PASSWORD, csrf_token
-from tests.owners.fixtures import (  # noqa: F401  (the real SMTP server behind `mail`)
+from tests.services.owners.fixtures import (  # noqa: F401  (the real SMTP server behind `mail`)
     fresh_limits,
     mail_fixture,
     smtp_server,
@@ -101,7 +101,7 @@ def test_login_gives_a_new_session_cookie_without_what_was_planted(
     "path", ["/me", "/me/export", "/me/settings", "/me/calendar", "/me/units/1", "/me/login"]
 )
 def test_owner_pages_are_never_cached(client: FlaskClient, library, mail, db, path: str) -> None:
-    from tests.owners.builders import make_unit
+    from tests.services.owners.builders import make_unit
     from tests.web.test_owner import sign_in
 
     unit = make_unit()

@@ -17,19 +17,19 @@ from maintenance.extensions import db as _db
 from maintenance.models import Owner, Protocol, ProtocolVersion, Unit
 from tests.builders import protocol_yaml
 from tests.conftest import PASSWORD, csrf_token
-from tests.owners.builders import GTIN as OWNER_GTIN
-from tests.owners.builders import make_unit, unit_path
-from tests.owners.fixtures import (  # noqa: F401
+from tests.services.owners.builders import GTIN as OWNER_GTIN
+from tests.services.owners.builders import make_unit, unit_path
+from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,
     mail_fixture,
     sms_fixture,
     smtp_server,
     twilio_double,
 )
-from tests.units.builders import GTIN, make_model
+from tests.services.units.builders import GTIN, make_model
 
 EN = {"Accept-Language": "en"}
-BROKEN = Path(__file__).parent.parent / "protocols" / "broken"
+BROKEN = Path(__file__).parents[1] / "services" / "protocols" / "broken"
 TWO_MEGABYTES = 2 * 1024 * 1024
 
 

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from maintenance.extensions import db as _db
 from maintenance.models import MaintenanceLog, Owner, Reminder, TaskSchedule, Unit
-from maintenance.reminders.links import make_short_token, make_token
-from maintenance.reminders.materialise import materialise_due
+from maintenance.services.reminders.links import make_short_token, make_token
+from maintenance.services.reminders.materialise import materialise_due
 from maintenance.web.visitors import OWNER_SESSION_KEY, STAFF_SESSION_KEY
 from tests.conftest import csrf_token
-from tests.reminders.helpers import make_owner, make_unit, own, set_due
-from tests.units.builders import GTIN, make_model
+from tests.services.reminders.helpers import make_owner, make_unit, own, set_due
+from tests.services.units.builders import GTIN, make_model
 
 TODAY = date(2025, 3, 10)
 NOW = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)

@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from maintenance.models import MaintenanceLog, Owner, Reminder, TaskSchedule
 from maintenance.notify import channels_from_settings
-from maintenance.reminders.dispatch import dispatch_once
-from maintenance.reminders.materialise import materialise_due
+from maintenance.services.reminders.dispatch import dispatch_once
+from maintenance.services.reminders.materialise import materialise_due
 from tests.conftest import csrf_token
 from tests.fakes import FakeSmtpServer, smtp_server
-from tests.reminders.helpers import make_owner, make_unit, own, set_due
+from tests.services.reminders.helpers import make_owner, make_unit, own, set_due
 
 __all__ = ["smtp_server"]
 
@@ -153,7 +153,7 @@ def test_one_click_unsubscribe_post_needs_no_login_or_csrf_token(
 def test_sms_short_link_page_lists_the_tasks_with_buttons(
     app: Flask, client: FlaskClient, db: object
 ) -> None:
-    from maintenance.reminders.links import short_url
+    from maintenance.services.reminders.links import short_url
 
     owner = make_owner(channel="sms", language="en")
     unit = make_unit(TODAY)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from maintenance.gs1 import assignments_of, prefixes_of
+from maintenance.services.gs1_prefixes import assignments_of, prefixes_of
 from tests.builders import gtin
 from tests.conftest import csrf_token
 

@@ -15,8 +15,8 @@ from twilio.request_validator import RequestValidator
 
 from maintenance.models import Owner, Unit
 from tests.conftest import csrf_token
-from tests.owners.builders import GTIN, make_model, make_unit, unit_path
-from tests.owners.fixtures import (  # noqa: F401
+from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
+from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,
     mail_fixture,
     sms_fixture,

@@ -71,8 +71,8 @@ def test_publishing_without_csrf_token_is_refused(client, db, login, make_user):
 def test_a_manufacturer_cannot_publish_over_another_manufacturers_model(
     client, db, login, make_user
 ):
-    from maintenance.protocols import load_protocol
-    from maintenance.protocols.publish import publish_protocol
+    from maintenance.services.protocols import load_protocol
+    from maintenance.services.protocols.publish import publish_protocol
 
     g = gtin("871234500302")
     owner = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])

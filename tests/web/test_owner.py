@@ -12,8 +12,8 @@ from sqlalchemy import select
 from maintenance.extensions import db as _db
 from maintenance.models import Confirmation, MaintenanceLog, Owner, TaskSchedule
 from tests.conftest import csrf_token
-from tests.owners.builders import GTIN, code_in, link_in, make_unit, unit_path
-from tests.owners.fixtures import (  # noqa: F401
+from tests.services.owners.builders import GTIN, code_in, link_in, make_unit, unit_path
+from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,
     mail_fixture,
     sms_fixture,
@@ -76,8 +76,8 @@ def test_email_sign_up_to_my_appliances(client: FlaskClient, library, mail, db) 
 def test_nothing_but_the_confirmation_is_sent_before_confirming(
     client: FlaskClient, library, mail, db
 ) -> None:
-    from maintenance.reminders.dispatch import dispatch_once
-    from maintenance.reminders.materialise import materialise_due
+    from maintenance.services.reminders.dispatch import dispatch_once
+    from maintenance.services.reminders.materialise import materialise_due
 
     make_unit(sold_on=date(2023, 1, 1))  # every task is long overdue
     remind(client, "anna@example.nl")

@@ -14,15 +14,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from maintenance import owners
 from maintenance.extensions import db as _db
 from maintenance.extensions import limiter
 from maintenance.models import Owner, Reminder, ReminderItem, TaskSchedule
-from maintenance.reminders.links import make_short_token, make_token
+from maintenance.services import owners
+from maintenance.services.reminders.links import make_short_token, make_token
 from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.conftest import csrf_token
-from tests.owners.builders import code_in, make_unit
-from tests.owners.fixtures import (  # noqa: F401
+from tests.services.owners.builders import code_in, make_unit
+from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,
     mail_fixture,
     sms_fixture,

@@ -15,11 +15,11 @@ from PIL import Image
 from sqlalchemy import select
 
 from maintenance.models import ScanEvent
-from maintenance.protocols import load_protocol
-from maintenance.protocols.publish import publish_protocol
-from maintenance.units import create_unit, unit_link, void_unit
+from maintenance.services.protocols import load_protocol
+from maintenance.services.protocols.publish import publish_protocol
+from maintenance.services.units import create_unit, unit_link, void_unit
 from tests.builders import protocol_yaml
-from tests.units.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
+from tests.services.units.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
 
 LINKSET = "application/linkset+json"
 AWKWARD_SERIAL = "A%B&C?D\"E'F<G>H"

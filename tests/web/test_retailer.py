@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from maintenance.models import Unit
 from tests.conftest import csrf_token
-from tests.units.builders import GTIN, UNKNOWN_GTIN, make_model
+from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
 

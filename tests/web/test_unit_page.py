@@ -10,12 +10,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
+from maintenance.db.reads import read_first
 from maintenance.extensions import limiter
 from maintenance.models import MaintenanceLog, TaskSchedule, Unit
-from maintenance.reads import read_first
 from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.conftest import csrf_token
-from tests.owners.builders import GTIN, make_model, make_unit, unit_path
+from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
 
 
 @pytest.fixture(autouse=True)

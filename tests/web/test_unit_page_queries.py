@@ -13,11 +13,11 @@ from sqlalchemy.engine import Engine
 
 from maintenance.extensions import limiter
 from maintenance.models import Organisation, ScanEvent
-from maintenance.protocols import load_protocol
-from maintenance.protocols.publish import publish_protocol
-from maintenance.schedules import ensure_schedules, record_done
+from maintenance.services.protocols import load_protocol
+from maintenance.services.protocols.publish import publish_protocol
+from maintenance.services.schedules import ensure_schedules, record_done
 from tests.builders import protocol_yaml
-from tests.owners.builders import GTIN, make_model, make_unit, unit_path
+from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
 
 ENGLISH = {"Accept-Language": "en"}
 # A scan of a unit nobody registered: the model, unit and version in force in one query, then

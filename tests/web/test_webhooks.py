@@ -13,10 +13,10 @@ from twilio.request_validator import RequestValidator
 
 from maintenance.models import DeliveryEvent, Owner, Reminder
 from maintenance.notify import channels_from_settings
-from maintenance.reminders.dispatch import dispatch_once
-from maintenance.reminders.materialise import materialise_due
+from maintenance.services.reminders.dispatch import dispatch_once
+from maintenance.services.reminders.materialise import materialise_due
 from tests.fakes import TwilioDouble, twilio_double
-from tests.reminders.helpers import make_owner, make_unit, own, reminders, set_due
+from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 __all__ = ["twilio_double"]
 

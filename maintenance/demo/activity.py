@@ -1,0 +1,370 @@
+"""A year of made-up activity for demos and benchmarks: units, scans, owners, reminders, tasks.
+
+Rows go in with bulk inserts (one statement per table and chunk), so 10,000 units and their
+year take seconds. Owners get addresses under example.invalid, which no mail server accepts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
+from typing import Any
+
+import click
+from sqlalchemy import insert, select
+
+from maintenance.db.transactions import transactional
+from maintenance.demo.data import COORDINATOR, RETAILER, demo_gtin
+from maintenance.extensions import db
+from maintenance.models import (
+    Consent,
+    Event,
+    MaintenanceLog,
+    ModelGtin,
+    Owner,
+    Ownership,
+    ProductModel,
+    ScanEvent,
+    Task,
+    Unit,
+)
+from maintenance.services.accounts import get_or_create_organisation
+from maintenance.services.catalog import current_version_for_model
+from maintenance.services.due_dates import TaskRule, first_due, next_due_after_done
+
+OTHER_MANUFACTURER = "Ander Merk Huishoudelijk B.V."
+OTHER_RETAILER = "Witgoed Winkel Amsterdam"
+# (GTIN body, brand, model, category): the other manufacturer's models.
+OTHER_MODELS = (
+    ("871234500101", "Ander", "Droog 7", "tumble-dryer"),
+    ("871234500102", "Ander", "Zuig Robot R2", "robot-vacuum"),
+    ("871234500103", "Ander", "Was 9 Plus", "washing-machine"),
+)
+CHUNK = 5_000
+
+
+@dataclass
+class Generated:
+    """What was made, for the command's output."""
+
+    units: int = 0
+    scans: int = 0
+    owners: int = 0
+    events: int = 0
+    logs: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _at(day: date, rng: random.Random) -> datetime:
+    """A moment in the day, in UTC."""
+    return datetime.combine(day, time(8 + rng.randrange(12), rng.randrange(60)), tzinfo=UTC)
+
+
+def _bulk(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in chunks with executemany."""
+    connection = db.session.connection()
+    for start in range(0, len(rows), CHUNK):
+        connection.execute(insert(table), rows[start : start + CHUNK])
+
+
+@transactional
+def _catalogue() -> tuple[list[ProductModel], list[int]]:
+    """The demo models plus another manufacturer's; the two retailers' ids."""
+    other = get_or_create_organisation(OTHER_MANUFACTURER, "manufacturer")
+    for body, brand, name, category in OTHER_MODELS:
+        gtin = demo_gtin(body)
+        if db.session.get(ModelGtin, gtin) is None:
+            model = ProductModel(organisation=other, brand=brand, name=name, category=category)
+            model.gtins.append(ModelGtin(gtin=gtin))
+            db.session.add(model)
+    get_or_create_organisation(COORDINATOR, "coordinator")
+    shops = [
+        get_or_create_organisation(RETAILER, "retailer").id,
+        get_or_create_organisation(OTHER_RETAILER, "retailer").id,
+    ]
+    db.session.flush()
+    models = [
+        model
+        for model in db.session.scalars(select(ProductModel).order_by(ProductModel.id))
+        if current_version_for_model(model) is not None and model.gtins
+    ]
+    return models, shops
+
+
+def _occurrences(task: Task, start: date, today: date) -> Iterator[date]:
+    """Due dates of a task from the sale date up to today, as if each was done when due."""
+    rule = TaskRule.from_task(task)
+    due = first_due(rule, start)
+    while due <= today:
+        yield due
+        following = next_due_after_done(rule, start=start, due=due, done_on=due)
+        if following <= due:
+            return  # a rule that does not move on would loop forever
+        due = following
+
+
+@transactional
+def generate_activity(  # noqa: C901 (one seeded story; to split keeping the random order)
+    today: date, units: int = 10_000, seed: int = 1, days: int = 365
+) -> Generated:
+    """Make `units` units sold over the last `days` days and a realistic year around them."""
+    rng = random.Random(seed)
+    models, shops = _catalogue()
+    if not models:
+        raise ValueError("no models with a protocol: run `maintenance demo` first")
+    prefix = f"G{seed % 1000:03d}"
+    taken = db.session.scalar(select(Unit.id).where(Unit.serial.like(f"{prefix}%")).limit(1))
+    if taken is not None:
+        raise ValueError(f"activity with seed {seed} exists already; pick another --seed")
+    result = Generated()
+    # Popular models sell more: the first models get the largest share.
+    weights = [1 / (1 + index) for index in range(len(models))]
+    first_day = today - timedelta(days=days)
+    unit_rows: list[dict[str, Any]] = []
+    for n in range(units):
+        model = rng.choices(models, weights)[0]
+        sold = first_day + timedelta(days=rng.randrange(days))
+        unit_rows.append(
+            {
+                "gtin": model.gtins[0].gtin,
+                "serial": f"{prefix}{n:07d}",
+                "product_model_id": model.id,
+                "retailer_id": shops[0] if rng.random() < 0.6 else shops[1],
+                "sold_on": sold,
+                "created_at": _at(sold, rng),
+                "labels_printed": 2 if rng.random() < 0.05 else 1,
+            }
+        )
+    _bulk(Unit.__table__, unit_rows)
+    ids: dict[str, int] = {
+        serial: unit_id
+        for serial, unit_id in db.session.execute(
+            select(Unit.serial, Unit.id).where(Unit.serial.like(f"{prefix}%"))
+        )
+    }
+    by_id = {model.id: model for model in models}
+    versions = {model.id: current_version_for_model(model) for model in models}
+    scans: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    owners: list[dict[str, Any]] = []
+    # (owner email, unit row, channel, confirmed day)
+    confirmed: list[tuple[str, dict[str, Any], str, date]] = []
+
+    def event(kind: str, unit: dict[str, Any] | None, day: date, **extra: Any) -> None:
+        row: dict[str, Any] = {
+            "kind": kind,
+            "day": day,
+            "at": _at(day, rng),
+            "from_reminder": False,
+            "unit_id": None,
+            "product_model_id": None,
+            "manufacturer_id": None,
+            "retailer_id": None,
+            "category": None,
+            "task_key": None,
+            "version_id": None,
+            "channel": None,
+            "due_on": None,
+            "days_late": None,
+        }
+        if unit is not None:
+            model = by_id[unit["product_model_id"]]
+            row.update(
+                unit_id=ids[unit["serial"]],
+                product_model_id=model.id,
+                manufacturer_id=model.organisation_id,
+                retailer_id=unit["retailer_id"],
+                category=model.category,
+            )
+        row.update(extra)
+        row["month"] = day.replace(day=1)
+        if row["due_on"] is not None:
+            row["days_late"] = (day - row["due_on"]).days
+        events.append(row)
+
+    for unit in unit_rows:
+        sold = unit["sold_on"]
+        if rng.random() < 0.35:
+            continue  # never scanned: the label went unnoticed
+        first_scan = sold + timedelta(days=rng.randrange(30))
+        if first_scan > today:
+            continue
+        for offset in [0] + [rng.randrange(1, 300) for _ in range(rng.randrange(4))]:
+            day = first_scan + timedelta(days=offset)
+            if day <= today:
+                scans.append(
+                    {
+                        "gtin": unit["gtin"],
+                        "unit_id": ids[unit["serial"]],
+                        "product_model_id": unit["product_model_id"],
+                        "day": day,
+                        "source": "qr",
+                        "at": _at(day, rng),
+                    }
+                )
+        if rng.random() >= 0.45:
+            continue
+        channel = "email" if rng.random() < 0.8 else "sms"
+        event("signup", unit, first_scan, channel=channel)
+        if rng.random() >= 0.85:
+            continue
+        day = min(first_scan + timedelta(days=rng.randrange(2)), today)
+        email = f"gen-{prefix.lower()}-{len(owners)}@example.invalid"
+        owners.append(
+            {
+                "email": email,
+                "email_verified_at": _at(day, rng),
+                "channel": "email",
+                "language": "nl",
+                "time_zone": "Europe/Amsterdam",
+                "preferred_hour": 9,
+                "digest": True,
+                "paused": False,
+                "created_at": _at(first_scan, rng),
+            }
+        )
+        event("confirmed", unit, day, channel=channel)
+        confirmed.append((email, unit, channel, day))
+    # Model pages opened from a link or a box, without a unit.
+    for _ in range(units // 10):
+        model = rng.choices(models, weights)[0]
+        day = first_day + timedelta(days=rng.randrange(days))
+        scans.append(
+            {
+                "gtin": model.gtins[0].gtin,
+                "unit_id": None,
+                "product_model_id": model.id,
+                "day": day,
+                "source": "web",
+                "at": _at(day, rng),
+            }
+        )
+    _bulk(Owner.__table__, owners)
+    owner_ids: dict[str, int] = {
+        email: owner_id
+        for email, owner_id in db.session.execute(
+            select(Owner.email, Owner.id).where(Owner.email.like(f"gen-{prefix.lower()}-%"))
+        )
+    }
+    ownerships: list[dict[str, Any]] = []
+    consents: list[dict[str, Any]] = []
+    logs: list[dict[str, Any]] = []
+    for email, unit, channel, since in confirmed:
+        owner_id = owner_ids[email]
+        unit_id = ids[unit["serial"]]
+        ended: date | None = None
+        stop = today
+        if rng.random() < 0.03:
+            stop = min(since + timedelta(days=rng.randrange(30, 300)), today)
+            event("unsubscribed", None, stop, channel=channel)
+        elif rng.random() < 0.02:
+            ended = stop = min(since + timedelta(days=rng.randrange(30, 300)), today)
+            event("ownership_ended", unit, ended)
+        ownerships.append(
+            {
+                "owner_id": owner_id,
+                "unit_id": unit_id,
+                "role": "owner",
+                "started_at": _at(since, rng),
+                "ended_at": _at(ended, rng) if ended else None,
+            }
+        )
+        consents.append(
+            {
+                "owner_id": owner_id,
+                "channel": "email",
+                "text_version": "reminders-v1",
+                "source": "unit-page",
+                "given_at": _at(since, rng),
+            }
+        )
+        version = versions[unit["product_model_id"]]
+        assert version is not None, "every generated model has a published protocol"
+        for task in version.tasks:
+            for due in _occurrences(task, unit["sold_on"], stop):
+                if due < since:
+                    continue
+                common = {"task_key": task.key, "version_id": version.id, "due_on": due}
+                event("reminder_sent", unit, due, channel=channel, **common)
+                delivered = rng.random() < 0.96
+                event(
+                    "reminder_delivered" if delivered else "reminder_failed",
+                    unit,
+                    due,
+                    channel=channel,
+                    **common,
+                )
+                roll = rng.random()
+                if roll < 0.15:
+                    snoozed = due + timedelta(days=rng.randrange(4))
+                    event("task_snoozed", unit, snoozed, **common)
+                    roll = rng.random()
+                if roll < 0.45 and delivered:
+                    outcome = ("task_done", due + timedelta(days=rng.randrange(14)), True)
+                elif roll < 0.7:
+                    outcome = ("task_done", due + timedelta(days=rng.randrange(-10, 60)), False)
+                elif roll < 0.8:
+                    outcome = ("task_skipped", due + timedelta(days=rng.randrange(10)), False)
+                else:
+                    continue  # not done, not answered
+                kind, day, via_link = outcome
+                if day > stop:
+                    continue
+                event(kind, unit, day, from_reminder=via_link, **common)
+                logs.append(
+                    {
+                        "unit_id": unit_id,
+                        "task_key": task.key,
+                        "version_id": version.id,
+                        "action": "done" if kind == "task_done" else "skipped",
+                        "done_on": day,
+                        "logged_at": _at(day, rng),
+                        "owner_id": owner_id,
+                        "source": "reminder" if via_link else "page",
+                    }
+                )
+    _bulk(Ownership.__table__, ownerships)
+    _bulk(Consent.__table__, consents)
+    _bulk(ScanEvent.__table__, scans)
+    _bulk(Event.__table__, events)
+    # One log per unit, task, action and day, as the service keeps it.
+    unique_logs = {(r["unit_id"], r["task_key"], r["action"], r["done_on"]): r for r in logs}
+    _bulk(MaintenanceLog.__table__, list(unique_logs.values()))
+    result.units = len(unit_rows)
+    result.scans = len(scans)
+    result.owners = len(owners)
+    result.events = len(events)
+    result.logs = len(unique_logs)
+    for row in events:
+        result.counts[row["kind"]] = result.counts.get(row["kind"], 0) + 1
+    return result
+
+
+@click.command("generate-activity")
+@click.option("--units", default=10_000, show_default=True, help="Units to make.")
+@click.option("--seed", default=1, show_default=True, help="Random seed; one run per seed.")
+@click.option("--days", default=365, show_default=True, help="How far back sales go.")
+def generate_activity_command(units: int, seed: int, days: int) -> None:
+    """Make a year of activity (units, scans, sign-ups, reminders, tasks) for the dashboards."""
+    from pathlib import Path
+
+    from maintenance.config import ROOT
+    from maintenance.demo.data import load_demo
+    from maintenance.services.units import local_today
+
+    for _line in load_demo(Path(ROOT / "protocols" / "library")):
+        pass  # the demo catalogue and logins, quietly (safe to run again)
+    started = perf_counter()
+    try:
+        made = generate_activity(local_today(), units=units, seed=seed, days=days)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"made {made.units} units, {made.scans} scans, {made.owners} owners, "
+        f"{made.events} events, {made.logs} maintenance logs in {perf_counter() - started:.1f} s"
+    )
+    for kind, count in sorted(made.counts.items()):
+        click.echo(f"  {kind:20} {count}")

@@ -1,0 +1,1 @@
+"""Running the service: health checks, metrics, log lines, the pre-deploy check, periodic jobs."""
