@@ -580,7 +580,7 @@ def job_durations(folder: Path) -> dict[str, Any]:
     return figures
 
 
-def check(  # noqa: C901 (the soak's pass conditions in a row; to split into read and check)
+def check(
     app: Any,
     plan: Plan,
     figures: dict[str, Any],
@@ -595,7 +595,6 @@ def check(  # noqa: C901 (the soak's pass conditions in a row; to split into rea
 
     from maintenance.extensions import db
 
-    problems: list[str] = []
     with app.app_context(), db.engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -611,6 +610,22 @@ def check(  # noqa: C901 (the soak's pass conditions in a row; to split into rea
         figures["unconfirmed_signups"] = conn.execute(
             text("SELECT count(*) FROM owner WHERE email_verified_at IS NULL")
         ).scalar()
+    problems = _check_outbox(plan, rows, states)
+    problems += _check_received(rows, sink_file, inflight, figures)
+    problems += _check_requests(load, restart_window, figures)
+    figures.update(_dispatch_figures(metrics_text))
+    figures.update(job_durations(sink_file.parent))
+    print(json.dumps(figures, indent=2, default=str))
+    for problem in problems:
+        print(f"soak: FAIL {problem}")
+    if not problems:
+        print("soak: all checks passed")
+    return 1 if problems else 0
+
+
+def _check_outbox(plan: Plan, rows: list[Any], states: dict[str, int]) -> list[str]:
+    """Every due owner has exactly one reminder row, sent, and nothing is left failed or sending."""
+    problems: list[str] = []
     per_owner = Counter(row.owner_id for row in rows)
     missing = plan.due - len(per_owner)
     doubled = sum(1 for count in per_owner.values() if count > 1)
@@ -623,7 +638,14 @@ def check(  # noqa: C901 (the soak's pass conditions in a row; to split into rea
         problems.append(f"due reminders not sent: {dict(not_sent)}")
     if states.get("failed") or states.get("sending"):
         problems.append(f"outbox not clean: {states}")
+    return problems
 
+
+def _check_received(
+    rows: list[Any], sink_file: Path, inflight: dict[str, set[int]], figures: dict[str, Any]
+) -> list[str]:
+    """The SMTP sink got each sent reminder once (twice only if it was in flight at a kill)."""
+    problems: list[str] = []
     received: Counter[int] = Counter()
     received_at: dict[int, float] = {}
     other_mail = 0
@@ -655,7 +677,6 @@ def check(  # noqa: C901 (the soak's pass conditions in a row; to split into rea
     figures["received_twice_in_flight"] = len(twice & allowed)
     figures["in_flight_at_kills"] = {name: len(ids) for name, ids in inflight.items()}
     figures["confirmation_emails"] = other_mail
-
     sent_times = sorted(received_at.values())
     if len(sent_times) > 1:
         figures["reminders_per_second"] = round(
@@ -669,7 +690,14 @@ def check(  # noqa: C901 (the soak's pass conditions in a row; to split into rea
             round(statistics.median(lag), 1),
             round(sorted(lag)[int(len(lag) * 0.99) - 1], 1),
         )
+    return problems
 
+
+def _check_requests(
+    load: Load, restart_window: tuple[float, float], figures: dict[str, Any]
+) -> list[str]:
+    """No request failed outside the database restart; latency figures per kind of request."""
+    problems: list[str] = []
     low, high = restart_window
     bad = [hit for hit in load.hits if (hit.status >= 500 or hit.status == 0)]
     outside = [hit for hit in bad if not low <= hit.at <= high]
@@ -689,19 +717,18 @@ def check(  # noqa: C901 (the soak's pass conditions in a row; to split into rea
             round(times[min(len(times) - 1, int(len(times) * q))]) for q in (0.5, 0.95, 0.99)
         )
         figures[f"{kind}_statuses"] = dict(Counter(hit.status for hit in hits))
+    return problems
+
+
+def _dispatch_figures(metrics_text: str) -> dict[str, Any]:
+    """Dispatch batches and their total time, read from the scraped /metrics text."""
+    figures: dict[str, Any] = {}
     for line in metrics_text.splitlines():
         if line.startswith("maintenance_dispatch_batch_duration_seconds_count"):
             figures["dispatch_batches"] = int(float(line.split()[-1]))
         if line.startswith("maintenance_dispatch_batch_duration_seconds_sum"):
             figures["dispatch_batch_seconds_total"] = round(float(line.split()[-1]), 1)
-
-    figures.update(job_durations(sink_file.parent))
-    print(json.dumps(figures, indent=2, default=str))
-    for problem in problems:
-        print(f"soak: FAIL {problem}")
-    if not problems:
-        print("soak: all checks passed")
-    return 1 if problems else 0
+    return figures
 
 
 def main() -> int:
