@@ -4,6 +4,7 @@
     .venv/bin/python bench/dispatch.py --units 20000            # quick: 2,000 due, under a minute
     .venv/bin/python bench/dispatch.py --units 20000 --profile  # cProfile of end to end
     ... --profile-file /tmp/dispatch.prof                       # and its raw stats for pstats
+    ... --units 20000 --compare 5                               # fast paths against library paths
 
 Options: --units N (default 1,000,000), --due D (default min(10,000, N/10)), --batch-size
 (default: the dispatcher's own, 200), --database-url URL (default: PostgreSQL database
@@ -39,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -51,6 +53,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,10 +306,10 @@ def fill(
            from generate_series(:a, :b - 1) i join bench_model m on m.k = i % :models""",
         # One verified email owner per unit, half Dutch, half English.
         """insert into owner (id, email, email_verified_at, channel, language, time_zone,
-               preferred_hour, digest, paused, created_at)
+               preferred_hour, digest, paused, created_at, session_secret)
            select :ub + i, 'bench' || i || '@example.test', :now, 'email',
                case when i % 2 = 0 then 'nl' else 'en' end, 'Europe/Amsterdam', 9, true, false,
-               :now
+               :now, md5(i::text) || md5('bench' || i)
            from generate_series(:a, :b - 1) i""",
         """insert into ownership (id, owner_id, unit_id, role, started_at)
            select :ub + i, :ub + i, :ub + i, 'owner', :now from generate_series(:a, :b - 1) i""",
@@ -525,6 +528,99 @@ def run_end_to_end(
     return due / took, (size_after - size_before) / due
 
 
+@contextlib.contextmanager
+def library_path(name: str) -> Iterator[None]:
+    """Run with one fast path swapped for the library path it stands in for (see --compare)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    from maintenance.notify import email
+    from maintenance.services.reminders import links
+
+    saved: list[tuple[Any, str, Any]] = []
+
+    def swap(module: Any, attribute: str, value: Any) -> None:
+        saved.append((module, attribute, getattr(module, attribute)))
+        setattr(module, attribute, value)
+
+    if name in ("stdlib MIME", "all library"):
+        # The channel's own path for non-ASCII addresses: build_mime and send_message.
+        swap(email, "is_plain_ascii", lambda message, sender: False)
+    if name in ("itsdangerous links", "all library"):
+        # One URLSafeTimedSerializer per action, kept, as a plain itsdangerous user would.
+        swap(links, "_serializer_for", functools.lru_cache(maxsize=64)(URLSafeTimedSerializer))
+    if name in ("smtplib client", "all library"):
+        swap(email, "SmtpClient", smtplib.SMTP)
+    try:
+        yield
+    finally:
+        for module, attribute, value in reversed(saved):
+            setattr(module, attribute, value)
+
+
+COMPARED = ("shipped", "stdlib MIME", "itsdangerous links", "smtplib client", "all library")
+
+
+@dataclass
+class Compared:
+    """One variant's whole passes: reminders/s, and this process's CPU ms per reminder."""
+
+    rates: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+
+
+def compare(
+    app: Flask, port: int, batch_size: int, due: int, rounds: int, variants: list[str]
+) -> dict[str, Compared]:
+    """The whole pass per variant, the variants interleaved per round.
+
+    Wall time counts the database and the sink too, and other work on a shared machine;
+    this process's CPU time (both threads) is what a fast path can save, and is steadier.
+    """
+    from maintenance.extensions import db
+
+    results = {name: Compared() for name in variants}
+    for number in range(rounds):
+        # Each round in another order, so no variant always follows the same one.
+        order = variants[number % len(variants) :] + variants[: number % len(variants)]
+        for name in order:
+            with app.app_context(), db.engine.connect() as connection:
+                reset_due(connection)
+            with library_path(name):
+                cpu = time.process_time()
+                rate, _ = run_end_to_end(app, port, batch_size, due, False, None)
+                results[name].cpu_ms.append((time.process_time() - cpu) * 1000 / due)
+            results[name].rates.append(rate)
+        print(
+            f"  round {number + 1}: "
+            + ", ".join(
+                f"{name} {results[name].rates[-1]:.0f}/s {results[name].cpu_ms[-1]:.2f} ms"
+                for name in variants
+            ),
+            flush=True,
+        )
+    return results
+
+
+def print_compared(compared: dict[str, Compared], raw: float) -> None:
+    """Medians per variant, and the median of each round's ratio to the shipped code."""
+    shipped = compared["shipped"]
+    print()
+    print(f"the whole pass, {len(shipped.rates)} interleaved rounds (medians):")
+    for name, result in compared.items():
+        rate_ratio = statistics.median(
+            r / s for r, s in zip(result.rates, shipped.rates, strict=True)
+        )
+        cpu_ratio = statistics.median(
+            c / s for c, s in zip(result.cpu_ms, shipped.cpu_ms, strict=True)
+        )
+        rate = statistics.median(result.rates)
+        print(
+            f"  {name:<20} {rate:6.0f} reminders/s ({rate_ratio:4.0%} of shipped per round,"
+            f" {rate / raw:4.0%} of raw); {statistics.median(result.cpu_ms):5.2f} CPU ms"
+            f" per reminder ({cpu_ratio:4.0%} of shipped)"
+        )
+
+
 def rss_bytes() -> int:
     """This process's resident memory."""
     with open("/proc/self/statm") as statm:
@@ -620,6 +716,17 @@ def main() -> None:
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-file", help="also write the raw cProfile stats here")
+    parser.add_argument(
+        "--compare",
+        type=int,
+        metavar="ROUNDS",
+        help="also time the whole pass with each fast path swapped for its library path",
+    )
+    parser.add_argument(
+        "--variants",
+        default=",".join(COMPARED),
+        help=f"what --compare times, of: {', '.join(COMPARED)}",
+    )
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
@@ -635,6 +742,9 @@ def main() -> None:
         if args.apscheduler_jobs is not None
         else [due, 10 * due]
     )
+    variants = ["shipped", *(v for v in args.variants.split(",") if v != "shipped")]
+    if set(variants) - set(COMPARED):
+        sys.exit(f"--variants: one of {', '.join(COMPARED)}")
     sys.path.insert(0, str(ROOT))
     from maintenance.services.reminders.dispatch import DEFAULT_BATCH_SIZE
 
@@ -668,6 +778,9 @@ def main() -> None:
             reset_due(connection)
         raw_after = run_raw(port, messages, due)
         raw = max(raw, raw_after)  # the better of two runs: the harder target
+        compared = (
+            compare(app, port, batch_size, due, args.compare, variants) if args.compare else {}
+        )
         apscheduler = [run_apscheduler(url, n, due) for n in jobs]
         engine.dispose()
     print()
@@ -682,6 +795,8 @@ def main() -> None:
     share = end_to_end / raw
     verdict = "met" if share >= TARGET_SHARE else "NOT met"
     print(f"end to end / raw       {share:8.0%}     target >= {TARGET_SHARE:.0%}: {verdict}")
+    if compared:
+        print_compared(compared, raw)
     print()
     print(f"claim_batch({batch_size}) median of {CLAIM_REPEATS}:")
     for size, seconds in claims:
