@@ -7,7 +7,6 @@ import re
 import secrets
 import smtplib
 import ssl
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from email import policy
@@ -48,8 +47,8 @@ MAX_LINE_OCTETS = 998
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 BARE_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
-# A line opening with a dot. A literal the regular expression engine looks for as a whole:
-# a few times faster than bytes.replace with this two-byte pattern, and than smtplib's "^\.".
+# A line opening with a dot: one literal the regular expression engine looks for as a whole,
+# where smtplib's "(?m)^\." tries a match at every byte.
 _LF_DOT = re.compile(rb"\n\.")
 
 
@@ -60,7 +59,7 @@ def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime["From"] = sender
     mime["To"] = message.to
     mime["Subject"] = message.subject
-    mime["Date"] = date_header()
+    mime["Date"] = formatdate(usegmt=True)
     mime["Message-ID"] = message.message_id
     # Quoted-printable keeps the body 7-bit clean, so relays without 8BITMIME pass it unchanged.
     mime.set_content(message.text, charset="utf-8", cte="quoted-printable")
@@ -75,17 +74,18 @@ def build_mime(message: EmailMessage, sender: str) -> MimeMessage:
 def mime_bytes(message: EmailMessage, sender: str) -> bytes:
     """The message as build_mime makes it, ready for SMTP (CRLF), built directly as bytes.
 
-    The email package parses and refolds every header (milliseconds per message); this writes
-    the same headers and parts itself and only hands non-ASCII header values to the email
-    package. A recipient parses exactly what build_mime gives. Non-ASCII addresses need
-    SMTPUTF8: use build_mime and send_message for those (see is_plain_ascii).
+    The email package parses and refolds every header; this writes the same headers and parts
+    itself and only hands non-ASCII header values to the email package. A recipient parses
+    exactly what build_mime gives (tests/notify/test_notify_mime_bytes.py); why it stays:
+    docs/benchmarks.md. Non-ASCII addresses need SMTPUTF8: use build_mime and send_message for
+    those (see is_plain_ascii).
     """
     _check_headers(message, sender)
     headers = [
         ("From", sender),
         ("To", message.to),
         ("Subject", message.subject),
-        ("Date", date_header()),
+        ("Date", formatdate(usegmt=True)),
         ("Message-ID", message.message_id),
         *message.headers.items(),
         ("MIME-Version", "1.0"),
@@ -109,22 +109,6 @@ def mime_bytes(message: EmailMessage, sender: str) -> bytes:
             f"\r\n--{boundary}--\r\n".encode("ascii"),
         ]
     )
-
-
-# (second, Date header) of the last message: a batch sends many per second.
-_last_date: tuple[int, str] = (0, "")
-
-
-def date_header() -> str:
-    """The Date header for now, as formatdate(usegmt=True) writes it, made once per second."""
-    global _last_date
-    second = int(time.time())
-    made, text = _last_date
-    if made != second:
-        # Whole seconds, as formatdate writes them; threads racing here make the same text.
-        text = formatdate(second, usegmt=True)
-        _last_date = (second, text)
-    return text
 
 
 def is_plain_ascii(message: EmailMessage, sender: str) -> bool:
@@ -236,11 +220,11 @@ def _refuse_line_breaks(name: str, value: str) -> None:
 class SmtpClient(smtplib.SMTP):
     """smtplib.SMTP with cheaper envelope commands and dot-stuffing; the same bytes on the wire.
 
-    smtplib runs both envelope addresses of every message through email.utils.parseaddr,
-    which took longer than the rest of the channel's own work per message; this sends a bare
-    address as <address> directly. And it doubles the dots that open a line with a regular
-    expression that tries every byte of the message, as costly again as building the message.
-    The bench's raw SMTP baseline uses this client too, so it gains nothing from these.
+    smtplib runs both envelope addresses of every message through email.utils.parseaddr; this
+    sends a bare address as <address> directly. And it doubles the dots that open a line with
+    one literal search instead of a regular expression tried at every byte. Anything else goes
+    to smtplib's own commands. Why it stays: docs/benchmarks.md; tests/notify/
+    test_notify_email.py compares the envelope and the data with smtplib's.
     """
 
     def mail(self, sender: str, options: Sequence[str] = ()) -> tuple[int, bytes]:
