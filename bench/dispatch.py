@@ -450,7 +450,7 @@ def prebuilt_messages(app: Flask, batch_size: int) -> list[tuple[str, str, bytes
     """One batch of real reminder messages as (from, to, bytes), rendered once and kept."""
     from maintenance.extensions import db
     from maintenance.notify import Channel, SendResult
-    from maintenance.notify.email import build_mime
+    from maintenance.notify.mime import build_mime
     from maintenance.services.reminders.dispatch import dispatch_once
 
     captured: list[EmailMessage] = []

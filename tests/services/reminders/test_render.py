@@ -16,7 +16,7 @@ from itsdangerous import URLSafeTimedSerializer
 from maintenance.extensions import db as database
 from maintenance.models import Owner, Task
 from maintenance.notify import Channel
-from maintenance.notify.email import build_mime, mime_bytes
+from maintenance.notify.mime import build_mime, mime_bytes
 from maintenance.services.reminders import render
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.links import Links, read_token

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from maintenance.notify import EmailMessage
-from maintenance.notify.email import build_mime, mime_bytes
+from maintenance.notify.mime import build_mime, mime_bytes
 
 SENDER = "Onderhoud <noreply@maintenance.test>"
 LONG_URL = "https://maintenance.test/a/unsubscribe/" + "eyJvIjoxMDAwMDAwMCwiYyI6ImVtYWlsIn0" * 3
