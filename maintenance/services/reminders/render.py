@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import parseaddr
@@ -18,9 +18,8 @@ from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale, get_translations, ngettext
 from flask_babel import gettext as _
-from jinja2 import Environment, pass_eval_context
-from jinja2.nodes import EvalContext
-from markupsafe import Markup, escape
+from jinja2 import Environment
+from markupsafe import escape
 
 from maintenance.i18n import LANGUAGES, localized
 from maintenance.notify import EmailMessage, Message, SmsMessage
@@ -291,32 +290,13 @@ def _environment(translations: Any) -> Environment:
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         translations, newstyle=True
     )
-    # Jinja's newstyle `_` goes through three context calls per text, a third of a message's
-    # rendering; this one does the same with one.
-    environment.globals["_"] = environment.globals["gettext"] = _direct_gettext(
-        translations.gettext
-    )
     return environment
-
-
-def _direct_gettext(lookup: Callable[[str], str]) -> Callable[..., str]:
-    """Jinja's newstyle gettext (escaping, always %-formatted) for fixed translations."""
-
-    @pass_eval_context
-    def gettext(eval_context: EvalContext, string: str, /, **variables: Any) -> str:
-        text = lookup(string)
-        if eval_context.autoescape:
-            text = Markup(text)
-        # Like Jinja's: always a format string, so "%%" means "%" with or without variables.
-        return text % variables
-
-    return gettext
 
 
 @lru_cache(maxsize=1024)
 def _long_date(day: date, language: str) -> str:
-    # What flask_babel.format_date(day, "long") gives in force_locale(language); a batch names
-    # the same few due dates thousands of times, and Babel's formatting is slow.
+    # What flask_babel.format_date(day, "long") gives in force_locale(language), formatted once
+    # per day and language: a batch names the same few due dates thousands of times.
     return format_date(day, format="long", locale=language)
 
 
