@@ -176,8 +176,8 @@ def test_a_hard_bounce_stops_the_next_batch_rendered_while_it_was_sent(
             next_batch_ready.set()
         return jobs
 
-    original = dispatch._prepare
-    monkeypatch.setattr(dispatch, "_prepare", prepare)
+    original = dispatch.prepare
+    monkeypatch.setattr(dispatch, "prepare", prepare)
     email = BounceAfterNextBatchIsReady(channels["email"], next_batch_ready)
 
     result = dispatch_once(SEND_AT, channels={**channels, "email": email}, batch_size=1)
