@@ -65,7 +65,7 @@ class LockedSchedule:
     def roll_over_on(self) -> date:
         """The day the current occurrence counts as missed when left alone."""
         schedule = Schedule(self.next_due, self.snoozed_until)
-        if self._rolls_for != schedule:  # worked out once per occurrence: rrules are slow
+        if self._rolls_for != schedule:  # once per occurrence: it expands an rrule
             self._rolls_for = schedule
             self._roll_over_on = due_dates.roll_over_date(self.rule, schedule, start=self.start_on)
         return self._roll_over_on
