@@ -21,8 +21,9 @@ def library_path(name: str) -> Iterator[None]:
     """Run with one fast path swapped for the library path it stands in for (see --compare)."""
     from itsdangerous import URLSafeTimedSerializer
 
+    from maintenance.db import bulk
     from maintenance.notify import email
-    from maintenance.services.reminders import links
+    from maintenance.services.reminders import links, outcomes
     from maintenance.services.reminders.email_templates import EmailTemplates
 
     saved: list[tuple[Any, str, Any]] = []
@@ -39,6 +40,10 @@ def library_path(name: str) -> Iterator[None]:
         swap(links, "_serializer_for", functools.lru_cache(maxsize=64)(URLSafeTimedSerializer))
     if name in ("smtplib client", "all library"):
         swap(email, "SmtpClient", smtplib.SMTP)
+    if name in ("plain bulk SQL", "all library"):
+        # The statements SQLite gets: IN lists, executemany inserts, one UPDATE per sent row.
+        swap(bulk, "on_postgresql", lambda: False)
+        swap(outcomes, "on_postgresql", lambda: False)
     if name in ("Jinja per message", "all library"):
         # Each email part rendered by Jinja for every message, as the prerender test's reference.
         def render(self: Any, name: str, values: Any, follow_up: bool, lines: Any) -> str:
@@ -64,6 +69,7 @@ COMPARED = (
     "itsdangerous links",
     "smtplib client",
     "Jinja per message",
+    "plain bulk SQL",
     "all library",
 )
 
