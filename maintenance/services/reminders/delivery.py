@@ -13,7 +13,7 @@ from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, Owner, Reminder
 from maintenance.services.events import record_event, record_reminder
-from maintenance.services.reminders.dispatch import suppress_channel
+from maintenance.services.reminders.reachability import suppress_channel
 from maintenance.services.reminders.render import language_of
 from maintenance.services.schedules import wake_owner
 

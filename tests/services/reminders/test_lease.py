@@ -152,9 +152,10 @@ class BounceAfterNextBatchIsReady(WrappedChannel):
 
 @pytest.mark.skipif(
     "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
-    reason="needs PostgreSQL (set TEST_DATABASE_URL): batches overlap only there",
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): only there does dispatch send on a second "
+    "thread while it renders the next batch",
 )
-def test_a_hard_bounce_stops_the_next_batch_rendered_while_it_was_sent(
+def test_a_hard_bounce_stops_the_batch_rendered_meanwhile_on_postgresql(
     db: object,
     channels: dict[str, Channel],
     smtp_server: FakeSmtpServer,
@@ -176,8 +177,8 @@ def test_a_hard_bounce_stops_the_next_batch_rendered_while_it_was_sent(
             next_batch_ready.set()
         return jobs
 
-    original = dispatch._prepare
-    monkeypatch.setattr(dispatch, "_prepare", prepare)
+    original = dispatch.prepare
+    monkeypatch.setattr(dispatch, "prepare", prepare)
     email = BounceAfterNextBatchIsReady(channels["email"], next_batch_ready)
 
     result = dispatch_once(SEND_AT, channels={**channels, "email": email}, batch_size=1)

@@ -155,7 +155,7 @@ def test_a_snoozed_task_is_reminded_again_when_the_snooze_ends(db: object) -> No
     "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
     reason="needs PostgreSQL (set TEST_DATABASE_URL): SQLite has no row locks to share work by",
 )
-def test_two_schedulers_divide_a_pass_and_make_each_reminder_once(
+def test_two_schedulers_divide_a_pass_and_make_each_reminder_once_on_postgresql(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from maintenance.extensions import db
