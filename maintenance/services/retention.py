@@ -2,7 +2,8 @@
 
 Delivery events hold provider reports and error texts (which may quote an address); scan
 events are anonymous but pile up. Unconfirmed sign-ups follow the owners' own rule
-(maintenance.services.owners.purge_unconfirmed). A period of 0 days keeps rows forever.
+(maintenance.services.owners.confirmations.purge_unconfirmed). A period of 0 days keeps rows
+forever.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import QueryableAttribute
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, ScanEvent
-from maintenance.services import owners
+from maintenance.services.owners import confirmations as owners
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import CursorResult

@@ -31,7 +31,7 @@ from maintenance.clock import now_utc
 from maintenance.extensions import db, limiter
 from maintenance.i18n import current_language
 from maintenance.models import Owner, ProtocolVersion, TaskSchedule, Unit
-from maintenance.services import calendar_feed, owners, schedules
+from maintenance.services import calendar_feed, schedules
 from maintenance.services.identifiers import (
     DigitalLink,
     IdentifierError,
@@ -39,6 +39,7 @@ from maintenance.services.identifiers import (
     normalize_unit_code,
     parse_digital_link_path,
 )
+from maintenance.services.owners import confirmations as owners
 from maintenance.services.units import UnitError, find_unit, local_today, register_unit_from_scan
 from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY, anonymous_form
 

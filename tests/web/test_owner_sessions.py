@@ -17,7 +17,7 @@ from sqlalchemy import select
 from maintenance.extensions import db as _db
 from maintenance.extensions import limiter
 from maintenance.models import Owner, Reminder, ReminderItem, TaskSchedule
-from maintenance.services import owners
+from maintenance.services.owners import confirmations as owners
 from maintenance.services.reminders.links import make_short_token, make_token
 from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.conftest import csrf_token

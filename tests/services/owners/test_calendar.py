@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
-from maintenance.services import calendar_feed, owners
+from maintenance.services import calendar_feed
+from maintenance.services.owners import confirmations as owners
 from maintenance.services.schedules import record_done
 from tests.services.owners.builders import link_in, make_unit
 from tests.services.owners.fixtures import (  # noqa: F401

@@ -18,7 +18,7 @@ from maintenance.models import (
     ReminderItem,
     TaskSchedule,
 )
-from maintenance.services import owners
+from maintenance.services.owners import confirmations as owners
 from maintenance.services.schedules import record_done
 from tests.services.owners.builders import code_in, link_in, make_unit
 from tests.services.owners.fixtures import (  # noqa: F401
@@ -267,7 +267,7 @@ def test_the_email_check_refuses_invisible_characters(ctx, typed: str) -> None:
 
 
 def test_a_countrys_own_zone_is_offered_even_where_tzdata_links_it_to_a_neighbour() -> None:
-    from maintenance.services.owners import canonical_time_zones
+    from maintenance.services.owners.confirmations import canonical_time_zones
 
     zones = canonical_time_zones()
     # tzdata links Europe/Amsterdam to Europe/Brussels; Dutch owners still find their own zone.
