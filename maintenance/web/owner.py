@@ -39,7 +39,25 @@ from maintenance.services.identifiers import (
     normalize_unit_code,
     parse_digital_link_path,
 )
-from maintenance.services.owners import confirmations as owners
+from maintenance.services.owners.confirmations import (
+    ConfirmationFailed,
+    TooManyMessages,
+    confirm_code,
+    confirm_link,
+    read_link,
+)
+from maintenance.services.owners.contacts import OwnerError, check_role, parse_contact, parse_hour
+from maintenance.services.owners.erase import delete_owner
+from maintenance.services.owners.export import export_data
+from maintenance.services.owners.login import get_owner, request_login
+from maintenance.services.owners.ownership import (
+    active_ownerships,
+    add_unit,
+    end_ownership,
+    owned_unit,
+)
+from maintenance.services.owners.settings import Settings, canonical_time_zones, update_settings
+from maintenance.services.owners.signup import request_signup
 from maintenance.services.units import UnitError, find_unit, local_today, register_unit_from_scan
 from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY, anonymous_form
 
@@ -47,11 +65,11 @@ bp = Blueprint("owner", __name__)
 
 PENDING_SESSION_KEY = "owner_pending"
 # Per IP (Flask-Limiter). The budget per address and per number is counted from the database by
-# the owners service (owners.MESSAGE_BUDGET), over both forms and every process.
+# the owners service (confirmations.MESSAGE_BUDGET), over both forms and every process.
 PER_IP_LIMIT = "20 per hour"
 CODE_LIMIT = "30 per hour"
 DONE_LIMIT = "60 per hour"
-TIME_ZONES = sorted(zone for zone in owners.canonical_time_zones() if zone.startswith("Europe/"))
+TIME_ZONES = sorted(zone for zone in canonical_time_zones() if zone.startswith("Europe/"))
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -61,7 +79,7 @@ ip_limit = limiter.limit(PER_IP_LIMIT, methods=["POST"])
 
 def current_owner() -> Owner | None:
     """The owner logged in with this browser, if they still exist."""
-    return owners.get_owner(session.get(OWNER_SESSION_KEY), session.get(OWNER_SECRET_KEY))
+    return get_owner(session.get(OWNER_SESSION_KEY), session.get(OWNER_SECRET_KEY))
 
 
 def _forget_owner() -> None:
@@ -163,27 +181,27 @@ def remind() -> BaseResponse | tuple[str, int]:
     consent = bool(request.form.get("consent"))
     # Check every field before creating a unit from a scan, so a bad form adds nothing.
     try:
-        role = owners.check_role(request.form.get("role", "owner"))
+        role = check_role(request.form.get("role", "owner"))
         if owner is None or contact:
-            hour = owners.parse_hour(request.form.get("hour"))
-            owners.parse_contact(contact)
+            hour = parse_hour(request.form.get("hour"))
+            parse_contact(contact)
             if not consent:
-                raise owners.OwnerError(_("Please tick the box to agree to receive reminders."))
-    except owners.OwnerError as exc:
+                raise OwnerError(_("Please tick the box to agree to receive reminders."))
+    except OwnerError as exc:
         flash(str(exc), "error")
         return _see_other(_form_unit_path() + "#register")
     if owner is not None and not contact:
         unit = _scanned_unit(create=True)
         try:
-            owners.add_unit(owner, unit, now_utc(), role=role)
-        except owners.OwnerError as exc:
+            add_unit(owner, unit, now_utc(), role=role)
+        except OwnerError as exc:
             flash(str(exc), "error")
             return _see_other(unit_path(unit) + "#register")
         flash(_("Added to your appliances."))
         return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
     unit = _scanned_unit(create=True)
     try:
-        pending = owners.request_signup(
+        pending = request_signup(
             contact,
             unit,
             consent=consent,
@@ -192,7 +210,7 @@ def remind() -> BaseResponse | tuple[str, int]:
             language=request.form.get("language") or current_language(),
             preferred_hour=hour,
         )
-    except owners.TooManyMessages as exc:
+    except TooManyMessages as exc:
         return render_template("errors/error.html", status=429, message=str(exc)), 429
     session[PENDING_SESSION_KEY] = {"handle": pending.handle, "channel": pending.channel}
     return _see_other(url_for("owner.check"))
@@ -205,7 +223,7 @@ def unit_done() -> BaseResponse:
     """ "Done it" on the unit page: logs the task for this unit, without an account."""
     unit = _scanned_unit(create=True)
     owner = current_owner()
-    if owner is not None and owners.owned_unit(owner, unit.id) is None:
+    if owner is not None and owned_unit(owner, unit.id) is None:
         owner = None
     try:
         recorded = schedules.record_done(
@@ -236,10 +254,10 @@ def code() -> BaseResponse | tuple[str, int]:
     """Check the 6-digit SMS code for the pending sign-up or login."""
     pending = session.get(PENDING_SESSION_KEY) or {}
     try:
-        owner = owners.confirm_code(
+        owner = confirm_code(
             str(pending.get("handle") or ""), request.form.get("code", ""), now_utc()
         )
-    except owners.ConfirmationFailed as exc:
+    except ConfirmationFailed as exc:
         return render_template("owner/check.html", channel="sms", error=str(exc)), 400
     _log_in(owner)
     flash(_("Confirmed. Welcome!"))
@@ -250,8 +268,8 @@ def code() -> BaseResponse | tuple[str, int]:
 def confirm_page(token: str) -> str | tuple[str, int]:
     """The email link opens a page with a button: mail scanners that follow links change nothing."""
     try:
-        confirmation = owners.read_link(token, now_utc())
-    except owners.ConfirmationFailed as exc:
+        confirmation = read_link(token, now_utc())
+    except ConfirmationFailed as exc:
         return render_template("owner/confirm.html", error=str(exc)), 400
     return render_template("owner/confirm.html", token=token, purpose=confirmation.purpose)
 
@@ -260,8 +278,8 @@ def confirm_page(token: str) -> str | tuple[str, int]:
 def confirm(token: str) -> BaseResponse | tuple[str, int]:
     """Confirm the address (and add the unit) and log in."""
     try:
-        owner = owners.confirm_link(token, now_utc())
-    except owners.ConfirmationFailed as exc:
+        owner = confirm_link(token, now_utc())
+    except ConfirmationFailed as exc:
         return render_template("owner/confirm.html", error=str(exc)), 400
     _log_in(owner)
     flash(_("Confirmed. Welcome!"))
@@ -276,8 +294,8 @@ def login() -> BaseResponse | str:
         return render_template("owner/login.html")
     started = time.monotonic()
     try:
-        pending = owners.request_login(request.form.get("contact", ""), now_utc())
-    except owners.OwnerError as exc:
+        pending = request_login(request.form.get("contact", ""), now_utc())
+    except OwnerError as exc:
         flash(str(exc), "error")
         return render_template("owner/login.html")
     # The same answer, cookie and time whether or not the address is known (or got a message),
@@ -312,7 +330,7 @@ def appliances() -> str:
     owner = _owner()
     today = _today_for(owner)
     rows = []
-    for ownership in owners.active_ownerships(owner):
+    for ownership in active_ownerships(owner):
         tasks = schedules.upcoming(ownership.unit, today)
         rows.append((ownership, tasks))
     rows.sort(key=lambda row: (row[1][0].next_due if row[1] else date.max, row[0].id))
@@ -320,7 +338,7 @@ def appliances() -> str:
 
 
 def _my_unit(unit_id: int) -> Unit:
-    unit = owners.owned_unit(_owner(), unit_id)
+    unit = owned_unit(_owner(), unit_id)
     if unit is None:
         abort(404)
     return unit
@@ -402,7 +420,7 @@ def _schedule(unit: Unit, task_key: str) -> TaskSchedule:
 def end(unit_id: int) -> BaseResponse:
     """Stop being an owner of this unit (others keep it; its history stays with the unit)."""
     unit = _my_unit(unit_id)
-    owners.end_ownership(_owner(), unit, now_utc())
+    end_ownership(_owner(), unit, now_utc())
     flash(_("The appliance was removed from your list."))
     return _see_other(url_for("owner.appliances"))
 
@@ -415,8 +433,8 @@ def add() -> BaseResponse | str:
         return render_template("owner/add.html")
     text = request.form.get("code", "").strip()
     try:
-        role = owners.check_role(request.form.get("role", "owner"))
-    except owners.OwnerError as exc:
+        role = check_role(request.form.get("role", "owner"))
+    except OwnerError as exc:
         flash(str(exc), "error")
         return render_template("owner/add.html"), 400  # type: ignore[return-value]
     try:
@@ -437,7 +455,7 @@ def add() -> BaseResponse | str:
     if unit is None or unit.voided_at is not None:
         flash(_("We do not know this appliance."), "error")
         return render_template("owner/add.html"), 404  # type: ignore[return-value]
-    owners.add_unit(_owner(), unit, now_utc(), role=role)
+    add_unit(_owner(), unit, now_utc(), role=role)
     flash(_("Added to your appliances."))
     return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
 
@@ -453,9 +471,9 @@ def settings() -> BaseResponse | str | tuple[str, int]:
     if request.method == "POST":
         form = request.form
         try:
-            owners.update_settings(
+            update_settings(
                 owner,
-                owners.Settings(
+                Settings(
                     channel=form.get("channel", owner.channel),
                     language=form.get("language", owner.language),
                     preferred_hour=int(form.get("hour", owner.preferred_hour)),
@@ -464,7 +482,7 @@ def settings() -> BaseResponse | str | tuple[str, int]:
                     paused=form.get("paused") == "1",
                 ),
             )
-        except (owners.OwnerError, ValueError) as exc:
+        except (OwnerError, ValueError) as exc:
             flash(str(exc), "error")
             return render_template("owner/settings.html", owner=owner, zones=TIME_ZONES), 400
         flash(_("Your settings were saved."))
@@ -476,7 +494,7 @@ def settings() -> BaseResponse | str | tuple[str, int]:
 @owner_required
 def export() -> BaseResponse:
     """All my data as a JSON download."""
-    data: dict[str, Any] = owners.export_data(_owner())
+    data: dict[str, Any] = export_data(_owner())
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(
         body,
@@ -491,7 +509,7 @@ def delete() -> BaseResponse | str:
     """Ask, then erase all my personal data (the units keep an anonymous history)."""
     if request.method == "GET":
         return render_template("owner/delete.html")
-    owners.delete_owner(_owner())
+    delete_owner(_owner())
     _forget_owner()
     flash(_("All your personal data was deleted. You will get no more messages from us."))
     return _see_other(url_for("public.index"))

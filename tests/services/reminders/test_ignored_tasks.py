@@ -268,7 +268,7 @@ def test_stopping_a_task_ends_its_reminders_and_resuming_brings_them_back(db: ob
 
 
 def test_a_paused_owners_tasks_roll_on_and_resuming_reminds_what_is_due_now(db: object) -> None:
-    from maintenance.services.owners.confirmations import Settings, update_settings
+    from maintenance.services.owners.settings import Settings, update_settings
 
     owner = make_owner()
     unit = make_unit(SOLD)
