@@ -8,7 +8,7 @@ from maintenance.api import api
 from maintenance.api.auth import api_user, token_required
 from maintenance.api.units import read_json_object
 from maintenance.services.labels.sheets import LAYOUTS
-from maintenance.services.units import (
+from maintenance.services.units.create import (
     MAX_BATCH_ROWS,
     UnitError,
     UnitNotFound,

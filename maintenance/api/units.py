@@ -12,7 +12,7 @@ from maintenance.api.auth import api_user, token_required
 from maintenance.api.pagination import page_json, read_page
 from maintenance.models import Unit
 from maintenance.services.identifiers import DigitalLink
-from maintenance.services.units import (
+from maintenance.services.units.create import (
     UnitConflict,
     UnitError,
     UnitNotFound,

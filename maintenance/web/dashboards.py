@@ -26,7 +26,7 @@ from maintenance.services.figures import (
 from maintenance.services.figures.cache import cached_dashboard
 from maintenance.services.figures.charts import chart_for
 from maintenance.services.figures.queries import models_of
-from maintenance.services.units import local_today
+from maintenance.services.units.create import local_today
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 

@@ -16,7 +16,7 @@ from maintenance.services.identifiers import IdentifierError, normalize_gtin
 from maintenance.services.labels import render_labels
 from maintenance.services.labels.qr import qr_svg
 from maintenance.services.labels.sheets import LAYOUTS
-from maintenance.services.units import (
+from maintenance.services.units.create import (
     BatchInvalid,
     UnitError,
     UnitNotFound,

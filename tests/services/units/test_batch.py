@@ -7,7 +7,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from maintenance.models import Unit
-from maintenance.services.units import (
+from maintenance.services.units.create import (
     MAX_BATCH_ROWS,
     BatchInvalid,
     create_unit,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from maintenance.models import Unit
 from maintenance.services.identifiers import UNIT_CODE_ALPHABET, UNIT_CODE_LENGTH
-from maintenance.services.units import (
+from maintenance.services.units.create import (
     UnitConflict,
     UnitError,
     UnitNotFound,
