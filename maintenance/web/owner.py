@@ -58,12 +58,9 @@ from maintenance.services.owners.ownership import (
 )
 from maintenance.services.owners.settings import Settings, canonical_time_zones, update_settings
 from maintenance.services.owners.signup import request_signup
-from maintenance.services.units.create import (
-    UnitError,
-    find_unit,
-    local_today,
-    register_unit_from_scan,
-)
+from maintenance.services.units.create import local_today, register_unit_from_scan
+from maintenance.services.units.errors import UnitError
+from maintenance.services.units.find import find_unit
 from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY, anonymous_form
 
 bp = Blueprint("owner", __name__)

@@ -26,7 +26,7 @@ from maintenance.services.catalog import VersionInfo, current_version_for_model
 from maintenance.services.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
 from maintenance.services.labels import qr_png, qr_svg
 from maintenance.services.scans import record_scan
-from maintenance.services.units.create import ScannedModel, ScannedUnit, find_scanned
+from maintenance.services.units.find import ScannedModel, ScannedUnit, find_scanned
 from maintenance.web.errors import ApiError
 from maintenance.web.unit_page import render_unit
 
