@@ -31,7 +31,7 @@ from maintenance.clock import now_utc
 from maintenance.extensions import db, limiter
 from maintenance.i18n import current_language
 from maintenance.models import Owner, ProtocolVersion, TaskSchedule, Unit
-from maintenance.services import calendar_feed, schedules
+from maintenance.services import calendar_feed
 from maintenance.services.identifiers import (
     DigitalLink,
     IdentifierError,
@@ -58,6 +58,7 @@ from maintenance.services.owners.ownership import (
 )
 from maintenance.services.owners.settings import Settings, canonical_time_zones, update_settings
 from maintenance.services.owners.signup import request_signup
+from maintenance.services.schedules import plan as schedules
 from maintenance.services.units.create import local_today, register_unit_from_scan
 from maintenance.services.units.errors import UnitError
 from maintenance.services.units.find import find_unit

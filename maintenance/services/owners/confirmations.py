@@ -27,7 +27,7 @@ from maintenance.models import Confirmation, Owner, Unit
 from maintenance.notify import EmailMessage, SmsMessage, channels_from_settings
 from maintenance.services.owners.contacts import OwnerError
 from maintenance.services.owners.ownership import add_unit
-from maintenance.services.schedules import wake_owner
+from maintenance.services.schedules.plan import wake_owner
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import CursorResult

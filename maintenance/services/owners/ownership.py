@@ -12,7 +12,7 @@ from maintenance.extensions import db
 from maintenance.models import Owner, Ownership, Reminder, Unit
 from maintenance.services.events import record_event
 from maintenance.services.owners.contacts import OwnerError, check_role, is_confirmed
-from maintenance.services.schedules import ensure_schedules, wake_owner
+from maintenance.services.schedules.plan import ensure_schedules, wake_owner
 
 
 def active_ownerships(owner: Owner) -> list[Ownership]:

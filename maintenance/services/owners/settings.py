@@ -14,7 +14,7 @@ from maintenance.i18n import LANGUAGES
 from maintenance.models import Owner
 from maintenance.services.owners.contacts import OwnerError, is_confirmed
 from maintenance.services.owners.ownership import drop_pending_reminders
-from maintenance.services.schedules import wake_owner
+from maintenance.services.schedules.plan import wake_owner
 
 
 @cache

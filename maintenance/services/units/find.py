@@ -16,7 +16,7 @@ from maintenance.extensions import db
 from maintenance.models import ModelGtin, ProductModel, ProtocolVersion, Unit, User
 from maintenance.services.catalog import VersionInfo, VersionKey, version_in_force_id, version_info
 from maintenance.services.permissions import can_manage_unit
-from maintenance.services.schedules import has_records
+from maintenance.services.schedules.plan import has_records
 from maintenance.services.units.errors import UnitNotFound
 
 # The largest id the unit table holds (a 32-bit column on PostgreSQL); larger ids name no unit,
