@@ -58,7 +58,15 @@ from maintenance.services.owners.ownership import (
 )
 from maintenance.services.owners.settings import Settings, canonical_time_zones, update_settings
 from maintenance.services.owners.signup import request_signup
-from maintenance.services.schedules import plan as schedules
+from maintenance.services.schedules.pace import set_pace
+from maintenance.services.schedules.plan import find_schedule, upcoming
+from maintenance.services.schedules.records import (
+    UnknownTask,
+    history,
+    record_done,
+    record_skip,
+    snooze_task,
+)
 from maintenance.services.units.create import local_today, register_unit_from_scan
 from maintenance.services.units.errors import UnitError
 from maintenance.services.units.find import find_unit
@@ -229,10 +237,10 @@ def unit_done() -> BaseResponse:
     if owner is not None and owned_unit(owner, unit.id) is None:
         owner = None
     try:
-        recorded = schedules.record_done(
+        recorded = record_done(
             unit, request.form.get("task", ""), _today_for(owner), owner=owner, source="page"
         )
-    except schedules.UnknownTask:
+    except UnknownTask:
         abort(404)
     if recorded.created:
         flash(_("Thank you! Logged for this appliance."))
@@ -334,7 +342,7 @@ def appliances() -> str:
     today = _today_for(owner)
     rows = []
     for ownership in active_ownerships(owner):
-        tasks = schedules.upcoming(ownership.unit, today)
+        tasks = upcoming(ownership.unit, today)
         rows.append((ownership, tasks))
     rows.sort(key=lambda row: (row[1][0].next_due if row[1] else date.max, row[0].id))
     return render_template("owner/appliances.html", owner=owner, rows=rows, today=today)
@@ -365,8 +373,8 @@ def unit_detail(unit_id: int) -> str:
     owner = _owner()
     unit = _my_unit(unit_id)
     today = _today_for(owner)
-    tasks = schedules.upcoming(unit, today)
-    logs = schedules.history(unit)
+    tasks = upcoming(unit, today)
+    logs = history(unit)
     titles = _task_titles({log.version_id for log in logs})
     return render_template(
         "owner/unit.html",
@@ -390,29 +398,27 @@ def task_action(unit_id: int, task_key: str, action: str) -> BaseResponse:
     note = request.form.get("note", "")[:2000]
     try:
         if action == "done":
-            schedules.record_done(unit, task_key, today, owner=owner, source="owner", note=note)
+            record_done(unit, task_key, today, owner=owner, source="owner", note=note)
             flash(_("Marked as done."))
         elif action == "skip":
-            schedules.record_skip(unit, task_key, today, owner=owner, source="owner", note=note)
+            record_skip(unit, task_key, today, owner=owner, source="owner", note=note)
             flash(_("Skipped this time."))
         elif action == "snooze":
-            until = schedules.snooze_task(_schedule(unit, task_key), today)
+            until = snooze_task(_schedule(unit, task_key), today)
             flash(_("We will remind you on %(date)s.", date=until.isoformat()))
         elif action == "resume":
-            schedules.set_pace(
-                _schedule(unit, task_key), "resumed", today, owner=owner, source="owner"
-            )
+            set_pace(_schedule(unit, task_key), "resumed", today, owner=owner, source="owner")
             flash(_("Reminders for this task are on again, as usual."))
         else:
             abort(404)
-    except schedules.UnknownTask:
+    except UnknownTask:
         abort(404)
     return _see_other(url_for("owner.unit_detail", unit_id=unit.id))
 
 
 def _schedule(unit: Unit, task_key: str) -> TaskSchedule:
     """The unit's schedule of a task, or 404."""
-    schedule = schedules.find_schedule(unit, task_key)
+    schedule = find_schedule(unit, task_key)
     if schedule is None:
         abort(404)
     return schedule

@@ -31,7 +31,7 @@ from maintenance.services.catalog import VersionInfo, VersionKey
 from maintenance.services.owners.login import get_owner
 from maintenance.services.owners.ownership import owned_unit
 from maintenance.services.owners.signup import CONSENT_TEXT_VERSION
-from maintenance.services.schedules.plan import due_order
+from maintenance.services.schedules.preview import due_order
 from maintenance.services.units.create import local_today
 from maintenance.services.units.find import ScannedModel, ScannedUnit
 from maintenance.web.visitors import (

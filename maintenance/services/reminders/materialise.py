@@ -51,7 +51,8 @@ from maintenance.services import due_dates
 from maintenance.services.due_dates import Schedule, TaskRule
 from maintenance.services.events import UnitFacts, add_events, event_row
 from maintenance.services.reminders.reachability import reachable_clause
-from maintenance.services.schedules.plan import cached_rule, pace_factor
+from maintenance.services.schedules.pace import pace_factor
+from maintenance.services.schedules.preview import cached_rule
 
 # Owners handled per transaction: short row locks, bounded memory.
 OWNERS_PER_TRANSACTION = 200

@@ -25,7 +25,7 @@ from markupsafe import Markup, escape
 from maintenance.i18n import LANGUAGES, localized
 from maintenance.notify import EmailMessage, Message, SmsMessage
 from maintenance.services.reminders.links import Links, short_url
-from maintenance.services.schedules.plan import ASK_AFTER_MISSED
+from maintenance.services.schedules.pace import ASK_AFTER_MISSED
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 _REQUEST_GLOBALS = frozenset(

@@ -10,7 +10,7 @@ from maintenance.models import Owner
 from maintenance.services import calendar_feed
 from maintenance.services.owners.confirmations import confirm_link
 from maintenance.services.owners.signup import request_signup
-from maintenance.services.schedules.plan import record_done
+from maintenance.services.schedules.records import record_done
 from tests.services.owners.builders import link_in, make_unit
 from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,

@@ -37,7 +37,7 @@ from maintenance.services.owners.ownership import (
 )
 from maintenance.services.owners.settings import Settings, update_settings
 from maintenance.services.owners.signup import CONSENT_TEXT_VERSION, request_signup
-from maintenance.services.schedules.plan import record_done
+from maintenance.services.schedules.records import record_done
 from tests.services.owners.builders import code_in, link_in, make_unit
 from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,

@@ -13,7 +13,9 @@ from maintenance.models import Event, MaintenanceLog, Reminder, ReminderItem, Ta
 from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
-from maintenance.services.schedules.plan import find_schedule, record_done, set_pace, snooze_task
+from maintenance.services.schedules.pace import set_pace
+from maintenance.services.schedules.plan import find_schedule
+from maintenance.services.schedules.records import record_done, snooze_task
 from tests.fakes import FakeSmtpServer, TwilioDouble
 from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
