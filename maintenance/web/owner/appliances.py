@@ -11,7 +11,6 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -70,9 +69,8 @@ from maintenance.services.schedules.records import (
 from maintenance.services.units.create import local_today, register_unit_from_scan
 from maintenance.services.units.errors import UnitError
 from maintenance.services.units.find import find_unit
+from maintenance.web.owner import bp
 from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY, anonymous_form
-
-bp = Blueprint("owner", __name__)
 
 PENDING_SESSION_KEY = "owner_pending"
 # Per IP (Flask-Limiter). The budget per address and per number is counted from the database by
