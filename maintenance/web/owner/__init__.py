@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("owner", __name__)
 
-from maintenance.web.owner import appliances  # noqa: E402, F401  (its views join bp)
+# The view modules add their routes to bp, so they are imported once it exists.
+from maintenance.web.owner import account, appliances, login, unit_forms  # noqa: E402, F401
