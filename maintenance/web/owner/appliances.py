@@ -7,12 +7,11 @@ from urllib.parse import urlsplit
 
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.clock import now_utc
-from maintenance.extensions import db
-from maintenance.models import ProtocolVersion, TaskSchedule, Unit
+from maintenance.models import TaskSchedule, Unit
+from maintenance.services.catalog import task_titles_by_version
 from maintenance.services.identifiers import IdentifierError, parse_digital_link_path
 from maintenance.services.owners.contacts import OwnerError, check_role
 from maintenance.services.owners.ownership import (
@@ -59,17 +58,6 @@ def _my_unit(unit_id: int) -> Unit:
     return unit
 
 
-def _task_titles(version_ids: set[int]) -> dict[tuple[int, str], dict[str, str]]:
-    """Task titles per (version, key), for history entries of older versions."""
-    titles: dict[tuple[int, str], dict[str, str]] = {}
-    for version in db.session.scalars(
-        select(ProtocolVersion).where(ProtocolVersion.id.in_(version_ids))
-    ):
-        for task in version.tasks:
-            titles[(version.id, task.key)] = task.spec.get("title", {})
-    return titles
-
-
 @bp.get("/me/units/<int:unit_id>")
 @owner_required
 def unit_detail(unit_id: int) -> str:
@@ -79,7 +67,7 @@ def unit_detail(unit_id: int) -> str:
     today = today_for(owner)
     tasks = upcoming(unit, today)
     logs = history(unit)
-    titles = _task_titles({log.version_id for log in logs})
+    titles = task_titles_by_version({log.version_id for log in logs})
     return render_template(
         "owner/unit.html",
         owner=owner,
