@@ -13,7 +13,9 @@ from flask import current_app
 from maintenance.api import api
 from maintenance.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from maintenance.services.labels.sheets import LAYOUTS
-from maintenance.services.units import MAX_BATCH_ROWS, MAX_UNIT_ID, RETAILER_REF_MAX_LENGTH
+from maintenance.services.units.batch import MAX_BATCH_ROWS
+from maintenance.services.units.create import RETAILER_REF_MAX_LENGTH
+from maintenance.services.units.find import MAX_UNIT_ID
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"

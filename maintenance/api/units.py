@@ -12,16 +12,10 @@ from maintenance.api.auth import api_user, token_required
 from maintenance.api.pagination import page_json, read_page
 from maintenance.models import Unit
 from maintenance.services.identifiers import DigitalLink
-from maintenance.services.units import (
-    UnitConflict,
-    UnitError,
-    UnitNotFound,
-    create_unit,
-    get_unit_for,
-    unit_link,
-    units_page,
-    void_unit,
-)
+from maintenance.services.units.create import create_unit, void_unit
+from maintenance.services.units.errors import UnitConflict, UnitError, UnitNotFound
+from maintenance.services.units.find import get_unit_for, units_page
+from maintenance.services.units.printing import unit_link
 from maintenance.web.errors import ApiError
 from maintenance.web.resolver import qr_image_url
 

@@ -40,7 +40,7 @@ def dispatch_job(now: datetime) -> object:
 
 def replan_job(now: datetime) -> object:
     """Re-plan the units of protocols that have a new version."""
-    from maintenance.services.schedules import replan_queued
+    from maintenance.services.schedules.replan import replan_queued
 
     return {"units re-planned": replan_queued(now.date())}
 

@@ -187,3 +187,32 @@ def current_version_info(model: ProductModel) -> VersionInfo | None:
         )
     ).first()
     return version_info(VersionKey(*row)) if row is not None else None
+
+
+def get_model(model_id: int) -> ProductModel:
+    """The product model with this id (one a scan just found, so it exists)."""
+    return db.session.get_one(ProductModel, model_id)
+
+
+def find_version(version_id: int) -> ProtocolVersion | None:
+    """A published protocol version by id, if there is one."""
+    return db.session.get(ProtocolVersion, version_id)
+
+
+def protocols_of(organisation_id: int | None) -> list[Protocol]:
+    """An organisation's protocols (every protocol when None), by category and scope."""
+    query = select(Protocol).order_by(Protocol.category, Protocol.scope)
+    if organisation_id is not None:
+        query = query.where(Protocol.organisation_id == organisation_id)
+    return list(db.session.scalars(query))
+
+
+def task_titles_by_version(version_ids: set[int]) -> dict[tuple[int, str], Mapping[str, str]]:
+    """Each task's title per language, by (version id, task key): for logs of older versions."""
+    titles: dict[tuple[int, str], Mapping[str, str]] = {}
+    for version in db.session.scalars(
+        select(ProtocolVersion).where(ProtocolVersion.id.in_(version_ids))
+    ):
+        for task in version.tasks:
+            titles[(version.id, task.key)] = task.spec.get("title", {})
+    return titles

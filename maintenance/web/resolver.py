@@ -19,14 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance.extensions import db
 from maintenance.i18n import LANGUAGES
-from maintenance.models import ProductModel
-from maintenance.services.catalog import VersionInfo, current_version_for_model
+from maintenance.services.catalog import VersionInfo, current_version_for_model, get_model
 from maintenance.services.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
 from maintenance.services.labels import qr_png, qr_svg
 from maintenance.services.scans import record_scan
-from maintenance.services.units import ScannedModel, ScannedUnit, find_scanned
+from maintenance.services.units.find import ScannedModel, ScannedUnit, find_scanned
 from maintenance.web.errors import ApiError
 from maintenance.web.unit_page import render_unit
 
@@ -265,7 +263,7 @@ def _model_page(resolved: Resolved) -> str | bytes:
     """The model's page: its protocol, or the unit page without a unit when there is none yet."""
     from maintenance.web.public import render_protocol
 
-    model = db.session.get_one(ProductModel, resolved.model.id)
+    model = get_model(resolved.model.id)
     version = current_version_for_model(model) if resolved.version is not None else None
     if version is None:
         return render_unit(resolved.model, None, resolved.link.gtin, None, None, None)

@@ -16,20 +16,15 @@ from maintenance.services.identifiers import IdentifierError, normalize_gtin
 from maintenance.services.labels import render_labels
 from maintenance.services.labels.qr import qr_svg
 from maintenance.services.labels.sheets import LAYOUTS
-from maintenance.services.units import (
-    BatchInvalid,
-    UnitError,
-    UnitNotFound,
-    batch_labels,
-    create_unit,
-    get_unit_for,
+from maintenance.services.units.batch import BatchInvalid, batch_labels
+from maintenance.services.units.create import create_unit, local_today, void_unit
+from maintenance.services.units.errors import UnitError, UnitNotFound
+from maintenance.services.units.find import get_unit_for, recent_units
+from maintenance.services.units.printing import (
     label_data,
     label_language,
-    local_today,
-    recent_units,
     record_reprint,
     unit_link,
-    void_unit,
 )
 from maintenance.web.access import role_required
 

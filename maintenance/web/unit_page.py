@@ -28,9 +28,12 @@ from markupsafe import Markup, escape
 
 from maintenance.i18n import language_url, select_locale
 from maintenance.services.catalog import VersionInfo, VersionKey
-from maintenance.services.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
-from maintenance.services.schedules import due_order
-from maintenance.services.units import ScannedModel, ScannedUnit, local_today
+from maintenance.services.owners.login import get_owner
+from maintenance.services.owners.ownership import owned_unit
+from maintenance.services.owners.signup import CONSENT_TEXT_VERSION
+from maintenance.services.schedules.preview import due_order
+from maintenance.services.units.create import local_today
+from maintenance.services.units.find import ScannedModel, ScannedUnit
 from maintenance.web.visitors import (
     OWNER_SECRET_KEY,
     OWNER_SESSION_KEY,

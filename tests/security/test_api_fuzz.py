@@ -38,7 +38,7 @@ from maintenance.models import (
     User,
 )
 from maintenance.services.accounts import create_token, create_user
-from maintenance.services.units import create_unit
+from maintenance.services.units.create import create_unit
 from tests.services.units.builders import make_model
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))

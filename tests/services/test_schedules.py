@@ -16,16 +16,14 @@ from maintenance.models import MaintenanceLog, ModelGtin, ProductModel, ReplanQu
 from maintenance.services.accounts import get_or_create_organisation
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from maintenance.services.schedules import (
+from maintenance.services.schedules.plan import ensure_schedules, find_schedule, upcoming
+from maintenance.services.schedules.records import (
     UnknownTask,
-    ensure_schedules,
-    find_schedule,
     record_done,
     record_skip,
-    replan_queued,
     snooze_task,
-    upcoming,
 )
+from maintenance.services.schedules.replan import replan_queued
 
 PROTOCOL = """
 format: maintenance-protocol/1
@@ -167,7 +165,7 @@ def test_the_first_plan_of_every_library_protocol_is_the_previewed_plan(
 
     from maintenance.models import ProtocolVersion
     from maintenance.services.catalog import VersionKey, version_info
-    from maintenance.services.schedules import first_plan, preview
+    from maintenance.services.schedules.preview import first_plan, preview
 
     new_unit = SimpleNamespace(id=0, sold_on=start)  # no unit has id 0: no schedules, no logs
     versions = db.session.scalars(select(ProtocolVersion)).all()
@@ -202,7 +200,7 @@ def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) ->
     publish("P1M")
     units = _units_under_maintenance(5)
     first = publish("P2M")
-    from maintenance.services.schedules import _claim_replan_chunk, _replan_units
+    from maintenance.services.schedules.replan import _claim_replan_chunk, _replan_units
 
     protocol_id, chunk = _claim_replan_chunk(2)
     assert _replan_units(protocol_id, chunk, date(2024, 2, 5)) == 2
@@ -218,7 +216,7 @@ def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) ->
 
 
 def test_a_chunk_whose_scheduler_died_is_planned_in_the_sweep_at_the_end(ctx) -> None:
-    from maintenance.services.schedules import _claim_replan_chunk
+    from maintenance.services.schedules.replan import _claim_replan_chunk
 
     publish("P1M")
     units = _units_under_maintenance(5)
@@ -280,7 +278,7 @@ def test_a_queue_entry_that_cannot_be_planned_is_marked_and_skipped(
     db.session.commit()
     good = _publish_washer("P2M")  # queued after the bad one
 
-    with caplog.at_level("WARNING", logger="maintenance.services.schedules"):
+    with caplog.at_level("WARNING", logger="maintenance.services.schedules.replan"):
         assert replan_queued(date(2024, 2, 5)) == 1
 
     assert find_schedule(washer, "clean-filter").version_id == good.id

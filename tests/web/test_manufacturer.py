@@ -125,3 +125,25 @@ def test_a_gtin_outside_the_prefixes_is_shown_beside_its_line_and_not_published(
     assert published.status_code == 403
     assert f"protocol.yaml:{line}: applies_to.models[1].gtin" in published.get_data(as_text=True)
     assert _versions(db) == 0
+
+
+def test_a_manufacturer_lists_only_its_own_protocols_and_models_an_admin_all(
+    client, login, make_user
+):
+    from maintenance.services.protocols import load_protocol
+    from maintenance.services.protocols.publish import publish_protocol
+
+    for maker, prefix, model in (("Acme", "871234", "Acme 10"), ("Other", "871235", "Other 20")):
+        user = make_user(role="manufacturer", organisation=maker, prefixes=[prefix])
+        models = [(gtin(f"{prefix}500401"), model)]
+        publish_protocol(load_protocol(protocol_yaml(manufacturer=maker, models=models)), user)
+
+    login(make_user(role="manufacturer", organisation="Acme"))
+    listing = client.get("/manufacturer/").get_data(as_text=True)
+    assert "Acme 10" in listing and "Other 20" not in listing
+    assert listing.count("/protocols/v/") == 1  # its own protocol, not the other maker's
+
+    login(make_user(role="admin"))
+    listing = client.get("/manufacturer/").get_data(as_text=True)
+    assert "Acme 10" in listing and "Other 20" in listing
+    assert listing.count("/protocols/v/") == 2

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from maintenance.models import ScanEvent
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from maintenance.services.units import create_unit, unit_link, void_unit
+from maintenance.services.units.create import create_unit, void_unit
+from maintenance.services.units.printing import unit_link
 from tests.builders import protocol_yaml
 from tests.services.units.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
 

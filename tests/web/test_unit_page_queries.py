@@ -15,7 +15,8 @@ from maintenance.extensions import limiter
 from maintenance.models import Organisation, ScanEvent
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from maintenance.services.schedules import ensure_schedules, record_done
+from maintenance.services.schedules.plan import ensure_schedules
+from maintenance.services.schedules.records import record_done
 from tests.builders import protocol_yaml
 from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
 

@@ -15,7 +15,7 @@ from maintenance.models import DeliveryEvent, Owner, Reminder
 from maintenance.services.events import record_event, record_reminder
 from maintenance.services.reminders.reachability import suppress_channel
 from maintenance.services.reminders.render import language_of
-from maintenance.services.schedules import wake_owner
+from maintenance.services.schedules.plan import wake_owner
 
 logger = logging.getLogger("maintenance.services.reminders")
 

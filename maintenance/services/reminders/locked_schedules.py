@@ -17,7 +17,8 @@ from maintenance.models import MaintenanceLog, ProductModel, Task, TaskSchedule,
 from maintenance.services import due_dates
 from maintenance.services.due_dates import Schedule, TaskRule
 from maintenance.services.events import UnitFacts, add_events, event_row
-from maintenance.services.schedules import cached_rule, pace_factor
+from maintenance.services.schedules.pace import pace_factor
+from maintenance.services.schedules.preview import cached_rule
 
 # Occurrences rolled on for one schedule in one pass (a weekly task two years behind); the next
 # pass goes on from there.

@@ -26,7 +26,7 @@ from maintenance.services.reminders.email_templates import (
     for_language,
 )
 from maintenance.services.reminders.links import Links, short_url
-from maintenance.services.schedules import ASK_AFTER_MISSED
+from maintenance.services.schedules.pace import ASK_AFTER_MISSED
 
 STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 # Task titles in an SMS are cut so the message stays within about one segment.

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from maintenance.extensions import db
 from maintenance.models import Event, Reminder, ReminderItem, TaskSchedule
-from maintenance.services.owners import add_unit, delete_owner, end_ownership
+from maintenance.services.owners.erase import delete_owner
+from maintenance.services.owners.ownership import add_unit, end_ownership
 from maintenance.services.reminders.delivery import record_status
-from maintenance.services.schedules import record_done, record_skip, snooze_task
+from maintenance.services.schedules.records import record_done, record_skip, snooze_task
 from tests.services.reminders.helpers import make_owner, make_unit
 
 TODAY = date(2026, 3, 2)

@@ -6,8 +6,11 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
-from maintenance.services import calendar_feed, owners
-from maintenance.services.schedules import record_done
+from maintenance.models import Owner
+from maintenance.services import calendar_feed
+from maintenance.services.owners.confirmations import confirm_link
+from maintenance.services.owners.signup import request_signup
+from maintenance.services.schedules.records import record_done
 from tests.services.owners.builders import link_in, make_unit
 from tests.services.owners.fixtures import (  # noqa: F401
     fresh_limits,
@@ -20,9 +23,9 @@ from tests.services.owners.fixtures import (  # noqa: F401
 NOW = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
 
-def confirmed_owner(mail, unit) -> owners.Owner:
-    owners.request_signup("anna@example.nl", unit, consent=True, now=NOW)
-    return owners.confirm_link(link_in(mail.messages[-1]).rsplit("/", 1)[-1], NOW)
+def confirmed_owner(mail, unit) -> Owner:
+    request_signup("anna@example.nl", unit, consent=True, now=NOW)
+    return confirm_link(link_in(mail.messages[-1]).rsplit("/", 1)[-1], NOW)
 
 
 def test_feed_has_one_all_day_event_per_occurrence_with_stable_uids(client, library, mail) -> None:

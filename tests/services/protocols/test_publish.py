@@ -98,12 +98,9 @@ def test_a_new_version_replans_units_already_under_maintenance(ctx, db, make_use
     from datetime import date
 
     from maintenance.models import MaintenanceLog, Unit
-    from maintenance.services.schedules import (
-        ensure_schedules,
-        find_schedule,
-        record_done,
-        replan_queued,
-    )
+    from maintenance.services.schedules.plan import ensure_schedules, find_schedule
+    from maintenance.services.schedules.records import record_done
+    from maintenance.services.schedules.replan import replan_queued
 
     maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     g = gtin("871234500106")
@@ -131,7 +128,8 @@ def test_units_follow_a_model_protocol_that_replaces_the_category_default(
     from datetime import date
 
     from maintenance.models import ModelGtin, ProductModel, Unit
-    from maintenance.services.schedules import ensure_schedules, find_schedule, replan_queued
+    from maintenance.services.schedules.plan import ensure_schedules, find_schedule
+    from maintenance.services.schedules.replan import replan_queued
 
     maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     default = _publish(None, every="P1M")

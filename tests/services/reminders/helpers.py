@@ -21,7 +21,7 @@ from maintenance.models import (
 )
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from maintenance.services.schedules import ensure_schedules
+from maintenance.services.schedules.plan import ensure_schedules
 from tests.builders import gtin
 
 TASKS = ("clean-filter", "refill-salt", "check-hoses")

@@ -250,7 +250,7 @@ def test_twilio_21610_marks_the_number_opted_out(
 def test_a_task_done_before_the_reminder_goes_is_left_out(
     db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
 ) -> None:
-    from maintenance.services.schedules import record_done
+    from maintenance.services.schedules.records import record_done
 
     owner = _due_owner()
     unit = owner.ownerships[0].unit

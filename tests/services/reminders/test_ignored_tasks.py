@@ -13,7 +13,9 @@ from maintenance.models import Event, MaintenanceLog, Reminder, ReminderItem, Ta
 from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
-from maintenance.services.schedules import find_schedule, record_done, set_pace, snooze_task
+from maintenance.services.schedules.pace import set_pace
+from maintenance.services.schedules.plan import find_schedule
+from maintenance.services.schedules.records import record_done, snooze_task
 from tests.fakes import FakeSmtpServer, TwilioDouble
 from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
@@ -268,7 +270,7 @@ def test_stopping_a_task_ends_its_reminders_and_resuming_brings_them_back(db: ob
 
 
 def test_a_paused_owners_tasks_roll_on_and_resuming_reminds_what_is_due_now(db: object) -> None:
-    from maintenance.services.owners import Settings, update_settings
+    from maintenance.services.owners.settings import Settings, update_settings
 
     owner = make_owner()
     unit = make_unit(SOLD)

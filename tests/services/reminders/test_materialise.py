@@ -93,7 +93,7 @@ def _send_everything(now: datetime) -> None:
 def test_one_follow_up_a_week_after_the_reminder_then_nothing_until_the_owner_acts(
     db: object,
 ) -> None:
-    from maintenance.services.schedules import record_done
+    from maintenance.services.schedules.records import record_done
 
     owner = make_owner()
     unit = make_unit(TODAY)
@@ -133,7 +133,8 @@ def test_at_most_three_messages_a_week_whatever_is_due(db: object) -> None:
 
 
 def test_a_snoozed_task_is_reminded_again_when_the_snooze_ends(db: object) -> None:
-    from maintenance.services.schedules import find_schedule, snooze_task
+    from maintenance.services.schedules.plan import find_schedule
+    from maintenance.services.schedules.records import snooze_task
 
     owner = make_owner()
     unit = make_unit(TODAY)

@@ -22,7 +22,7 @@ from maintenance.services.reminders.email_templates import EMAIL_PARTS, TaskLine
 from maintenance.services.reminders.links import Links, read_token
 from maintenance.services.reminders.materialise import materialise_due
 from maintenance.services.reminders.render import Entry, render_email
-from maintenance.services.schedules import current_version
+from maintenance.services.schedules.plan import current_version
 from tests.fakes import FakeSmtpServer
 from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 

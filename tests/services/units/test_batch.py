@@ -7,12 +7,8 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from maintenance.models import Unit
-from maintenance.services.units import (
-    MAX_BATCH_ROWS,
-    BatchInvalid,
-    create_unit,
-    create_units_from_csv,
-)
+from maintenance.services.units.batch import MAX_BATCH_ROWS, BatchInvalid, create_units_from_csv
+from maintenance.services.units.create import create_unit
 from tests.services.units.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
 
 

@@ -11,20 +11,10 @@ from sqlalchemy import func, select
 
 from maintenance.models import Unit
 from maintenance.services.identifiers import UNIT_CODE_ALPHABET, UNIT_CODE_LENGTH
-from maintenance.services.units import (
-    UnitConflict,
-    UnitError,
-    UnitNotFound,
-    UnknownModel,
-    create_unit,
-    find_unit,
-    get_unit_for,
-    label_data,
-    print_labels,
-    register_unit_from_scan,
-    unit_link,
-    void_unit,
-)
+from maintenance.services.units.create import create_unit, register_unit_from_scan, void_unit
+from maintenance.services.units.errors import UnitConflict, UnitError, UnitNotFound, UnknownModel
+from maintenance.services.units.find import find_unit, get_unit_for
+from maintenance.services.units.printing import label_data, print_labels, unit_link
 from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model, make_shop
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
