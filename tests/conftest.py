@@ -1,5 +1,5 @@
 """Fixtures: an app on a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
-a client, builders with keyword defaults, and the real SMTP / Twilio test doubles."""
+a client, staff users and their logins; the fakes and browser fixtures come in as plugins."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from maintenance.extensions import limiter
 LIBRARY = ROOT / "protocols" / "library"
 PASSWORD = "correct horse battery"
 
-# One Chromium for the whole session, shared by every folder with browser tests.
-pytest_plugins = ["tests.browser.fixtures"]
+# Registered once for every folder: the SMTP and Twilio fakes with the fixtures that aim the app
+# at them, and the browser fixtures (one Chromium for the whole session).
+pytest_plugins = ["tests.fakes.fixtures", "tests.browser.fixtures"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -55,13 +56,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test starts with empty tables (works across threads and processes, unlike rollback)."""
-    yield
+    """Every test starts with no rate limit used and ends with empty tables.
+
+    Emptying works across threads and processes, unlike a rollback.
+    """
     if "app" not in request.fixturenames:
+        yield
         return
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
-        limiter.reset()  # rate-limit counters belong to one test, not the session
+        # Rate-limit counters live in memory for the session; they belong to one test. Other
+        # apps a test builds share the limiter, so the count is reset before, not only after.
+        limiter.reset()
+    yield
+    with app.app_context():
+        limiter.reset()
         _db.session.remove()
         tables = list(reversed(_db.metadata.sorted_tables))
         with _db.engine.begin() as conn:

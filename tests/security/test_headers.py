@@ -10,11 +10,6 @@ from flask.testing import FlaskClient
 from maintenance import create_app
 from maintenance.config import TestConfig
 from tests.conftest import PASSWORD, csrf_token
-from tests.services.owners.fixtures import (  # noqa: F401  (the real SMTP server behind `mail`)
-    fresh_limits,
-    mail_fixture,
-    smtp_server,
-)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

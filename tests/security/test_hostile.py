@@ -19,13 +19,6 @@ from tests.builders import protocol_yaml
 from tests.conftest import PASSWORD, csrf_token
 from tests.services.owners.builders import GTIN as OWNER_GTIN
 from tests.services.owners.builders import make_unit, unit_path
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
 from tests.services.units.builders import GTIN, make_model
 
 EN = {"Accept-Language": "en"}

@@ -16,13 +16,6 @@ from twilio.request_validator import RequestValidator
 from maintenance.models import Owner, Unit
 from tests.conftest import csrf_token
 from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
 from tests.web.test_owner import EN, remind, sign_in
 
 

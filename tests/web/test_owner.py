@@ -13,13 +13,6 @@ from maintenance.extensions import db as _db
 from maintenance.models import Confirmation, MaintenanceLog, Owner, TaskSchedule
 from tests.conftest import csrf_token
 from tests.services.owners.builders import GTIN, code_in, link_in, make_unit, unit_path
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
 
 EN = {"Accept-Language": "en"}
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone, the owners' here

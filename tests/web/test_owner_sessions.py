@@ -22,13 +22,6 @@ from maintenance.services.reminders.links import make_short_token, make_token
 from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.conftest import csrf_token
 from tests.services.owners.builders import code_in, make_unit
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
 from tests.web.test_owner import EN, remind, sign_in
 
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")

@@ -11,16 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from maintenance.db.reads import read_first
-from maintenance.extensions import limiter
 from maintenance.models import MaintenanceLog, TaskSchedule, Unit
 from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.conftest import csrf_token
 from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(app) -> None:
-    limiter.reset()
 
 
 def test_unit_page_lists_tasks_in_due_order_with_dates(client: FlaskClient, library, db) -> None:

@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from maintenance.extensions import limiter
 from maintenance.models import Organisation, ScanEvent
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
@@ -24,11 +22,6 @@ ENGLISH = {"Accept-Language": "en"}
 # the scan's insert. A unit with schedules and history also reads those (one query each).
 MAX_STATEMENTS_UNREGISTERED = 2
 MAX_STATEMENTS_WITH_HISTORY = 4
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(app) -> None:
-    limiter.reset()
 
 
 @contextmanager

@@ -21,13 +21,6 @@ from maintenance.models import (
 from maintenance.services import owners
 from maintenance.services.schedules import record_done
 from tests.services.owners.builders import code_in, link_in, make_unit
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
 
 NOW = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 
