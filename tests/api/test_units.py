@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from maintenance.models import Unit
-from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model
+from tests.builders import GTIN, UNKNOWN_GTIN, make_model
 
 AWKWARD = "%&?\"'<>!()*+,-.:;=_"
 

@@ -7,8 +7,8 @@ from datetime import date
 from flask import Flask
 
 from maintenance.ops.periodic_jobs import JOBS, build_scheduler
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 from tests.fakes import FakeSmtpServer
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 
 def test_every_job_runs_late_rather_than_never_and_never_overlaps_itself(app: Flask) -> None:
@@ -38,7 +38,7 @@ def test_dispatch_command_materialises_and_sends_one_pass(
     app: Flask, db: object, mail: FakeSmtpServer
 ) -> None:
     owner = make_owner()
-    unit = make_unit(date(2025, 3, 10))
+    unit = make_planned_unit(date(2025, 3, 10))
     own(owner, unit)
     set_due(unit, clean_filter=date(2025, 3, 10))
 

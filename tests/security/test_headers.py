@@ -96,7 +96,7 @@ def test_login_gives_a_new_session_cookie_without_what_was_planted(
     "path", ["/me", "/me/export", "/me/settings", "/me/calendar", "/me/units/1", "/me/login"]
 )
 def test_owner_pages_are_never_cached(client: FlaskClient, library, mail, db, path: str) -> None:
-    from tests.services.owners.builders import make_unit
+    from tests.builders import make_unit
     from tests.web.test_owner import sign_in
 
     unit = make_unit()

@@ -15,11 +15,8 @@ from sqlalchemy import func, select
 
 from maintenance.extensions import db as _db
 from maintenance.models import Owner, Protocol, ProtocolVersion, Unit
-from tests.builders import protocol_yaml
+from tests.builders import GTIN, make_model, make_unit, protocol_yaml, unit_path
 from tests.conftest import PASSWORD, csrf_token
-from tests.services.owners.builders import GTIN as OWNER_GTIN
-from tests.services.owners.builders import make_unit, unit_path
-from tests.services.units.builders import GTIN, make_model
 
 EN = {"Accept-Language": "en"}
 BROKEN = Path(__file__).parents[1] / "services" / "protocols" / "broken"
@@ -290,7 +287,7 @@ def test_header_injection_in_the_sign_up_address_sends_nothing(
     make_unit()
     data = {
         "csrf_token": csrf_token(client, unit_path()),
-        "gtin": OWNER_GTIN,
+        "gtin": GTIN,
         "serial": "SN0001",
         "contact": contact,
         "consent": "reminders-v1",
@@ -346,7 +343,7 @@ def test_numbers_from_countries_not_allowed_get_no_text(
     make_unit()
     data = {
         "csrf_token": csrf_token(client, unit_path()),
-        "gtin": OWNER_GTIN,
+        "gtin": GTIN,
         "serial": "SN0001",
         "contact": number,
         "consent": "reminders-v1",

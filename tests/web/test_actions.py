@@ -14,9 +14,9 @@ from maintenance.models import MaintenanceLog, Owner, Reminder, TaskSchedule
 from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
+from tests.builders import make_owner, make_planned_unit, own, set_due
 from tests.conftest import csrf_token
 from tests.fakes import FakeSmtpServer
-from tests.services.reminders.helpers import make_owner, make_unit, own, set_due
 
 TODAY = date(2025, 3, 10)
 
@@ -25,7 +25,7 @@ TODAY = date(2025, 3, 10)
 def sent_mail(db: object, channels: dict[str, Channel], mail: FakeSmtpServer) -> tuple[Owner, str]:
     """A reminder email really sent for one due task: (owner, its plain text)."""
     owner = make_owner(language="en")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))
@@ -153,7 +153,7 @@ def test_sms_short_link_page_lists_the_tasks_with_buttons(
     from maintenance.services.reminders.links import short_url
 
     owner = make_owner(channel="sms", language="en")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY, refill_salt=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))

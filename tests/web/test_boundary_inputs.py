@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from maintenance.models import Owner, Unit
+from tests.builders import GTIN, make_model, make_unit, unit_path
 from tests.conftest import csrf_token
-from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
 from tests.web.test_owner import EN, remind, sign_in
 
 
@@ -58,7 +58,7 @@ def test_adding_a_unit_with_a_bad_role_or_address_is_400(
 ) -> None:
     make_unit()
     sign_in(client, mail, "anna@example.nl")
-    make_unit("SN0002")
+    make_unit(serial="SN0002")
     data = {"csrf_token": csrf_token(client, "/me/add"), **fields}
     response = client.post("/me/add", data=data, headers=EN)
     assert response.status_code == 400

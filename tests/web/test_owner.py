@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from maintenance.extensions import db as _db
 from maintenance.models import Confirmation, MaintenanceLog, Owner, TaskSchedule
+from tests.builders import GTIN, make_unit, unit_path
 from tests.conftest import csrf_token
-from tests.services.owners.builders import GTIN, code_in, link_in, make_unit, unit_path
+from tests.fakes import code_in, link_in
 
 EN = {"Accept-Language": "en"}
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone, the owners' here

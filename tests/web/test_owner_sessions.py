@@ -20,8 +20,9 @@ from maintenance.models import Owner, Reminder, ReminderItem, TaskSchedule
 from maintenance.services import owners
 from maintenance.services.reminders.links import make_short_token, make_token
 from maintenance.web.visitors import OWNER_SESSION_KEY
+from tests.builders import make_unit
 from tests.conftest import csrf_token
-from tests.services.owners.builders import code_in, make_unit
+from tests.fakes import code_in
 from tests.web.test_owner import EN, remind, sign_in
 
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")

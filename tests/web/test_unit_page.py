@@ -13,8 +13,8 @@ from sqlalchemy import select, text
 from maintenance.db.reads import read_first
 from maintenance.models import MaintenanceLog, TaskSchedule, Unit
 from maintenance.web.visitors import OWNER_SESSION_KEY
+from tests.builders import GTIN, make_model, make_unit, unit_path
 from tests.conftest import csrf_token
-from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
 
 
 def test_unit_page_lists_tasks_in_due_order_with_dates(client: FlaskClient, library, db) -> None:

@@ -14,8 +14,7 @@ from maintenance.models import Organisation, ScanEvent
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
 from maintenance.services.schedules import ensure_schedules, record_done
-from tests.builders import protocol_yaml
-from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
+from tests.builders import GTIN, make_model, make_unit, protocol_yaml, unit_path
 
 ENGLISH = {"Accept-Language": "en"}
 # A scan of a unit nobody registered: the model, unit and version in force in one query, then

@@ -15,7 +15,7 @@ from maintenance.models import DeliveryEvent, Owner, Reminder
 from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 
 TODAY = date(2025, 3, 10)
 TOKEN = "test-auth-token"
@@ -39,7 +39,7 @@ def post_signed(client: FlaskClient, path: str, form: dict[str, str], **options:
 def sent_sms(signed_app: Flask, db: object, channels: dict[str, Channel]) -> tuple[Owner, Reminder]:
     """An SMS reminder really sent through the twilio client to the double."""
     owner = make_owner(channel="sms")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))
@@ -125,7 +125,7 @@ def test_stop_cancels_queued_sms_reminders(
     signed_app: Flask, client: FlaskClient, db: object
 ) -> None:
     owner = make_owner(channel="sms")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))

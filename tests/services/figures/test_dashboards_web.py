@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from maintenance.extensions import db
 from maintenance.models import Event, Owner
-from tests.services.figures.builders import PERIOD, World, build_world
+from tests.builders import PERIOD, World, build_world
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from icalendar import Calendar
 
 from maintenance.services import calendar_feed, owners
 from maintenance.services.schedules import record_done
-from tests.services.owners.builders import link_in, make_unit
+from tests.builders import make_unit
+from tests.fakes import link_in
 
 NOW = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 

@@ -20,7 +20,8 @@ from maintenance.models import (
 )
 from maintenance.services import owners
 from maintenance.services.schedules import record_done
-from tests.services.owners.builders import code_in, link_in, make_unit
+from tests.builders import make_unit
+from tests.fakes import code_in, link_in
 
 NOW = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from maintenance.services.units import (
     create_unit,
     create_units_from_csv,
 )
-from tests.services.units.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
+from tests.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
 
 
 def count_units(db: object) -> int:
@@ -51,7 +51,7 @@ def test_a_dutch_spreadsheet_with_semicolons_bom_and_day_first_dates_works(db: o
 def test_every_bad_row_is_reported_with_its_line_and_nothing_is_created(db: object) -> None:
     make_model()
     shop = make_shop()
-    create_unit(make_shop("Other shop"), GTIN, "TAKEN")
+    create_unit(make_shop(name="Other shop"), GTIN, "TAKEN")
     before = count_units(db)
     bad_check_digit = GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)
     text = (

@@ -25,7 +25,7 @@ from maintenance.services.units import (
     unit_link,
     void_unit,
 )
-from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model, make_shop
+from tests.builders import GTIN, UNKNOWN_GTIN, make_model, make_shop
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
 # A sale date in the future on any day the suite runs.
@@ -96,9 +96,9 @@ def test_the_same_shop_scanning_again_gets_the_same_unit_for_a_reprint(db: objec
 
 def test_another_shop_cannot_register_the_same_serial(db: object) -> None:
     make_model()
-    create_unit(make_shop("Shop A"), GTIN, "SN1")
+    create_unit(make_shop(name="Shop A"), GTIN, "SN1")
     with force_locale("en"), pytest.raises(UnitConflict, match="already registered by another"):
-        create_unit(make_shop("Shop B"), GTIN, "SN1")
+        create_unit(make_shop(name="Shop B"), GTIN, "SN1")
 
 
 def test_a_voided_unit_is_reactivated_when_its_shop_registers_it_again(db: object) -> None:
@@ -144,9 +144,9 @@ def test_another_shops_unit_is_not_found_for_a_retailer(db: object, make_user: o
 
 
 def test_the_label_speaks_the_shops_language(db: object) -> None:
-    make_model()
-    dutch = create_unit(make_shop("Winkel", "nl"), GTIN, "SN1").unit
-    english = create_unit(make_shop("Shop", "en"), GTIN).unit
+    make_model(brand="Voorbeeld", name="WM 8000 Eco")
+    dutch = create_unit(make_shop(name="Winkel", language="nl"), GTIN, "SN1").unit
+    english = create_unit(make_shop(name="Shop", language="en"), GTIN).unit
     label = label_data(dutch, dutch.retailer.language)
     assert label.hint == "Scan voor onderhoudstips en herinneringen"
     assert (label.brand, label.model, label.code_text) == ("Voorbeeld", "WM 8000 Eco", "S/N SN1")
