@@ -163,7 +163,7 @@ def test_malformed_csv_batches_list_the_problem_and_create_nothing(
         content_type="multipart/form-data",
         headers={"Accept-Language": "en"},
     )
-    assert response.status_code in (400, 422)
+    assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert count(Unit) == 0
 
@@ -208,6 +208,7 @@ def test_deeply_nested_json_on_the_units_api_is_422(
         "/api/v1/units", data=body, content_type="application/json", headers=shop
     )
     assert response.status_code == 422
+    assert response.json["error"] == "the body must be a JSON object"
 
 
 # SQL-looking and script-looking strings ---------------------------------------------------------
@@ -401,4 +402,4 @@ def test_huge_ids_in_any_path_are_404_not_500(
                 paths.append(url_for(rule.endpoint, **dict.fromkeys(rule.arguments, huge)))
     assert len(paths) >= 4
     for path in paths:
-        assert client.get(path).status_code in (302, 404), path
+        assert client.get(path).status_code == 404, path
