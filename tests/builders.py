@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
@@ -169,7 +169,7 @@ def unit_path(serial: str = "SN0001", gtin: str = GTIN) -> str:
     return f"/01/{gtin}/21/{serial}"
 
 
-# Owners and their reminders -------------------------------------------------------------------
+# Owners, their reminders, rows -------------------------------------------------------------------
 
 
 @transactional
@@ -217,6 +217,12 @@ def set_due(unit: Unit, **dues: date) -> None:
         schedule.next_due = wanted.get(schedule.task_key, date(2099, 1, 1))
         # As every change of a due date does: the scheduler looks at it on its reminder date.
         schedule.next_action_on = schedule.next_due
+
+
+def count(model: type) -> int:
+    """Rows of a table, read fresh."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def reminders() -> list[Reminder]:

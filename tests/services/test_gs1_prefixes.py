@@ -4,13 +4,13 @@ organisation already has (issue 15, item 11)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maintenance.models import AuditEvent, ModelGtin, ProtocolVersion
 from maintenance.services.gs1_prefixes import PrefixError, assign_gtin, prefixes_of, set_prefixes
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import PublishRefused, publish_protocol
-from tests.builders import gtin, make_model, protocol_yaml
+from tests.builders import count, gtin, make_model, protocol_yaml
 
 ACME_GTIN = gtin("871234500401")
 BOSCH_GTIN = gtin("400638100001")
@@ -19,10 +19,6 @@ BOSCH_GTIN = gtin("400638100001")
 def _publish(user, models, manufacturer: str = "Acme", every: str = "P1M"):
     source = protocol_yaml(manufacturer=manufacturer, models=models, every=every)
     return publish_protocol(load_protocol(source, "dw.json"), user=user)
-
-
-def _versions(db) -> int:
-    return db.session.scalar(select(func.count()).select_from(ProtocolVersion))
 
 
 def test_a_manufacturer_publishes_only_gtins_under_its_prefixes(ctx, db, make_user) -> None:
@@ -42,7 +38,7 @@ def test_a_manufacturer_publishes_only_gtins_under_its_prefixes(ctx, db, make_us
     # Nothing half-stored: neither the refused model nor the allowed one, nor a version.
     assert db.session.get(ModelGtin, BOSCH_GTIN) is None
     assert db.session.get(ModelGtin, gtin("871234500402")) is None
-    assert _versions(db) == 1
+    assert count(ProtocolVersion) == 1
 
 
 def test_a_gtin_outside_every_prefix_is_refused_with_the_own_prefixes_named(ctx, make_user):

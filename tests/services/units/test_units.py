@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
 
 from maintenance.models import Unit
 from maintenance.services.identifiers import UNIT_CODE_ALPHABET, UNIT_CODE_LENGTH
@@ -25,15 +24,11 @@ from maintenance.services.units import (
     unit_link,
     void_unit,
 )
-from tests.builders import GTIN, UNKNOWN_GTIN, make_model, make_shop
+from tests.builders import GTIN, UNKNOWN_GTIN, count, make_model, make_shop
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
 # A sale date in the future on any day the suite runs.
 FAR_FUTURE = date(2100, 1, 1)
-
-
-def count_units(db: object) -> int:
-    return db.session.scalar(select(func.count()).select_from(Unit))
 
 
 def test_a_unit_with_a_serial_gets_its_digital_link(db: object) -> None:
@@ -80,7 +75,7 @@ def test_an_unknown_gtin_or_a_bad_one_is_refused_with_a_reason(db: object) -> No
             create_unit(shop, GTIN, "SN1", sold_on=FAR_FUTURE)
     with pytest.raises(UnitError, match="ligt in de toekomst"):
         create_unit(shop, GTIN, "SN1", sold_on=FAR_FUTURE)
-    assert count_units(db) == 0
+    assert count(Unit) == 0
 
 
 def test_the_same_shop_scanning_again_gets_the_same_unit_for_a_reprint(db: object) -> None:
@@ -91,7 +86,7 @@ def test_the_same_shop_scanning_again_gets_the_same_unit_for_a_reprint(db: objec
     assert not again.created
     assert again.unit.id == first.id
     assert again.unit.labels_printed == 2
-    assert count_units(db) == 1
+    assert count(Unit) == 1
 
 
 def test_another_shop_cannot_register_the_same_serial(db: object) -> None:
