@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from maintenance import create_app
 from maintenance.config import TestConfig
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import PASSWORD, csrf_token, sign_in
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -97,7 +97,6 @@ def test_login_gives_a_new_session_cookie_without_what_was_planted(
 )
 def test_owner_pages_are_never_cached(client: FlaskClient, library, mail, db, path: str) -> None:
     from tests.builders import make_unit
-    from tests.web.test_owner import sign_in
 
     unit = make_unit()
     sign_in(client, mail)

@@ -15,8 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from maintenance.models import Owner, Unit
 from tests.builders import GTIN, count, make_model, make_unit, unit_path
-from tests.conftest import csrf_token
-from tests.web.test_owner import EN, remind, sign_in
+from tests.conftest import EN, csrf_token, remind, sign_in
 
 # --- listed 500s -------------------------------------------------------------------------------
 

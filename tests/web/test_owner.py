@@ -11,46 +11,11 @@ from sqlalchemy import select
 
 from maintenance.extensions import db as _db
 from maintenance.models import Confirmation, MaintenanceLog, Owner, TaskSchedule
-from tests.builders import GTIN, make_unit, unit_path
-from tests.conftest import csrf_token
-from tests.fakes import code_in, link_in
+from tests.builders import make_unit, unit_path
+from tests.conftest import EN, confirm_by_email, csrf_token, remind, sign_in
+from tests.fakes import code_in
 
-EN = {"Accept-Language": "en"}
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone, the owners' here
-
-
-def remind(client: FlaskClient, contact: str, serial: str = "SN0001", **extra: str):
-    """Submit the unit page's "Remind me" form."""
-    token = csrf_token(client, unit_path(serial))
-    form = {
-        "csrf_token": token,
-        "gtin": GTIN,
-        "serial": serial,
-        "contact": contact,
-        "consent": "reminders-v1",
-        "hour": "9",
-        "language": "en",
-        "role": "owner",
-        **extra,
-    }
-    return client.post("/remind", data=form, headers=EN)
-
-
-def confirm_by_email(client: FlaskClient, mail, button: str = "Yes, send me reminders") -> None:
-    """Open the link in the last email and press its button (a sign-up's, unless told)."""
-    path = link_in(mail.messages[-1])
-    page = client.get(path, headers=EN)
-    assert page.status_code == 200
-    assert f'<button type="submit">{button}</button>' in page.get_data(as_text=True)
-    token = csrf_token(client, path)
-    response = client.post(path, data={"csrf_token": token}, headers=EN)
-    assert response.status_code == 303 and response.location.endswith("/me")
-
-
-def sign_in(client: FlaskClient, mail, contact: str = "anna@example.nl", **extra: str) -> None:
-    response = remind(client, contact, **extra)
-    assert response.status_code == 303, response.get_data(as_text=True)
-    confirm_by_email(client, mail)
 
 
 def test_email_sign_up_to_my_appliances(client: FlaskClient, library, mail, db) -> None:

@@ -21,9 +21,8 @@ from maintenance.services import owners
 from maintenance.services.reminders.links import make_short_token, make_token
 from maintenance.web.visitors import OWNER_SESSION_KEY
 from tests.builders import make_unit
-from tests.conftest import csrf_token
+from tests.conftest import EN, csrf_token, remind, sign_in
 from tests.fakes import code_in
-from tests.web.test_owner import EN, remind, sign_in
 
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
 
