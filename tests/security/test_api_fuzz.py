@@ -39,7 +39,7 @@ from maintenance.models import (
 )
 from maintenance.services.accounts import create_token, create_user
 from maintenance.services.units.create import create_unit
-from tests.services.units.builders import make_model
+from tests.builders import make_model
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
 # The example GTIN in the OpenAPI document, so generated valid requests can succeed.

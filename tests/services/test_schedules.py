@@ -9,11 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from maintenance.db.transactions import transactional
-from maintenance.demo.data import demo_gtin
 from maintenance.extensions import db
-from maintenance.models import MaintenanceLog, ModelGtin, ProductModel, ReplanQueue, Unit
-from maintenance.services.accounts import get_or_create_organisation
+from maintenance.models import MaintenanceLog, ReplanQueue, Unit
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
 from maintenance.services.schedules.plan import ensure_schedules, find_schedule, upcoming
@@ -24,6 +21,7 @@ from maintenance.services.schedules.records import (
     snooze_task,
 )
 from maintenance.services.schedules.replan import replan_queued
+from tests.builders import gtin, make_model, make_unit
 
 PROTOCOL = """
 format: maintenance-protocol/1
@@ -53,24 +51,6 @@ def publish(filter_every: str = "P1M", today: date | None = None) -> object:
     if today is not None:
         replan_queued(today)
     return version
-
-
-@transactional
-def make_unit(sold_on: date | None = date(2024, 1, 10), serial: str = "SN1") -> Unit:
-    """A dishwasher unit of a fresh model."""
-    maker = get_or_create_organisation("Maker", "manufacturer")
-    gtin = demo_gtin("871234599999")
-    row = db.session.get(ModelGtin, gtin)
-    if row is None:
-        model = ProductModel(organisation=maker, brand="Brand", name="DW", category="dishwasher")
-        model.gtins.append(ModelGtin(gtin=gtin))
-        db.session.add(model)
-    else:
-        model = row.product_model
-    unit = Unit(gtin=gtin, serial=serial, product_model=model, sold_on=sold_on)
-    db.session.add(unit)
-    db.session.flush()
-    return unit
 
 
 def test_tasks_are_planned_from_the_sale_date_and_listed_by_due_date(ctx) -> None:
@@ -229,6 +209,7 @@ def test_a_chunk_whose_scheduler_died_is_planned_in_the_sweep_at_the_end(ctx) ->
     assert db.session.get(ReplanQueue, second.protocol_id) is None
 
 
+WASHER_GTIN = gtin("871234599998")
 WASHER = """
 format: maintenance-protocol/1
 category: washing-machine
@@ -243,19 +224,6 @@ tasks:
 """
 
 
-@transactional
-def _washer_unit() -> Unit:
-    maker = get_or_create_organisation("Maker", "manufacturer")
-    model = ProductModel(organisation=maker, brand="Brand", name="WM", category="washing-machine")
-    model.gtins.append(ModelGtin(gtin=demo_gtin("871234599998")))
-    unit = Unit(gtin=model.gtins[0].gtin, serial="WM-SECRET-1", product_model=model)
-    unit.sold_on = date(2024, 1, 10)
-    db.session.add(model)
-    db.session.add(unit)
-    db.session.flush()
-    return unit
-
-
 def _publish_washer(every: str) -> object:
     text = WASHER.replace("EVERY", every)
     return publish_protocol(load_protocol(text.encode(), filename="w.yaml")).version
@@ -268,7 +236,8 @@ def test_a_queue_entry_that_cannot_be_planned_is_marked_and_skipped(
     publish("P1M")
     _publish_washer("P1M")
     (dishwasher,) = _units_under_maintenance(1)
-    washer = _washer_unit()
+    make_model(gtin=WASHER_GTIN, category="washing-machine")
+    washer = make_unit(gtin=WASHER_GTIN, serial="WM-SECRET-1")
     ensure_schedules(washer, date(2024, 1, 10))
     bad = publish("P2M")
     # As stored before item 10: a duration that runs past the end of the calendar.

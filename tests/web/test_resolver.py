@@ -19,8 +19,7 @@ from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
 from maintenance.services.units.create import create_unit, void_unit
 from maintenance.services.units.printing import unit_link
-from tests.builders import protocol_yaml
-from tests.services.units.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
+from tests.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop, protocol_yaml
 
 LINKSET = "application/linkset+json"
 AWKWARD_SERIAL = "A%B&C?D\"E'F<G>H"
@@ -42,7 +41,7 @@ def world(db: object) -> World:
     version = publish_protocol(
         load_protocol(protocol_yaml(category="washing-machine", title_en="Washer care").encode())
     ).version
-    make_model()
+    make_model(category="washing-machine", name="WM 8000 Eco")
     make_model(gtin=OTHER_GTIN, name="No protocol", category="e-bike")
     shop = make_shop()
     unit = create_unit(shop, GTIN, "SN-123").unit

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from maintenance.models import Unit
+from tests.builders import GTIN, UNKNOWN_GTIN, make_model
 from tests.conftest import csrf_token
-from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
 
@@ -24,7 +24,7 @@ ENGLISH = {"Accept-Language": "en"}
 @pytest.fixture
 def till(client: FlaskClient, db: object, make_user: object, login: object) -> FlaskClient:
     """A logged-in retailer of Shop A (Dutch labels), with one known model."""
-    make_model()
+    make_model(brand="Voorbeeld", name="WM 8000 Eco")
     login(make_user(role="retailer", organisation="Shop A"))
     return client
 

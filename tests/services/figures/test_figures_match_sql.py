@@ -17,7 +17,7 @@ from maintenance.services.figures import (
     sector_dashboard,
 )
 from maintenance.services.figures.cells import Table
-from tests.services.figures.builders import World, build_world
+from tests.builders import World, build_world
 
 START, END = date(2026, 1, 1), date(2026, 6, 30)
 

@@ -38,14 +38,8 @@ from maintenance.services.owners.ownership import (
 from maintenance.services.owners.settings import Settings, update_settings
 from maintenance.services.owners.signup import CONSENT_TEXT_VERSION, request_signup
 from maintenance.services.schedules.records import record_done
-from tests.services.owners.builders import code_in, link_in, make_unit
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
+from tests.builders import make_unit
+from tests.fakes import code_in, link_in
 
 NOW = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 

@@ -24,7 +24,7 @@ from maintenance.models import Owner, Ownership, Reminder, ReminderItem, TaskSch
 from maintenance.notify import channels_from_settings
 from maintenance.services.reminders.claim import DEFAULT_LEASE_SECONDS
 from maintenance.services.reminders.dispatch import MARK_EVERY, dispatch_once
-from tests.services.reminders.helpers import make_unit
+from tests.builders import make_planned_unit
 
 pytestmark = pytest.mark.skipif(
     "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
@@ -40,7 +40,7 @@ def _add_due_reminders(count: int) -> None:
 
     SMS to the file outbox is the fastest real sink: the test is about claiming, not MIME.
     """
-    template = make_unit(DUE)
+    template = make_planned_unit(DUE)
     schedule = _db.session.scalar(select(TaskSchedule).where(TaskSchedule.unit_id == template.id))
     session = _db.session
     base = 1_000_000

@@ -23,8 +23,8 @@ from maintenance.services.reminders.links import Links, read_token
 from maintenance.services.reminders.materialise import materialise_due
 from maintenance.services.reminders.render import Entry, render_email
 from maintenance.services.schedules.plan import current_version
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 from tests.fakes import FakeSmtpServer
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 # Owner- and manufacturer-supplied text that means something in HTML, in a format string or in
 # the prerendered templates' placeholders.
@@ -168,7 +168,7 @@ def test_a_stored_title_with_a_trailing_newline_is_delivered(
 ) -> None:
     # A version stored before titles were tidied at load time: `nl: >` kept its newline.
     owner = make_owner(language="nl")
-    unit = make_unit(date(2025, 3, 10))
+    unit = make_planned_unit(date(2025, 3, 10))
     own(owner, unit)
     set_due(unit, clean_filter=date(2025, 3, 10))
     version = current_version(unit)

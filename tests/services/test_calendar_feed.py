@@ -11,14 +11,8 @@ from maintenance.services import calendar_feed
 from maintenance.services.owners.confirmations import confirm_link
 from maintenance.services.owners.signup import request_signup
 from maintenance.services.schedules.records import record_done
-from tests.services.owners.builders import link_in, make_unit
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
+from tests.builders import make_unit
+from tests.fakes import link_in
 
 NOW = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
 

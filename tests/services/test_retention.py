@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maintenance.models import DeliveryEvent, Owner, Reminder, ScanEvent
 from maintenance.services.retention import apply_retention
+from tests.builders import count
 
 NOW = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -33,10 +34,6 @@ def add_rows(db, days_ago: int) -> None:
     db.session.add(DeliveryEvent(reminder_id=reminder.id, at=at, status="delivered"))
     db.session.add(ScanEvent(gtin="08712345678906", day=at.date(), at=at))
     db.session.commit()
-
-
-def count(db, model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_old_rows_go_and_new_rows_stay(ctx: Flask, db, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,4 +67,4 @@ def test_zero_days_keeps_everything(ctx: Flask, db, monkeypatch: pytest.MonkeyPa
     result = apply_retention(NOW)
 
     assert (result.delivery_events, result.scan_events, result.unconfirmed_owners) == (0, 0, 0)
-    assert count(db, DeliveryEvent) == count(db, ScanEvent) == count(db, Owner) == 1
+    assert count(DeliveryEvent) == count(ScanEvent) == count(Owner) == 1

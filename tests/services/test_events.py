@@ -12,7 +12,7 @@ from maintenance.services.owners.erase import delete_owner
 from maintenance.services.owners.ownership import add_unit, end_ownership
 from maintenance.services.reminders.delivery import record_status
 from maintenance.services.schedules.records import record_done, record_skip, snooze_task
-from tests.services.reminders.helpers import make_owner, make_unit
+from tests.builders import make_owner, make_planned_unit
 
 TODAY = date(2026, 3, 2)
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -47,7 +47,7 @@ def sent_reminder(owner, unit, sent: datetime) -> Reminder:
 
 
 def test_an_owner_journey_leaves_anonymous_events(ctx) -> None:
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     owner = make_owner()
     add_unit(owner, unit, NOW)
     [confirmed] = events("confirmed")
