@@ -17,6 +17,10 @@ from maintenance.services.protocols.vocabulary import FORMAT, load_categories
 # The schema's patterns, named so their errors get their own explanation.
 TEXT_PATTERN = r"\S"
 GTIN_PATTERN = "^(?:[0-9]{8}|[0-9]{12,14})$"
+URL_PATTERN = (
+    "^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9._~:/?#\\[\\]@!$&'()*+,;=%-]*)?$"
+)
+PHONE_PATTERN = "^\\+?[0-9(][0-9 ()-]{3,23}[0-9]$"
 
 
 def translate(error: ValidationError, report: Report) -> None:  # noqa: C901 (flat: one branch per JSON Schema keyword)
@@ -34,7 +38,7 @@ def translate(error: ValidationError, report: Report) -> None:  # noqa: C901 (fl
         report.required_reported.add(path)
         for name in value:
             if isinstance(instance, dict) and name not in instance:
-                report.add(path, f"the required field {name!r} is missing{_HINTS.get(name, '')}")
+                report.add(path, f"the required field {name!r} is missing{_hint(path, name)}")
     elif keyword == "additionalProperties":
         _unknown_fields(path, instance, schema, report)
     elif keyword == "type":
@@ -60,7 +64,10 @@ def translate(error: ValidationError, report: Report) -> None:  # noqa: C901 (fl
         report.add(path, "is empty; give the text per language, e.g. {nl: ..., en: ...}")
     elif keyword == "oneOf" and isinstance(instance, dict):
         _every_or_rrule(path, instance, report)
-    elif keyword != "oneOf":
+    elif keyword == "anyOf" and path == ("service",):
+        report.add(path, "give the service's url (https://...), its phone number, or both")
+    elif keyword not in ("oneOf", "uniqueItems"):
+        # A repeated item is reported at the repeat itself, by the troubleshooting rules.
         report.add(path, error.message)
 
 
@@ -78,6 +85,19 @@ _HINTS = {
     "name": " (the model name as printed on the appliance)",
     "models": " (a list of {gtin, name}; leave applies_to out for a category default)",
 }
+# The same for an entry of the troubleshooting section, where some names mean other things.
+_SYMPTOM_HINTS = {
+    "id": " (a symptom id such as does-not-drain)",
+    "title": " (the symptom as an owner says it, a text per language)",
+    "checks": " (a list of checks an owner can safely do, each a text per language)",
+    "call_professional": " (when to stop and call a professional, a text per language)",
+}
+
+
+def _hint(path: Path, name: str) -> str:
+    """What a missing field holds, in words, for the mapping at `path`."""
+    hints = _SYMPTOM_HINTS if path[:1] == ("troubleshooting",) else _HINTS
+    return hints.get(name, "")
 
 
 # Names people reach for that the format spells differently.
@@ -91,6 +111,15 @@ _RENAMED = {
     "name": "title",
     "description": "why",
     "warning": "safety",
+    "symptoms": "troubleshooting",
+    "problems": "troubleshooting",
+    "faults": "troubleshooting",
+    "contact": "service",
+    "support": "service",
+    "related_tasks": "tasks",
+    "professional": "call_professional",
+    "when_to_call": "call_professional",
+    "steps": "checks",  # in a symptom; in a task `steps` is a known field and never asked about
 }
 
 
@@ -157,9 +186,18 @@ def _category_message(value: Any) -> str:
 
 def _pattern_message(path: Path, value: str, pattern: str) -> str:
     if pattern == ID_PATTERN:
+        symptom = path[:1] == ("troubleshooting",) and path[-1] == "id"
+        kind, example = ("symptom", "does-not-drain") if symptom else ("task", "clean-filter")
         return (
-            f"{value!r} is not a valid task id: use lower-case letters, digits and single "
-            "hyphens, starting with a letter (e.g. clean-filter)"
+            f"{value!r} is not a valid {kind} id: use lower-case letters, digits and single "
+            f"hyphens, starting with a letter (e.g. {example})"
+        )
+    if pattern == URL_PATTERN:
+        return f"{value!r} is not a web address starting with https:// (e.g. https://example.com/service)"
+    if pattern == PHONE_PATTERN:
+        return (
+            f"{value!r} is not a phone number: digits, spaces, hyphens and brackets, "
+            "optionally starting with + (e.g. +31 20 123 4567)"
         )
     if pattern == GTIN_PATTERN:
         return f"{value!r} is not a GTIN: it must be 8, 12, 13 or 14 digits"
@@ -171,7 +209,9 @@ def _pattern_message(path: Path, value: str, pattern: str) -> str:
 def _count_message(path: Path, keyword: str, limit: int) -> str:
     if keyword == "maxItems":
         return f"has more than {limit} items"
-    what = {"tasks": "task", "steps": "step", "models": "model"}.get(str(path[-1]), "item")
+    names = {"tasks": "task", "steps": "step", "models": "model", "checks": "check"}
+    names["troubleshooting"] = "symptom"
+    what = names.get(str(path[-1]), "item")
     return f"needs at least one {what}" if limit == 1 else f"needs at least {limit} {what}s"
 
 

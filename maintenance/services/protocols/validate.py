@@ -18,6 +18,7 @@ from maintenance.services.protocols.loader import Loaded
 from maintenance.services.protocols.report import Report
 from maintenance.services.protocols.rules import check_rules
 from maintenance.services.protocols.schema_errors import translate
+from maintenance.services.protocols.troubleshooting import check_troubleshooting
 from maintenance.services.protocols.vocabulary import FORMAT, load_schema
 
 DEFAULT_LANGUAGES = ("nl", "en")
@@ -61,6 +62,7 @@ def check_document(
         translate(error, report)
     if isinstance(document, dict):
         check_rules(document, report, languages)
+        check_troubleshooting(document, report, languages)
     return report.sorted()
 
 
