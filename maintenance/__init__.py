@@ -111,12 +111,14 @@ def register_blueprints(app: Flask) -> None:
     from maintenance.web.manufacturer import bp as manufacturer_bp
     from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
+    from maintenance.web.repair import bp as repair_bp
     from maintenance.web.resolver import bp as resolver_bp
     from maintenance.web.retailer import bp as retailer_bp
     from maintenance.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(resolver_bp)
+    app.register_blueprint(repair_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manufacturer_bp)
     app.register_blueprint(retailer_bp)

@@ -45,6 +45,8 @@ class VersionInfo:
     key: VersionKey
     document_title: Mapping[str, str]
     tasks: tuple[TaskInfo, ...]
+    # The protocol's troubleshooting section as published: symptoms with checks and related tasks.
+    troubleshooting: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def id(self) -> int:
@@ -172,6 +174,7 @@ def version_info(key: VersionKey) -> VersionInfo:
                 )
                 for task in version.tasks
             ),
+            troubleshooting=tuple(version.document.get("troubleshooting", ())),
         )
         if len(_versions) >= VERSION_CACHE_SIZE:
             _versions.clear()  # far more versions than in use: start over rather than track age

@@ -267,7 +267,7 @@ def _model_page(resolved: Resolved) -> str | bytes:
     version = current_version_for_model(model) if resolved.version is not None else None
     if version is None:
         return render_unit(resolved.model, None, resolved.link.gtin, None, None, None)
-    return render_protocol(version, model=model)
+    return render_protocol(version, model=model, gtin=resolved.link.gtin)
 
 
 @bp.after_request

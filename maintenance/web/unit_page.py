@@ -8,7 +8,9 @@ parts carry markers where a unit's own values go (its serial or code, the order 
 its tasks, the way back after switching language, a signed-in visitor's form token) and a scan
 only fills those in, on UTF-8 bytes (the page's texts are not all Latin-1, and replacing in
 wide strings and encoding the result cost more than the rest of the filling in). The templates
-stay the one source of the markup: the same ones render every variant.
+stay the one source of the markup: the same ones render every variant. The body includes the
+protocol's "Something is wrong?" section (public/_troubleshooting.html), so it costs a scan only
+its bytes; its "Still not right?" forms carry the same GTIN and code markers.
 """
 
 from __future__ import annotations
