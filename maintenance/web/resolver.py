@@ -21,7 +21,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.i18n import LANGUAGES
 from maintenance.services.catalog import VersionInfo, current_version_for_model, get_model
-from maintenance.services.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
+from maintenance.services.identifiers import (
+    AI_SERIAL,
+    DigitalLink,
+    IdentifierError,
+    parse_digital_link_path,
+)
 from maintenance.services.labels import qr_png, qr_svg
 from maintenance.services.scans import record_scan
 from maintenance.services.units.find import ScannedModel, ScannedUnit, find_scanned
@@ -80,12 +85,26 @@ def _base_url() -> str:
 
 def raw_request_path() -> str:
     """The request path still percent-encoded, so an encoded '/' or '%' keeps its meaning."""
+    # gunicorn sets RAW_URI, uWSGI and mod_wsgi REQUEST_URI, Werkzeug (dev server, test client)
+    # both: the request target as sent, before any percent-decoding.
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if not raw:
-        return quote(request.path, safe="/!$&'()*+,;=:@-._~")
+        return _path_from_decoded(request.path)
     path = urlsplit(raw).path if "://" in raw.split("?", 1)[0] else raw.split("?", 1)[0]
     root = request.script_root
     return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _path_from_decoded(path: str) -> str:
+    """Re-encode a decoded path from a server that keeps no raw one; a serial keeps its '/'."""
+    # The decoded path cannot tell a %2F from a separator. The serial is the last value of a
+    # GTIN path, so everything after /21/ is taken as the serial (unless it has empty segments,
+    # which are then refused as such).
+    head, marker, serial = path.partition(f"/{AI_SERIAL}/")
+    keep = "/!$&'()*+,;=:@-._~"
+    if marker and "" not in serial.split("/"):
+        return quote(head, safe=keep) + marker + quote(serial, safe=keep.replace("/", ""))
+    return quote(path, safe=keep)
 
 
 def wants_linkset() -> bool:

@@ -109,7 +109,16 @@ def create() -> BaseResponse | tuple[str, int]:
         )
     except UnitError as exc:
         field = exc.field or "gtin"
-        return _till(form, {field: str(exc)}, field, 422)
+        message = str(exc)
+        if field == "serial":
+            # Any GS1 serial is accepted, so a refused one is misread or not a GS1 serial at all;
+            # the appliance can still get a label with a code.
+            message = _(
+                "%(reason)s. Check it against the rating plate, or tick the box below to issue"
+                " a code.",
+                reason=message,
+            )
+        return _till(form, {field: message}, field, 422)
     if not result.created:
         flash(_("Your shop had registered this appliance already; here is its label again."))
     return redirect(url_for("retailer.label", unit_id=result.unit.id), code=303)

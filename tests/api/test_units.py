@@ -6,6 +6,7 @@ import io
 import subprocess
 from pathlib import Path
 
+import biip
 import pytest
 import zxingcpp
 from flask.testing import FlaskClient
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from maintenance.models import Unit
 from tests.builders import GTIN, UNKNOWN_GTIN, count, make_model
 
-AWKWARD = "%&?\"'<>!()*+,-.:;=_"
+AWKWARD = "%&?\"'<>!()*+,-./:;=_"
 
 
 @pytest.fixture
@@ -46,6 +47,30 @@ def test_creating_a_unit_returns_its_uri_and_qr_urls(
     assert again.status_code == 200 and again.json["id"] == unit["id"]
 
 
+def test_a_serial_with_a_slash_is_registered_and_resolves(
+    client: FlaskClient, shop: dict[str, str], tmp_path: Path
+) -> None:
+    response = client.post("/api/v1/units", json={"gtin": GTIN, "serial": "SN/0001"}, headers=shop)
+    assert response.status_code == 201, response.json
+    unit = response.json
+    assert unit["serial"] == "SN/0001"
+    assert unit["uri"] == f"http://localhost/01/{GTIN}/21/SN%2F0001"
+    assert unit["qr_png"] == f"http://localhost/qr/01/{GTIN}/21/SN%2F0001.png"
+    parsed = biip.parse(unit["uri"]).gs1_digital_link_uri
+    assert parsed is not None
+    assert {e.ai.ai: e.value for e in parsed.element_strings} == {"01": GTIN, "21": "SN/0001"}
+    png = client.get(unit["qr_png"].removeprefix("http://localhost"))
+    assert [c.text for c in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))] == [
+        unit["uri"]
+    ]
+    labels = client.post(
+        "/api/v1/labels", json={"units": [unit["id"]], "layout": "62mm"}, headers=shop
+    )
+    assert decode_pdf(labels.data, tmp_path) == [unit["uri"]]
+    page = client.get(unit["uri"].removeprefix("http://localhost"), headers=shop)
+    assert page.status_code == 200 and "SN/0001" in page.get_data(as_text=True)
+
+
 def test_without_a_serial_the_unit_gets_a_code(client: FlaskClient, shop: dict[str, str]) -> None:
     response = client.post("/api/v1/units", json={"gtin": GTIN}, headers=shop)
     assert response.status_code == 201
@@ -64,6 +89,7 @@ def test_without_a_serial_the_unit_gets_a_code(client: FlaskClient, shop: dict[s
         ({"gtin": GTIN, "sold_on": "31-01-2025"}, "sold_on"),
         ({"gtin": GTIN, "sold_on": "2999-01-01"}, "sold_on"),
         ({"gtin": GTIN, "serial": "two words"}, "serial"),
+        ({"gtin": GTIN, "serial": "SN#1"}, "serial"),
         ({"gtin": GTIN[:-1] + "0" if GTIN[-1] != "0" else GTIN[:-1] + "1"}, "gtin"),
         ({"gtin": UNKNOWN_GTIN}, "gtin"),
         ({"gtin": GTIN, "retailer_ref": "x" * 101}, "retailer_ref"),
