@@ -53,6 +53,7 @@ from maintenance.services.due_dates import (
     spaced,
 )
 from maintenance.services.events import record_task_logged, record_task_snoozed
+from maintenance.services.webhooks import protocol_replanned
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import CursorResult
@@ -360,6 +361,7 @@ def _claim_replan_chunk(chunk: int) -> tuple[int, list[int]] | None:
         queued.after_unit_id = 0  # once more from the start, for chunks that did not finish
     else:
         db.session.delete(queued)
+        protocol_replanned(queued.protocol_id)
     return queued.protocol_id, unit_ids
 
 

@@ -47,6 +47,7 @@ from maintenance.services.identifiers import (
 from maintenance.services.labels import LabelData, render_labels
 from maintenance.services.permissions import can_manage_unit
 from maintenance.services.schedules import has_records
+from maintenance.services.webhooks import unit_registered, unit_voided
 
 # The line printed under every QR code, in the shop's language.
 LABEL_HINTS = {
@@ -419,6 +420,7 @@ def create_unit(
             )
         ) from None
     audit.record("unit.create", result.unit, created_by, created=result.created)
+    unit_registered([result.unit] if result.created else [])
     return result
 
 
@@ -543,6 +545,7 @@ def create_units_from_csv(
             [RowError(1, _("some of these units were registered just now"))]
         ) from None
     audit.record("unit.batch", units, created_by)
+    unit_registered([unit for unit, item in zip(units, checked, strict=True) if not item.existing])
     return units
 
 
@@ -590,6 +593,7 @@ def void_unit(unit: Unit) -> Unit:
     if unit.voided_at is None:
         unit.voided_at = utcnow()
         audit.record("unit.void", unit)
+        unit_voided(unit)
     return unit
 
 
