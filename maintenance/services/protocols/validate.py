@@ -24,6 +24,7 @@ from maintenance.services.durations import (
 )
 from maintenance.services.identifiers import gtin_check_digit
 from maintenance.services.protocols.errors import Path, ProtocolError, render_path, sort_errors
+from maintenance.services.protocols.links import link_problems
 from maintenance.services.protocols.loader import Loaded
 from maintenance.services.protocols.texts import character_problem, text_values
 from maintenance.services.protocols.vocabulary import load_categories, load_schema, uniform_task_ids
@@ -118,6 +119,8 @@ def check_document(
         _translate(error, report)
     if isinstance(document, dict):
         _check_semantics(document, report, languages)
+    for path, message in link_problems(document):
+        report.add(path, message)
     return report.sorted()
 
 
