@@ -29,6 +29,18 @@ from maintenance.web.errors import ApiError
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes digit strings (GTINs) in quotes: a YAML 1.2 reader takes bare ones for numbers."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if value.isdigit() else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def invalid(path: str, message: str) -> ApiError:
     """A 422 naming one query parameter or field."""
     return ApiError(422, "the request has errors", [{"path": path, "message": message}])
@@ -175,5 +187,5 @@ def get_protocol_version(protocol_id: int, number: int) -> Response:
         raise ApiError(406, "ask for application/json or application/yaml in Accept")
     if wanted == "application/json":
         return jsonify(version.document)
-    text = yaml.safe_dump(version.document, allow_unicode=True, sort_keys=False)
+    text = yaml.dump(version.document, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
     return Response(text, mimetype=wanted)

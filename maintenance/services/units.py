@@ -270,14 +270,6 @@ def recent_units(organisation_id: int, limit: int = 20) -> list[Unit]:
     )
 
 
-def units_page(organisation_id: int, limit: int, below: int | None = None) -> list[Unit]:
-    """Up to `limit` of the shop's units, newest first, with ids below `below` when given."""
-    query = select(Unit).where(Unit.retailer_id == organisation_id)
-    if below is not None:
-        query = query.where(Unit.id < below)
-    return list(db.session.scalars(query.order_by(Unit.id.desc()).limit(limit)))
-
-
 def parse_sale_date(text: str) -> date:
     """A sale date as YYYY-MM-DD or DD-MM-YYYY (as Dutch spreadsheets write it)."""
     text = text.strip()
