@@ -16,6 +16,10 @@ from maintenance.extensions import db
 from maintenance.models import ModelGtin, ProductModel, Protocol, ProtocolVersion, Unit, User
 from maintenance.services.catalog import find_model_by_gtin, protocol_for_model
 
+# The largest id or number an integer column holds (32 bits on PostgreSQL); larger ones name
+# nothing, and asking the database about them would be an error instead of "not found".
+MAX_ID = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class ProtocolFilter:
@@ -75,7 +79,7 @@ def latest_versions(protocols: list[Protocol]) -> dict[int, ProtocolVersion]:
 
 def own_protocol(user: User, protocol_id: int) -> Protocol | None:
     """The caller's protocol with this id, if it is the caller's."""
-    protocol = db.session.get(Protocol, protocol_id)
+    protocol = db.session.get(Protocol, protocol_id) if 0 < protocol_id <= MAX_ID else None
     if protocol is None or not (user.is_admin or protocol.organisation_id == user.organisation_id):
         return None
     return protocol
@@ -83,6 +87,8 @@ def own_protocol(user: User, protocol_id: int) -> Protocol | None:
 
 def protocol_version(protocol: Protocol, number: int) -> ProtocolVersion | None:
     """A published version of the protocol by its number."""
+    if not 0 < number <= MAX_ID:
+        return None
     return db.session.scalar(
         select(ProtocolVersion).where(
             ProtocolVersion.protocol_id == protocol.id, ProtocolVersion.number == number
