@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
@@ -47,44 +47,31 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)))
 
 
-def _due(now: datetime, limit: int) -> Select[tuple[int]]:
-    return (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-
-
-def _lease_expired(now: datetime, limit: int) -> Select[tuple[int]]:
-    return (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "sending", WebhookDelivery.lease_until < now)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-
-
 @transactional
 def claim(now: datetime, limit: int = BATCH_SIZE) -> tuple[list[int], datetime]:
-    """Take up to `limit` due deliveries (pending, or sending with an expired lease)."""
+    """Take up to `limit` due deliveries: pending ones first, then those whose lease ran out."""
     lease_until = now + timedelta(seconds=LEASE_SECONDS)
+    row = WebhookDelivery
+    waiting = (row.status == "pending") & (row.next_attempt_at <= now)
+    abandoned = (row.status == "sending") & (row.lease_until < now)
     ids: list[int] = []
-    for candidates in (_due, _lease_expired):
-        if len(ids) < limit:
-            ids += db.session.scalars(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(candidates(now, limit - len(ids)).scalar_subquery()))
-                .values(
-                    status="sending",
-                    lease_until=lease_until,
-                    attempts=WebhookDelivery.attempts + 1,
-                )
-                .returning(WebhookDelivery.id)
-                .execution_options(synchronize_session=False)
-            ).all()
+    for condition in (waiting, abandoned):
+        wanted = limit - len(ids)
+        if wanted <= 0:
+            break
+        # Counted at claim time, so a delivery that crashes its sender still runs out of tries.
+        candidates = (
+            select(row.id)
+            .where(condition)
+            .order_by(row.next_attempt_at)
+            .limit(wanted)
+            .with_for_update(skip_locked=True)
+        )
+        taken = update(row).where(row.id.in_(candidates.scalar_subquery()))
+        taken = taken.values(status="sending", lease_until=lease_until, attempts=row.attempts + 1)
+        ids += db.session.scalars(
+            taken.returning(row.id).execution_options(synchronize_session=False)
+        ).all()
     return sorted(ids), lease_until
 
 
