@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -175,3 +176,31 @@ def test_a_finished_replan_tells_the_manufacturer_how_many_units_follow(
     event = json.loads(request.body)
     assert event["type"] == "protocol.replanned"
     assert event["data"]["version"] == 2 and event["data"]["units_replanned"] == 2
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): SQLite has no row locks to skip",
+)
+def test_a_claim_skips_deliveries_another_scheduler_holds(db, loopback_allowed) -> None:
+    from sqlalchemy import text
+
+    from maintenance.services.webhooks.delivery import claim
+
+    make_model()
+    shop = make_shop()
+    set_endpoint(shop, "http://127.0.0.1:9/never-called")
+    for serial in ("L-1", "L-2", "L-3", "L-4"):
+        create_unit(shop, GTIN, serial=serial)
+    rows = deliveries(db)
+    held = [row.id for row in rows[:2]]
+    with db.engine.connect() as other:
+        transaction = other.begin()
+        other.execute(
+            select(WebhookDelivery.id).where(WebhookDelivery.id.in_(held)).with_for_update()
+        )
+        # Waiting for the held rows instead of skipping them would fail here, not hang.
+        db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+        taken, _ = claim(max(row.next_attempt_at for row in rows))
+        transaction.rollback()
+    assert taken == [row.id for row in rows[2:]]
