@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from maintenance.web.auth import bp as auth_bp
     from maintenance.web.dashboards import bp as dashboards_bp
     from maintenance.web.manufacturer import bp as manufacturer_bp
+    from maintenance.web.organisation import bp as organisation_bp
     from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
     from maintenance.web.repair import bp as repair_bp
@@ -126,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(actions_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(organisation_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)

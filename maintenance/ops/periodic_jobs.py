@@ -22,6 +22,7 @@ logger = logging.getLogger("maintenance.ops.periodic_jobs")
 MATERIALISE_INTERVAL_SECONDS = 300
 REPLAN_INTERVAL_SECONDS = 60
 PURGE_INTERVAL_SECONDS = 24 * 3600
+WEBHOOK_INTERVAL_SECONDS = 30
 
 
 def materialise_job(now: datetime) -> object:
@@ -45,6 +46,13 @@ def replan_job(now: datetime) -> object:
     return {"units re-planned": replan_queued(now.date())}
 
 
+def webhooks_job(now: datetime) -> object:
+    """Send the queued webhook deliveries that are due (retries included)."""
+    from maintenance.services.webhooks.delivery import deliver_due
+
+    return deliver_due(now)
+
+
 def retention_job(now: datetime) -> object:
     """Delete what is past its retention period, unconfirmed sign-ups included."""
     from maintenance.services.retention import apply_retention
@@ -66,6 +74,7 @@ JOBS: tuple[Job, ...] = (
     Job("dispatch", dispatch_job, lambda app: int(app.config["DISPATCH_INTERVAL_SECONDS"])),
     Job("materialise", materialise_job, lambda app: MATERIALISE_INTERVAL_SECONDS),
     Job("replan", replan_job, lambda app: REPLAN_INTERVAL_SECONDS),
+    Job("webhooks", webhooks_job, lambda app: WEBHOOK_INTERVAL_SECONDS),
     Job("retention", retention_job, lambda app: PURGE_INTERVAL_SECONDS),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, select
@@ -11,6 +11,7 @@ from sqlalchemy.sql.functions import coalesce
 
 from maintenance.extensions import db
 from maintenance.models import ModelGtin, ProductModel, Protocol, ProtocolVersion
+from maintenance.services.product_links import document_links
 
 # Plain copies of published versions kept per process; a few hundred cover every protocol in use.
 VERSION_CACHE_SIZE = 512
@@ -47,6 +48,8 @@ class VersionInfo:
     tasks: tuple[TaskInfo, ...]
     # The protocol's troubleshooting section as published: symptoms with checks and related tasks.
     troubleshooting: tuple[Mapping[str, Any], ...] = ()
+    # The manufacturer's links of the document (`links`), by GS1 link type.
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> int:
@@ -175,6 +178,7 @@ def version_info(key: VersionKey) -> VersionInfo:
                 for task in version.tasks
             ),
             troubleshooting=tuple(version.document.get("troubleshooting", ())),
+            links=document_links(version.document),
         )
         if len(_versions) >= VERSION_CACHE_SIZE:
             _versions.clear()  # far more versions than in use: start over rather than track age

@@ -28,6 +28,7 @@ from maintenance.services.identifiers import (
     parse_digital_link_path,
 )
 from maintenance.services.labels import qr_png, qr_svg
+from maintenance.services.product_links import link_title, media_type, model_links
 from maintenance.services.scans import record_scan
 from maintenance.services.units.find import ScannedModel, ScannedUnit, find_scanned
 from maintenance.web.errors import ApiError
@@ -40,6 +41,8 @@ LINKSET_TYPE = "application/linkset+json"
 # Link types every GTIN offers (and so every unit of it), then those only a unit offers.
 MODEL_LINK_TYPES = ("defaultLink", "serviceInfo", "instructions", "support")
 UNIT_LINK_TYPES = (*MODEL_LINK_TYPES, "registerProduct")
+# Link types only a manufacturer's links give (services/product_links.py).
+MAKER_LINK_TYPES = ("purchaseSuppliesOrAccessories", "dpp")
 LINKSET_LINK_TYPES = ("linkset", "all")  # "all" is the name older GS1 resolvers used
 QR_MAX_AGE = 24 * 3600  # seconds; a code never changes unless BASE_URL does
 QR_FORMATS = ("svg", "png")
@@ -193,15 +196,32 @@ def links_for(resolved: Resolved) -> dict[str, Link]:
     return {key: links[key] for key in order if key in links}
 
 
+def maker_links(resolved: Resolved) -> dict[str, Link]:
+    """The manufacturer's own links for the model (manual, shop, passport, warranty, support)."""
+    from_document = resolved.version.links if resolved.version is not None else {}
+    return {
+        key: Link(url, link_title(key), media_type(url))
+        for key, url in model_links(
+            resolved.model.id, from_document, resolved.model.has_links
+        ).items()
+    }
+
+
 def linkset(resolved: Resolved) -> dict[str, object]:
-    """The RFC 9264 linkset document (GS1 flavour: link relation types as full URIs)."""
+    """The RFC 9264 linkset document (GS1 flavour: link relation types as full URIs).
+
+    A link type this service and the manufacturer both offer lists ours first, then theirs.
+    """
     model = resolved.model
     context: dict[str, object] = {
         "anchor": resolved.link.uri(_base_url()),
         "itemDescription": f"{model.brand} {model.name}",
     }
-    for key, link in links_for(resolved).items():
-        context[GS1_VOC + key] = [link.as_target()]
+    targets: dict[str, list[dict[str, object]]] = {}
+    for links in (links_for(resolved), maker_links(resolved)):
+        for key, link in links.items():
+            targets.setdefault(GS1_VOC + key, []).append(link.as_target())
+    context.update(targets)
     return {"linkset": [context]}
 
 
@@ -219,7 +239,7 @@ def redirect_to(resolved: Resolved, link_type: str) -> BaseResponse:
     """307 to the link type's target with the rest of the query string, or 404 if not offered."""
     key = link_type.removeprefix("gs1:").removeprefix(GS1_VOC)
     known = link_type.startswith(("gs1:", GS1_VOC))
-    link = links_for(resolved).get(key) if known else None
+    link = (links_for(resolved).get(key) or maker_links(resolved).get(key)) if known else None
     if link is None:
         return fail(
             404,
@@ -323,7 +343,7 @@ def description() -> Response:
             "resolverRoot": _base_url(),
             "supportedPrimaryKeys": ["01"],
             "supportedQualifiers": {"01": ["21", "235"]},
-            "supportedLinkTypes": [f"gs1:{key}" for key in UNIT_LINK_TYPES],
+            "supportedLinkTypes": [f"gs1:{key}" for key in (*UNIT_LINK_TYPES, *MAKER_LINK_TYPES)],
             "supportedLinkType": [
                 {
                     "namespace": GS1_VOC,

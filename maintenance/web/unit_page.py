@@ -36,6 +36,7 @@ from maintenance.services.owners.signup import CONSENT_TEXT_VERSION
 from maintenance.services.schedules.preview import due_order
 from maintenance.services.units.create import local_today
 from maintenance.services.units.find import ScannedModel, ScannedUnit
+from maintenance.web.product_links import links_block
 from maintenance.web.visitors import (
     OWNER_SECRET_KEY,
     OWNER_SESSION_KEY,
@@ -56,7 +57,7 @@ T = TypeVar("T")
 _TOKEN = secrets.token_hex(8)  # per process, so no template or protocol text holds a marker
 MARKS = {
     name: Markup(f"[[{name}:{_TOKEN}]]")
-    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back")
+    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back", "links")
 }
 # The way back after a language switch is a query value, so its marker is written encoded.
 BACK_MARK = quote_plus(MARKS["back"])
@@ -216,6 +217,7 @@ def render_unit(
         )
     # Tasks and the identity first: they hold markers of their own.
     page = page.replace(BYTE_MARKS["tasks"], tasks).replace(BYTE_MARKS["identity"], identity(key))
+    page = page.replace(BYTE_MARKS["links"], links_block(model, unit.id if unit else None, version))
     if anonymous:
         page = page.replace(BYTE_BACK_MARK, quote_plus(request.full_path).encode())
     if signed_in:

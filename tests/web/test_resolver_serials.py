@@ -23,9 +23,10 @@ from PIL import Image
 
 from maintenance.config import ROOT
 from maintenance.extensions import db as _db
-from maintenance.services.units import create_unit, unit_link
+from maintenance.services.units.create import create_unit
+from maintenance.services.units.printing import unit_link
 from tests.ops.test_gunicorn import free_port
-from tests.services.units.builders import GTIN, make_model, make_shop
+from tests.builders import GTIN, make_model, make_shop
 
 LINKSET = "application/linkset+json"
 SLASHED = "SN/0001"

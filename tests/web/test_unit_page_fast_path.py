@@ -16,11 +16,11 @@ from maintenance.extensions import limiter
 from maintenance.i18n import language_url
 from maintenance.models import Unit
 from maintenance.services.identifiers import encode_path_value
-from maintenance.services.owners import CONSENT_TEXT_VERSION
-from maintenance.services.schedules import due_order
-from maintenance.services.units import find_scanned
+from maintenance.services.owners.signup import CONSENT_TEXT_VERSION
+from maintenance.services.schedules.preview import due_order
+from maintenance.services.units.find import find_scanned
 from maintenance.web import unit_page
-from tests.services.owners.builders import GTIN, make_unit
+from tests.builders import GTIN, make_unit
 
 TODAY = date(2024, 6, 15)
 ENGLISH = {"Accept-Language": "en"}

@@ -17,7 +17,7 @@ from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
 from maintenance.services.repair import RepairOption, RepairSubject
 from maintenance.web.visitors import OWNER_SESSION_KEY
-from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
+from tests.builders import GTIN, make_model, make_unit, unit_path
 
 ENGLISH = {"Accept-Language": "en"}
 DUTCH = {"Accept-Language": "nl"}

@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError, validators
 
 from maintenance.services.protocols.errors import ProtocolError
+from maintenance.services.protocols.links import link_problems
 from maintenance.services.protocols.loader import Loaded
 from maintenance.services.protocols.report import Report
 from maintenance.services.protocols.rules import check_rules
@@ -63,6 +64,8 @@ def check_document(
     if isinstance(document, dict):
         check_rules(document, report, languages)
         check_troubleshooting(document, report, languages)
+    for path, message in link_problems(document):
+        report.add(path, message)
     return report.sorted()
 
 

@@ -13,6 +13,7 @@ from maintenance.models import ProductModel, Protocol, ReplanQueue, TaskSchedule
 from maintenance.models._base import utcnow
 from maintenance.services.catalog import protocol_for_model
 from maintenance.services.schedules.plan import ensure_schedules
+from maintenance.services.webhooks import protocol_replanned
 
 # Units re-planned per transaction when working off the queue: short locks, steady progress.
 REPLAN_CHUNK = 500
@@ -120,6 +121,7 @@ def _claim_replan_chunk(chunk: int) -> tuple[int, list[int]] | None:
         queued.after_unit_id = 0  # once more from the start, for chunks that did not finish
     else:
         db.session.delete(queued)
+        protocol_replanned(queued.protocol_id)
     return queued.protocol_id, unit_ids
 
 

@@ -22,6 +22,7 @@ from maintenance.services.units.create import (
 )
 from maintenance.services.units.errors import UnitError
 from maintenance.services.units.printing import print_labels
+from maintenance.services.webhooks import unit_registered
 
 MAX_BATCH_ROWS = 1000  # one upload is one PDF; larger files go through the API in parts
 BATCH_COLUMNS = ("gtin", "serial", "sold_on")
@@ -174,6 +175,7 @@ def create_units_from_csv(
             [RowError(1, _("some of these units were registered just now"))]
         ) from None
     audit.record("unit.batch", units, created_by)
+    unit_registered([unit for unit, item in zip(units, checked, strict=True) if not item.existing])
     return units
 
 

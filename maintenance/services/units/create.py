@@ -25,6 +25,7 @@ from maintenance.services.identifiers import (
 )
 from maintenance.services.units.errors import UnitConflict, UnitError, UnknownModel
 from maintenance.services.units.find import find_unit
+from maintenance.services.webhooks import unit_registered, unit_voided
 
 RETAILER_REF_MAX_LENGTH = 100
 # A sale date up to a day ahead is allowed: the till's clock and time zone may differ from ours.
@@ -201,6 +202,7 @@ def create_unit(
             )
         ) from None
     audit.record("unit.create", result.unit, created_by, created=result.created)
+    unit_registered([result.unit] if result.created else [])
     return result
 
 
@@ -235,4 +237,5 @@ def void_unit(unit: Unit) -> Unit:
     if unit.voided_at is None:
         unit.voided_at = utcnow()
         audit.record("unit.void", unit)
+        unit_voided(unit)
     return unit

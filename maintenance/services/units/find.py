@@ -16,6 +16,7 @@ from maintenance.extensions import db
 from maintenance.models import ModelGtin, ProductModel, ProtocolVersion, Unit, User
 from maintenance.services.catalog import VersionInfo, VersionKey, version_in_force_id, version_info
 from maintenance.services.permissions import can_manage_unit
+from maintenance.services.product_links import has_own_links
 from maintenance.services.schedules.plan import has_records
 from maintenance.services.units.errors import UnitNotFound
 
@@ -43,6 +44,7 @@ class ScannedModel:
     id: int
     brand: str
     name: str
+    has_links: bool = False  # whether the maker set links of its own for it (product_links.py)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ def _scan_query(code: str | None) -> Select[Any]:
             in_force.id,
             in_force.number,
             in_force.content_hash,
+            has_own_links(ProductModel.id),
         )
         .select_from(ModelGtin)
         .join(ProductModel, ProductModel.id == ModelGtin.product_model_id)
@@ -105,12 +108,12 @@ def find_scanned(
     row = read_first(_scan_query(code), {"gtin": gtin, "code": serial or unit_code})
     if row is None:
         return None
-    model_id, brand, name, version_id, number, content_hash, *found = row
+    model_id, brand, name, version_id, number, content_hash, has_links, *found = row
     unit_id, sold_on, voided_at, unit_has_records = found if found else (None, None, None, False)
     if voided_at is not None:
         voided_at = voided_at.astimezone(UTC)  # the driver's zone; UtcDateTime gives UTC
     return Scanned(
-        model=ScannedModel(model_id, brand, name),
+        model=ScannedModel(model_id, brand, name, bool(has_links)),
         unit=ScannedUnit(unit_id, sold_on, voided_at) if unit_id is not None else None,
         version=version_info(VersionKey(version_id, number, content_hash))
         if version_id is not None
@@ -152,11 +155,3 @@ def recent_units(organisation_id: int, limit: int = 20) -> list[Unit]:
             .limit(limit)
         )
     )
-
-
-def units_page(organisation_id: int, limit: int, below: int | None = None) -> list[Unit]:
-    """Up to `limit` of the shop's units, newest first, with ids below `below` when given."""
-    query = select(Unit).where(Unit.retailer_id == organisation_id)
-    if below is not None:
-        query = query.where(Unit.id < below)
-    return list(db.session.scalars(query.order_by(Unit.id.desc()).limit(limit)))
