@@ -25,8 +25,8 @@ from maintenance.config import ROOT
 from maintenance.extensions import db as _db
 from maintenance.services.units.create import create_unit
 from maintenance.services.units.printing import unit_link
-from tests.ops.test_gunicorn import free_port
 from tests.builders import GTIN, make_model, make_shop
+from tests.ops.test_gunicorn import free_port
 
 LINKSET = "application/linkset+json"
 SLASHED = "SN/0001"
