@@ -62,9 +62,12 @@ def find_subject(link: DigitalLink, symptom_id: str | None = None) -> RepairSubj
         raise SubjectNotFound(link.gtin)
     unit = None
     if link.serial is not None or link.unit_code is not None:
-        code = Unit.serial == link.serial if link.serial is not None else None
-        code = Unit.unit_code == link.unit_code if code is None else code
-        unit = db.session.scalar(select(Unit).where(Unit.gtin == link.gtin, code))
+        named = (
+            Unit.serial == link.serial
+            if link.serial is not None
+            else Unit.unit_code == link.unit_code
+        )
+        unit = db.session.scalar(select(Unit).where(Unit.gtin == link.gtin, named))
         if link.unit_code is not None and unit is None:
             raise SubjectNotFound(link.unit_code)  # unit codes are only issued by this service
         if unit is not None and unit.voided_at is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -190,6 +191,19 @@ def test_a_serial_no_shop_registered_still_gets_the_manufacturer(
     page = client.get(f"/repair?gtin={GTIN}&serial=NEW1", headers=ENGLISH)
     assert page.status_code == 200
     assert "The manufacturer: Testmerk" in page.get_data(as_text=True)
+
+
+@transactional
+def voided(unit: Unit) -> None:
+    unit.voided_at = datetime(2024, 2, 1, tzinfo=UTC)
+
+
+def test_a_withdrawn_label_names_no_shop(client: FlaskClient, library, db) -> None:
+    unit = make_unit()
+    sold_by(unit, "Witgoed Centrum")
+    voided(unit)
+    page = client.get(f"/repair?gtin={GTIN}&serial=SN0001", headers=ENGLISH).get_data(as_text=True)
+    assert "Witgoed Centrum" not in page and "The manufacturer: Testmerk" in page
 
 
 @pytest.mark.parametrize(
