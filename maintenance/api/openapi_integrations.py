@@ -1,7 +1,6 @@
-"""The OpenAPI parts of what integrators read back: protocols, their versions, dry runs, models.
+"""The OpenAPI parts of what integrators read back: protocols, their versions, dry runs, models."""
 
-Merged into the document by openapi.py; tests/api/test_openapi.py checks it against the routes.
-"""
+# Merged into the document by openapi.py; tests/api/test_openapi.py checks it against the routes.
 
 from __future__ import annotations
 

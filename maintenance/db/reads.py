@@ -1,20 +1,19 @@
-"""One-statement reads for the busiest pages, on a pool of autocommit connections.
+"""One-statement reads for the busiest pages, on a pool of autocommit connections."""
 
-The unit page reads once per scan and changes nothing, so it needs no transaction: without
-BEGIN and ROLLBACK psycopg also keeps the statement prepared (it forgets prepared statements
-at a ROLLBACK), and PostgreSQL does not plan it again on every scan. This pool does not ping a
-connection before each use (the main pool does, a round trip per request); a read that finds
-its connection dropped (a database restart) is run once more on a fresh pool instead, which is
-safe because a read changes nothing. The same goes for a migration that changes the type of a
-column a prepared statement returns: PostgreSQL refuses to run the stale plan ("cached plan
-must not change result type", SQLSTATE 0A000), every pooled connection holds one, and a fresh
-pool prepares the statement again for the new schema.
-
-On PostgreSQL the statement is compiled by SQLAlchemy once and then run on the driver's own
-connection: SQLAlchemy's execution context and result set-up cost more than the rest of the
-read on the client. So parameters go to psycopg as given (str, int, date) and rows come back as
-psycopg's tuples, without SQLAlchemy's type processing.
-"""
+# The unit page reads once per scan and changes nothing, so it needs no transaction: without
+# BEGIN and ROLLBACK psycopg also keeps the statement prepared (it forgets prepared statements
+# at a ROLLBACK), and PostgreSQL does not plan it again on every scan. This pool does not ping a
+# connection before each use (the main pool does, a round trip per request); a read that finds
+# its connection dropped (a database restart) is run once more on a fresh pool instead, which is
+# safe because a read changes nothing. The same goes for a migration that changes the type of a
+# column a prepared statement returns: PostgreSQL refuses to run the stale plan ("cached plan
+# must not change result type", SQLSTATE 0A000), every pooled connection holds one, and a fresh
+# pool prepares the statement again for the new schema.
+#
+# On PostgreSQL the statement is compiled by SQLAlchemy once and then run on the driver's own
+# connection: SQLAlchemy's execution context and result set-up cost more than the rest of the
+# read on the client. So parameters go to psycopg as given (str, int, date) and rows come back as
+# psycopg's tuples, without SQLAlchemy's type processing.
 
 from __future__ import annotations
 

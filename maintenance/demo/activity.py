@@ -1,8 +1,7 @@
-"""A year of made-up activity for demos and benchmarks: units, scans, owners, reminders, tasks.
+"""A year of made-up activity for demos and benchmarks: units, scans, owners, reminders, tasks."""
 
-Rows go in with bulk inserts (one statement per table and chunk), so 10,000 units and their
-year take seconds. Owners get addresses under example.invalid, which no mail server accepts.
-"""
+# Rows go in with bulk inserts (one statement per table and chunk), so 10,000 units and their
+# year take seconds. Owners get addresses under example.invalid, which no mail server accepts.
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""Notification channels behind one interface: SMTP email, Twilio SMS, a development file outbox.
+"""Notification channels behind one interface: SMTP email, Twilio SMS, a development file outbox."""
 
-channels = channels_from_settings(app.config)
-with channels["email"] as email:          # one SMTP connection for the whole batch
-    for message in batch:
-        email.send(message)               # SendResult, or SendError(permanent=...)
-"""
+# channels = channels_from_settings(app.config)
+# with channels["email"] as email:          # one SMTP connection for the whole batch
+#     for message in batch:
+#         email.send(message)               # SendResult, or SendError(permanent=...)
 
 from __future__ import annotations
 

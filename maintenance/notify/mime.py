@@ -1,7 +1,6 @@
-"""Email as MIME: built by the email package (build_mime) or written directly (mime_bytes).
+"""Email as MIME: built by the email package (build_mime) or written directly (mime_bytes)."""
 
-Also the checks and rewrites of the addresses a message goes from and to.
-"""
+# Also the checks and rewrites of the addresses a message goes from and to.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""`maintenance check`: verify settings, database, migrations, mail and SMS before going live.
+"""`maintenance check`: verify settings, database, migrations, mail and SMS before going live."""
 
-Each check says in one line what it found; a failed check makes the command exit non-zero so a
-deploy script or a systemd ExecStartPre can stop there.
-"""
+# Each check says in one line what it found; a failed check makes the command exit non-zero so a
+# deploy script or a systemd ExecStartPre can stop there.
 
 from __future__ import annotations
 

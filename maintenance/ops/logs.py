@@ -1,8 +1,7 @@
-"""Log lines as text or JSON, each carrying the id of the request it belongs to.
+"""Log lines as text or JSON, each carrying the id of the request it belongs to."""
 
-The request id comes from the proxy's X-Request-ID header (so one id follows a request through
-proxy, app and logs) or is made here; it goes back in the response's X-Request-ID header.
-"""
+# The request id comes from the proxy's X-Request-ID header (so one id follows a request through
+# proxy, app and logs) or is made here; it goes back in the response's X-Request-ID header.
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""Prometheus metrics at /metrics: requests, reminder outbox, dispatch timings, delivery failures.
+"""Prometheus metrics at /metrics: requests, the reminder outbox, dispatch, delivery failures."""
 
-Under gunicorn every worker is its own process, so counters live in files under
-PROMETHEUS_MULTIPROC_DIR (set by gunicorn.conf.py before anything imports prometheus_client) and
-each scrape adds them up. The scheduler process writes to the same folder when it has the same
-setting, so its dispatch figures show up in the web's /metrics too. Outbox figures are not
-counted by any process: they are read from the database at scrape time.
-"""
+# Under gunicorn every worker is its own process, so counters live in files under
+# PROMETHEUS_MULTIPROC_DIR (set by gunicorn.conf.py before anything imports prometheus_client) and
+# each scrape adds them up. The scheduler process writes to the same folder when it has the same
+# setting, so its dispatch figures show up in the web's /metrics too. Outbox figures are not
+# counted by any process: they are read from the database at scrape time.
 
 from __future__ import annotations
 

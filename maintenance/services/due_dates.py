@@ -1,37 +1,37 @@
-"""Due dates, snoozes, re-planning and send times for maintenance tasks; `today`/`now` passed in.
+"""Due dates, snoozes, re-planning and send times for maintenance tasks; `today`/`now` passed in."""
 
-The rules (docs/scheduling.md explains them with examples):
-
-- A task repeats either `every` (ISO 8601 duration counted from the last time it was done) or by an
-  `rrule` (RFC 5545 RRULE without DTSTART: fixed calendar dates). DTSTART is the unit's start date:
-  its sale date, else the day the owner signed up (`start_date`).
-- Where an rrule names a month (FREQ=YEARLY;BYMONTH=4) or is MONTHLY, but names no day (BYMONTHDAY,
-  BYDAY, BYYEARDAY, BYWEEKNO, BYEASTER), the day is the 1st, so every unit gets the same calendar
-  date instead of one borrowed from its sale date. Other missing parts come from DTSTART as in
-  RFC 5545 (FREQ=WEEKLY alone repeats on the start date's weekday). COUNT, UNTIL, DTSTART and
-  sub-day parts are refused: a rule repeats for the appliance's whole life, at most once a day.
-- First due: start + `first_due` (default `every`); for an rrule the first occurrence on or after
-  start + `first_due`, or on or after the start date without one.
-- `every`: next due = done date + every, whether done early or late.
-- rrule: the completion covers the outstanding occurrence (the current next due) when it is done in
-  the period before it (on or after the previous occurrence, or the start date); done on or after
-  it, it covers every occurrence up to the done date. Next due is the first occurrence after what
-  was covered, so doing a task early never moves it off the calendar.
-- Snooze sets `snoozed_until`; it moves only the reminder (`reminder_date`), never `next_due`.
-- A new protocol version re-plans from the history (`replan_next_due`) and never dates a task
-  before the day it is re-planned, so publishing a version makes nothing overdue retroactively.
-- Send times: the owner's preferred local hour on the day, clamped out of the quiet hours
-  21:00-08:00 (an hour of 21 or later sends at 20:00, earlier than 8 at 08:00).
-- Missed occurrences roll on (`roll_over_date`): an occurrence neither done, skipped nor snoozed
-  by the time the next one falls due, or MISSED_AFTER_DAYS after its reminder date when the next
-  one is further away, is missed; the task's next occurrence is planned as if the missed one had
-  been done on its due date (`after_missed`), so the task keeps its rhythm.
-- Pace: a household that asked for fewer reminders of a task gets every `factor`-th occurrence
-  (`spaced`).
-- Digests: an owner's digest goes on the day the first of their outstanding tasks falls due
-  (`digest_date`) and carries every task due within the 7 days from that day, overdue ones
-  included (`tasks_due_within`).
-"""
+# The rules (docs/scheduling.md explains them with examples):
+#
+# - A task repeats either `every` (ISO 8601 duration counted from the last time it was done) or by
+#   an `rrule` (RFC 5545 RRULE without DTSTART: fixed calendar dates). DTSTART is the unit's start
+#   date: its sale date, else the day the owner signed up (`start_date`).
+# - Where an rrule names a month (FREQ=YEARLY;BYMONTH=4) or is MONTHLY, but names no day
+#   (BYMONTHDAY, BYDAY, BYYEARDAY, BYWEEKNO, BYEASTER), the day is the 1st, so every unit gets the
+#   same calendar date instead of one borrowed from its sale date. Other missing parts come from
+#   DTSTART as in RFC 5545 (FREQ=WEEKLY alone repeats on the start date's weekday). COUNT, UNTIL,
+#   DTSTART and sub-day parts are refused: a rule repeats for the appliance's whole life, at most
+#   once a day.
+# - First due: start + `first_due` (default `every`); for an rrule the first occurrence on or after
+#   start + `first_due`, or on or after the start date without one.
+# - `every`: next due = done date + every, whether done early or late.
+# - rrule: the completion covers the outstanding occurrence (the current next due) when it is done
+#   in the period before it (on or after the previous occurrence, or the start date); done on or
+#   after it, it covers every occurrence up to the done date. Next due is the first occurrence after
+#   what was covered, so doing a task early never moves it off the calendar.
+# - Snooze sets `snoozed_until`; it moves only the reminder (`reminder_date`), never `next_due`.
+# - A new protocol version re-plans from the history (`replan_next_due`) and never dates a task
+#   before the day it is re-planned, so publishing a version makes nothing overdue retroactively.
+# - Send times: the owner's preferred local hour on the day, clamped out of the quiet hours
+#   21:00-08:00 (an hour of 21 or later sends at 20:00, earlier than 8 at 08:00).
+# - Missed occurrences roll on (`roll_over_date`): an occurrence neither done, skipped nor snoozed
+#   by the time the next one falls due, or MISSED_AFTER_DAYS after its reminder date when the next
+#   one is further away, is missed; the task's next occurrence is planned as if the missed one had
+#   been done on its due date (`after_missed`), so the task keeps its rhythm.
+# - Pace: a household that asked for fewer reminders of a task gets every `factor`-th occurrence
+#   (`spaced`).
+# - Digests: an owner's digest goes on the day the first of their outstanding tasks falls due
+#   (`digest_date`) and carries every task due within the 7 days from that day, overdue ones
+#   included (`tasks_due_within`).
 
 from __future__ import annotations
 

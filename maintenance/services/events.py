@@ -1,10 +1,9 @@
-"""Record anonymous events for the dashboards where things happen (no commit of their own).
+"""Record anonymous events for the dashboards where things happen (no commit of their own)."""
 
-Each call adds one row to the caller's session; the caller's @transactional service commits
-it together with the change it describes, so an event exists exactly when the change does.
-Bulk paths (the reminder dispatcher) build the same rows with event_row and insert them with
-add_events, without loading ORM objects.
-"""
+# Each call adds one row to the caller's session; the caller's @transactional service commits
+# it together with the change it describes, so an event exists exactly when the change does.
+# Bulk paths (the reminder dispatcher) build the same rows with event_row and insert them with
+# add_events, without loading ORM objects.
 
 from __future__ import annotations
 

@@ -1,15 +1,14 @@
-"""Which organisation a GTIN belongs to: its GS1 company prefixes, and exceptions an admin makes.
+"""Which organisation a GTIN belongs to: its GS1 company prefixes, and exceptions an admin makes."""
 
-The rule for publishing a protocol for a GTIN (docs/protocol-library.md, "Who may publish for
-a GTIN"):
-
-1. A GTIN already on one of the organisation's models stays its own: existing models keep
-   working, with or without prefixes.
-2. A GTIN on another organisation's model is never taken over by publishing.
-3. A new GTIN needs an exception assigning it to the organisation, or one of its GS1 company
-   prefixes; a GTIN under another organisation's prefix, or assigned to another, is refused.
-   An organisation without prefixes publishes for new GTINs only through exceptions.
-"""
+# The rule for publishing a protocol for a GTIN (docs/protocol-library.md, "Who may publish for
+# a GTIN"):
+#
+# 1. A GTIN already on one of the organisation's models stays its own: existing models keep
+#    working, with or without prefixes.
+# 2. A GTIN on another organisation's model is never taken over by publishing.
+# 3. A new GTIN needs an exception assigning it to the organisation, or one of its GS1 company
+#    prefixes; a GTIN under another organisation's prefix, or assigned to another, is refused.
+#    An organisation without prefixes publishes for new GTINs only through exceptions.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Read-only lookups for integrators: a maker's protocols and models, a shop's units by code.
+"""Read-only lookups for integrators: a maker's protocols and models, a shop's units by code."""
 
-Each is scoped to the caller's organisation (admins see everything); anything else is "not
-found", never "forbidden", so ids and GTINs of other organisations do not leak.
-"""
+# Each is scoped to the caller's organisation (admins see everything); anything else is "not
+# found", never "forbidden", so ids and GTINs of other organisations do not leak.
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""A manufacturer's links for a model: manual, supplies shop, product passport, warranty, support.
+"""A maker's links for a model: manual, supplies shop, product passport, warranty, support."""
 
-Each is a GS1 Web Vocabulary link type, so the resolver's linkset offers it under that name.
-A protocol document may carry them (its `links` section: for the models it covers, or for a
-category default's models); a link set through the API for one model overrides the document's
-link of the same type. Supplies in a task may carry a GTIN: a shop's URL pattern with `{gtin}`
-turns each into a link to that consumable in the shop that sold the unit.
-"""
+# Each is a GS1 Web Vocabulary link type, so the resolver's linkset offers it under that name.
+# A protocol document may carry them (its `links` section: for the models it covers, or for a
+# category default's models); a link set through the API for one model overrides the document's
+# link of the same type. Supplies in a task may carry a GTIN: a shop's URL pattern with `{gtin}`
+# turns each into a link to that consumable in the shop that sold the unit.
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""Who can help when an appliance is still not right: the repair options for a unit or a model.
+"""Who can help when an appliance is still not right: the repair options for a unit or a model."""
 
-repair_options() asks each provider in PROVIDERS for the options it knows. Today those are the
-shop that sold the unit and the manufacturer (with the service contact its protocol names).
-Service partners and repair cafés (issue 18) are added as further providers: a function from a
-RepairSubject to RepairOptions, appended to PROVIDERS, each option with its own `kind`.
-"""
+# repair_options() asks each provider in PROVIDERS for the options it knows. Today those are the
+# shop that sold the unit and the manufacturer (with the service contact its protocol names).
+# Service partners and repair cafés (issue 18) are added as further providers: a function from a
+# RepairSubject to RepairOptions, appended to PROVIDERS, each option with its own `kind`.
 
 from __future__ import annotations
 

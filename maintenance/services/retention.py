@@ -1,9 +1,8 @@
-"""Data lifecycle: delete what is kept no longer than its period (settings RETAIN_*_DAYS).
+"""Data lifecycle: delete what is kept no longer than its period (settings RETAIN_*_DAYS)."""
 
-Delivery events hold provider reports and error texts (which may quote an address); scan
-events are anonymous but pile up. Unconfirmed sign-ups follow the owners' own rule
-(maintenance.services.owners.erase.purge_unconfirmed). A period of 0 days keeps rows forever.
-"""
+# Delivery events hold provider reports and error texts (which may quote an address); scan
+# events are anonymous but pile up. Unconfirmed sign-ups follow the owners' own rule
+# (maintenance.services.owners.erase.purge_unconfirmed). A period of 0 days keeps rows forever.
 
 from __future__ import annotations
 

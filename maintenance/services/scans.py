@@ -1,12 +1,11 @@
-"""Counting scans for the figures: each process holds its newest scans and writes them in batches.
+"""Counting scans for the figures: each process holds its newest scans, written in batches."""
 
-A scan is the busiest request the service answers and its count is anonymous statistics, so it
-does not get a write and a commit of its own: rows wait in memory until SCAN_BATCH_SIZE of them
-are there or the oldest is SCAN_FLUSH_SECONDS old, then go to the database in one INSERT. A
-process that exits normally (gunicorn replacing a worker, a deploy) writes what it holds first;
-a process that is killed loses at most those seconds of counts, never anything a person entered.
-SCAN_BATCH_SIZE=1 writes each scan at once, in its own request.
-"""
+# A scan is the busiest request the service answers and its count is anonymous statistics, so it
+# does not get a write and a commit of its own: rows wait in memory until SCAN_BATCH_SIZE of them
+# are there or the oldest is SCAN_FLUSH_SECONDS old, then go to the database in one INSERT. A
+# process that exits normally (gunicorn replacing a worker, a deploy) writes what it holds first;
+# a process that is killed loses at most those seconds of counts, never anything a person entered.
+# SCAN_BATCH_SIZE=1 writes each scan at once, in its own request.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The targets of the links in reminders: done, snooze, steps, pace, unsubscribe, the SMS page.
+"""The targets of the links in reminders: done, snooze, steps, pace, unsubscribe, the SMS page."""
 
-A GET never changes anything (mail scanners and link previews follow links): it shows a page
-with a button, and the POST does the work. Forged or expired links get a readable 403 page.
-"""
+# A GET never changes anything (mail scanners and link previews follow links): it shows a page
+# with a button, and the POST does the work. Forged or expired links get a readable 403 page.
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""Dashboards: a manufacturer sees its own models, a retailer its own units, the coordinator all.
+"""Dashboards: a manufacturer sees its own models, a retailer its own units, the coordinator all."""
 
-The organisation always comes from the logged-in user; only admins may pick another one.
-"""
+# The organisation always comes from the logged-in user; only admins may pick another one.
 
 from __future__ import annotations
 

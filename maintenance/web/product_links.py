@@ -1,9 +1,8 @@
-"""The manufacturer's links and the selling shop's consumables on the unit page, per scan.
+"""The manufacturer's links and the selling shop's consumables on the unit page, per scan."""
 
-They change through the API at any time, so unlike the page's other parts they are not kept
-per model and version: no query for a model without links of its own (the scan query tells), one for
-a model with some, one more for a unit whose tasks name a supply's GTIN.
-"""
+# They change through the API at any time, so unlike the page's other parts they are not kept
+# per model and version: no query for a model without links of its own (the scan query tells), one
+# for a model with some, one more for a unit whose tasks name a supply's GTIN.
 
 from __future__ import annotations
 

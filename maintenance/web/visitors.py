@@ -1,13 +1,12 @@
-"""Anonymous visitors: the scan page serves them without a session, and its forms take their posts.
+"""Anonymous visitors: the scan page serves them without a session; its forms take their posts."""
 
-Most scans come from people who have never signed in. Their unit page needs no session: nothing
-on it depends on who is looking, so it is put together from parts shared by every visitor and no
-cookie is set. Its two forms ("Remind me", "Done it today") carry a CSRF token only for a visitor
-who is signed in (an owner, or staff). That is safe because a CSRF token protects what a
-browser's login allows, and a post from a browser that is not signed in allows nothing its sender
-could not do directly. Such a post is still refused when the browser says it came from another
-site (Origin, Sec-Fetch-Site), so another site cannot plant a sign-up in a visitor's browser.
-"""
+# Most scans come from people who have never signed in. Their unit page needs no session: nothing
+# on it depends on who is looking, so it is put together from parts shared by every visitor and no
+# cookie is set. Its two forms ("Remind me", "Done it today") carry a CSRF token only for a visitor
+# who is signed in (an owner, or staff). That is safe because a CSRF token protects what a
+# browser's login allows, and a post from a browser that is not signed in allows nothing its sender
+# could not do directly. Such a post is still refused when the browser says it came from another
+# site (Origin, Sec-Fetch-Site), so another site cannot plant a sign-up in a visitor's browser.
 
 from __future__ import annotations
 

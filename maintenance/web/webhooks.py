@@ -1,8 +1,7 @@
-"""Twilio webhooks: delivery status callbacks and inbound SMS (STOP, START, HELP).
+"""Twilio webhooks: delivery status callbacks and inbound SMS (STOP, START, HELP)."""
 
-Both verify X-Twilio-Signature against BASE_URL + path (the address Twilio was given), so a
-TLS-terminating proxy in front does not break the check; anything unsigned gets 403.
-"""
+# Both verify X-Twilio-Signature against BASE_URL + path (the address Twilio was given), so a
+# TLS-terminating proxy in front does not break the check; anything unsigned gets 403.
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
-"""Dashboards kept in memory for a few minutes, per dashboard, scope, language and database.
+"""Dashboards kept in memory for a few minutes, per dashboard, scope, language and database."""
 
-A dashboard's grouped pass reads every event of its period; on SQLite with a year of activity
-that takes a few hundred milliseconds, and the figures are monthly, so a page may be a few
-minutes old. Any commit made by this process forgets every kept dashboard, so a change made
-here shows at once; a change committed by another process (another web worker, the scheduler)
-shows within CACHE_SECONDS.
-"""
+# A dashboard's grouped pass reads every event of its period; on SQLite with a year of activity
+# that takes a few hundred milliseconds, and the figures are monthly, so a page may be a few
+# minutes old. Any commit made by this process forgets every kept dashboard, so a change made
+# here shows at once; a change committed by another process (another web worker, the scheduler)
+# shows within CACHE_SECONDS.
 
 from __future__ import annotations
 

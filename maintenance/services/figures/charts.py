@@ -1,11 +1,10 @@
-"""Server-rendered SVG charts (no JavaScript): horizontal bars and monthly lines.
+"""Server-rendered SVG charts (no JavaScript): horizontal bars and monthly lines."""
 
-Charts scale to the screen through their viewBox and keep labels on their own line above the
-bars, so a phone shows them without sideways scrolling. Every chart names what its values
-measure (line charts their months too). A hidden cell ("<5") is drawn as a label only, never as
-a bar whose length would give the number away. Pages put the numbers in a table under every
-chart, for screen readers and for reading exact values.
-"""
+# Charts scale to the screen through their viewBox and keep labels on their own line above the
+# bars, so a phone shows them without sideways scrolling. Every chart names what its values
+# measure (line charts their months too). A hidden cell ("<5") is drawn as a label only, never as
+# a bar whose length would give the number away. Pages put the numbers in a table under every
+# chart, for screen readers and for reading exact values.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The counting queries behind every dashboard: one grouped query per table, no row loops.
+"""The counting queries behind every dashboard: one grouped query per table, no row loops."""
 
-Every measure counts events and, in the same pass, the distinct units behind them, so a
-cell can be hidden when it is about fewer than five households.
-"""
+# Every measure counts events and, in the same pass, the distinct units behind them, so a
+# cell can be hidden when it is about fewer than five households.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""Confirmation links and codes: make one, send it, keep to the message budget, confirm.
+"""Confirmation links and codes: make one, send it, keep to the message budget, confirm."""
 
-Nothing is sent to an address before it is confirmed except the one confirmation message; an
-owner is tied to a unit only once confirmed, so no reminder can reach an unconfirmed address.
-"""
+# Nothing is sent to an address before it is confirmed except the one confirmation message; an
+# owner is tied to a unit only once confirmed, so no reminder can reach an unconfirmed address.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The uniform protocol format: read YAML or JSON, validate it, and return a typed document.
+"""The uniform protocol format: read YAML or JSON, validate it, and return a typed document."""
 
-Every error names the file, line and path (`washer.yaml:14: tasks[2].every: 'P3X' is not an ISO
-8601 duration`), and all errors are reported at once, sorted by line.
-"""
+# Every error names the file, line and path (`washer.yaml:14: tasks[2].every: 'P3X' is not an ISO
+# 8601 duration`), and all errors are reported at once, sorted by line.
 
 from __future__ import annotations
 

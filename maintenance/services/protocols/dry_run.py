@@ -1,8 +1,7 @@
-"""What publishing a protocol would change, found by publishing it in a savepoint rolled back.
+"""What publishing a protocol would change, found by publishing it in a savepoint rolled back."""
 
-The same code path as a real publish (every refusal included), so the answer cannot drift from
-what publishing does; nothing of it stays in the database.
-"""
+# The same code path as a real publish (every refusal included), so the answer cannot drift from
+# what publishing does; nothing of it stays in the database.
 
 from __future__ import annotations
 

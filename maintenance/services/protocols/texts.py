@@ -1,11 +1,10 @@
-"""The texts of a protocol: which are one line, which characters they may hold, how they are tidied.
+"""A protocol's texts: which are one line, which characters they may hold, how they are tidied."""
 
-One-line texts (titles, supplies, tools, the manufacturer and model names) end up in email
-subjects, SMS and lists; long texts (why, safety, steps, and a symptom's checks and when to call
-a professional) are paragraphs and keep their line breaks. A one-line text written as a YAML
-block (`nl: >`) is ordinary YAML: its surrounding whitespace is stripped and its line breaks are
-folded into spaces when it is loaded.
-"""
+# One-line texts (titles, supplies, tools, the manufacturer and model names) end up in email
+# subjects, SMS and lists; long texts (why, safety, steps, and a symptom's checks and when to call
+# a professional) are paragraphs and keep their line breaks. A one-line text written as a YAML
+# block (`nl: >`) is ordinary YAML: its surrounding whitespace is stripped and its line breaks are
+# folded into spaces when it is loaded.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The rules of the optional troubleshooting section that a JSON Schema cannot express.
+"""The rules of the optional troubleshooting section that a JSON Schema cannot express."""
 
-Symptom ids are unique; every related task id names a task of the same protocol (so the page can
-link to it); every text has the required languages.
-"""
+# Symptom ids are unique; every related task id names a task of the same protocol (so the page can
+# link to it); every text has the required languages.
 
 from __future__ import annotations
 

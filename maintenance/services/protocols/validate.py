@@ -1,8 +1,7 @@
-"""Validate a parsed protocol: the JSON Schema first, then the rules a schema cannot express.
+"""Validate a parsed protocol: the JSON Schema first, then the rules a schema cannot express."""
 
-The schema's errors are put in plain words by schema_errors.py; the rules beyond it are in
-rules.py (tasks, models, texts) and troubleshooting.py (the optional troubleshooting section).
-"""
+# The schema's errors are put in plain words by schema_errors.py; the rules beyond it are in
+# rules.py (tasks, models, texts) and troubleshooting.py (the optional troubleshooting section).
 
 from __future__ import annotations
 

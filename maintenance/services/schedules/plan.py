@@ -1,8 +1,7 @@
-"""Per-unit task schedules: plan one per task of the version in force, list them, wake them.
+"""Per-unit task schedules: plan one per task of the version in force, list them, wake them."""
 
-The date arithmetic lives in maintenance.services.due_dates (pure functions); this package reads
-and writes the TaskSchedule and MaintenanceLog rows around it.
-"""
+# The date arithmetic lives in maintenance.services.due_dates (pure functions); this package reads
+# and writes the TaskSchedule and MaintenanceLog rows around it.
 
 from __future__ import annotations
 

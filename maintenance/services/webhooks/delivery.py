@@ -1,12 +1,11 @@
-"""Send queued webhook deliveries: claim a batch with a lease, post each signed, record outcomes.
+"""Send queued webhook deliveries: claim a batch with a lease, post each signed, record outcomes."""
 
-Claims follow the reminder outbox (services/reminders/claim.py): FOR UPDATE SKIP LOCKED on
-PostgreSQL, so parallel schedulers never share a delivery; the lease is the ticket that lets
-only the claimant record the outcome. Nothing is locked while a request is under way.
-A delivery answered with 2xx is done; anything else is retried with exponential backoff
-(1 minute, doubling, at most 6 hours) until WEBHOOK_MAX_ATTEMPTS, then it is failed.
-Redirects are not followed: a receiver that moved must be set anew (and checked anew).
-"""
+# Claims follow the reminder outbox (services/reminders/claim.py): FOR UPDATE SKIP LOCKED on
+# PostgreSQL, so parallel schedulers never share a delivery; the lease is the ticket that lets
+# only the claimant record the outcome. Nothing is locked while a request is under way.
+# A delivery answered with 2xx is done; anything else is retried with exponential backoff
+# (1 minute, doubling, at most 6 hours) until WEBHOOK_MAX_ATTEMPTS, then it is failed.
+# Redirects are not followed: a receiver that moved must be set anew (and checked anew).
 
 from __future__ import annotations
 

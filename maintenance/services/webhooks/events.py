@@ -1,8 +1,7 @@
-"""The events an organisation's endpoint receives; aggregate facts only, never personal data.
+"""The events an organisation's endpoint receives; aggregate facts only, never personal data."""
 
-Each is queued in the caller's transaction, so an event exists exactly when its change does,
-and sent later by the delivery job (delivery.py).
-"""
+# Each is queued in the caller's transaction, so an event exists exactly when its change does,
+# and sent later by the delivery job (delivery.py).
 
 from __future__ import annotations
 

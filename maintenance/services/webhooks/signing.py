@@ -1,8 +1,7 @@
-"""Standard Webhooks signatures: HMAC-SHA256 over "id.timestamp.body" with the endpoint's secret.
+"""Standard Webhooks signatures: HMAC-SHA256 over "id.timestamp.body" with the endpoint's secret."""
 
-The secret is "whsec_" and base64 of 32 random bytes; the key is those bytes. Receivers verify
-with any Standard Webhooks library, or by hand as docs/api.md shows.
-"""
+# The secret is "whsec_" and base64 of 32 random bytes; the key is those bytes. Receivers verify
+# with any Standard Webhooks library, or by hand as docs/api.md shows.
 
 from __future__ import annotations
 

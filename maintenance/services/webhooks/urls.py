@@ -1,10 +1,9 @@
-"""Where a webhook may point: an https URL whose host resolves only to public addresses.
+"""Where a webhook may point: an https URL whose host resolves only to public addresses."""
 
-Checked when the URL is saved and again before every delivery, because a name's addresses can
-change in between (DNS rebinding); the delivery then connects to the very address it checked.
-The operator may allow plain http and private addresses (WEBHOOK_ALLOW_HTTP,
-WEBHOOK_ALLOW_PRIVATE), for a receiver on the same network or in tests.
-"""
+# Checked when the URL is saved and again before every delivery, because a name's addresses can
+# change in between (DNS rebinding); the delivery then connects to the very address it checked.
+# The operator may allow plain http and private addresses (WEBHOOK_ALLOW_HTTP,
+# WEBHOOK_ALLOW_PRIVATE), for a receiver on the same network or in tests.
 
 from __future__ import annotations
 
