@@ -42,6 +42,7 @@ from maintenance.models import (
 from maintenance.models.confirmation import new_handle
 from maintenance.notify import EmailMessage, SmsMessage, channels_from_settings
 from maintenance.services.events import record_event
+from maintenance.services.notices.fanout import queue_for_new_owner
 from maintenance.services.schedules import ensure_schedules, wake_owner
 
 if TYPE_CHECKING:
@@ -565,6 +566,7 @@ def add_unit(owner: Owner, unit: Unit, now: datetime, role: str = "owner") -> Ow
     ensure_schedules(unit, now.date())
     db.session.flush()
     wake_owner(owner.id)  # the unit's schedules may already be past their reminder
+    queue_for_new_owner(unit.id, unit.gtin, unit.serial, unit.sold_on, now)  # open recalls
     return ownership
 
 
