@@ -31,6 +31,7 @@ from maintenance.services.catalog import VersionInfo, VersionKey
 from maintenance.services.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
 from maintenance.services.schedules import due_order
 from maintenance.services.units import ScannedModel, ScannedUnit, local_today
+from maintenance.web.notice_pages import unit_banner
 from maintenance.web.visitors import (
     OWNER_SECRET_KEY,
     OWNER_SESSION_KEY,
@@ -51,7 +52,7 @@ T = TypeVar("T")
 _TOKEN = secrets.token_hex(8)  # per process, so no template or protocol text holds a marker
 MARKS = {
     name: Markup(f"[[{name}:{_TOKEN}]]")
-    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back")
+    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back", "notice")
 }
 # The way back after a language switch is a query value, so its marker is written encoded.
 BACK_MARK = quote_plus(MARKS["back"])
@@ -209,6 +210,11 @@ def render_unit(
                 unit, version, today, unit_has_records=unit_has_records
             )
         )
+    # Open recalls first, at the top (maintenance/web/notice_pages.py): never cached.
+    page = page.replace(
+        BYTE_MARKS["notice"],
+        unit_banner(gtin, serial, unit.sold_on if unit else None, key.kind is not None),
+    )
     # Tasks and the identity first: they hold markers of their own.
     page = page.replace(BYTE_MARKS["tasks"], tasks).replace(BYTE_MARKS["identity"], identity(key))
     if anonymous:

@@ -26,6 +26,7 @@ from maintenance.services.notices.fanout import (
     notice_channel,
     owners_of_units,
 )
+from maintenance.services.notices.pages import forget_open_gtins
 from maintenance.services.notices.selection import Selection, affected_unit_ids, read_selection
 from maintenance.services.notices.texts import NoticeInvalid, Problem, VersionTexts, read_version
 
@@ -219,6 +220,7 @@ def send_notice(notice: Notice, user: User | None, now: datetime) -> FanOutResul
     if notice.status != "draft":
         raise NoticeConflict(_("this notice was sent already"))
     notice.status, notice.sent_at = "sent", now
+    forget_open_gtins()
     notice.current.sent_at = now
     audit.record("notice.send", notice, user, version=notice.current.number)
     db.session.flush()
@@ -252,5 +254,6 @@ def close_notice(notice: Notice, user: User | None, now: datetime) -> Notice:
     if notice.status != "sent":
         raise NoticeConflict(_("only a sent notice can be closed"))
     notice.status, notice.closed_at = "closed", now
+    forget_open_gtins()
     audit.record("notice.close", notice, user)
     return notice
