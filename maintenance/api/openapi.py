@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 
-from maintenance.api import api
+from maintenance.api import api, notices_schema
 from maintenance.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from maintenance.services.labels.sheets import LAYOUTS
 from maintenance.services.units import MAX_BATCH_ROWS, MAX_UNIT_ID, RETAILER_REF_MAX_LENGTH
@@ -304,6 +304,11 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+
+# Recalls and service notices are described next to their views (maintenance/api/notices.py).
+SCHEMAS.update(notices_schema.SCHEMAS)
+PATHS.update(notices_schema.PATHS)
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:

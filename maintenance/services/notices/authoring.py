@@ -101,9 +101,23 @@ def notices_for(user: User) -> list[Notice]:
     return list(db.session.scalars(query))
 
 
+# The fields of a request body; a version has only the texts and what goes with them.
+VERSION_FIELDS = ("texts", "picture_url", "remedies", "contact")
+NOTICE_FIELDS = ("kind", "reference", "urgent", "gtins", "serials", "sold_from", "sold_until")
+NOTICE_FIELDS += VERSION_FIELDS
+
+
+def _unknown_fields(body: dict[str, Any], fields: tuple[str, ...]) -> list[Problem]:
+    return [
+        Problem(name, _("unknown field; the fields are %(f)s", f=", ".join(fields)))
+        for name in body
+        if name not in fields
+    ]
+
+
 def read_notice(body: dict[str, Any], user: User) -> NoticeInput:
     """A whole notice from a request body, every error at once; or NoticeInvalid."""
-    problems: list[Problem] = []
+    problems = _unknown_fields(body, NOTICE_FIELDS)
     kind = body.get("kind")
     if kind not in NOTICE_KINDS:
         problems.append(Problem("kind", _("must be recall or service")))
@@ -112,7 +126,7 @@ def read_notice(body: dict[str, Any], user: User) -> NoticeInput:
     if not isinstance(reference, str) or len(reference.strip()) > REFERENCE_MAX:
         problems.append(Problem("reference", _("at most %(most)s characters", most=REFERENCE_MAX)))
         reference = ""
-    urgent = body.get("urgent", False)
+    urgent = body.get("urgent") or False
     if not isinstance(urgent, bool):
         problems.append(Problem("urgent", _("must be true or false")))
         urgent = False
@@ -236,6 +250,9 @@ def add_version(
         raise NoticeConflict(
             _("only a sent, open notice gets new versions; change a draft instead")
         )
+    unknown = _unknown_fields(body, VERSION_FIELDS)
+    if unknown:
+        raise NoticeInvalid(unknown)
     texts = read_version(body, notice.kind, update=True)
     version = _version_row(texts, notice.current.number + 1, user)
     version.sent_at = now

@@ -157,7 +157,7 @@ def read_selection(body: dict[str, Any], user: User) -> tuple[Selection, int]:
         problems.append(Problem("gtins", _("all GTINs of a notice must be of one manufacturer")))
     selection = Selection(gtins)
     serials = body.get("serials") or {}
-    if not isinstance(serials, dict):
+    if not isinstance(serials, dict) or set(serials) - {"ranges", "list"}:
         problems.append(Problem("serials", _("give serials as ranges and a list")))
         serials = {}
     selection.ranges = _ranges(serials.get("ranges") or [], problems)
@@ -209,7 +209,7 @@ def _ranges(value: object, problems: list[Problem]) -> list[SerialRange]:
     ranges = []
     for index, item in enumerate(value):
         path = f"serials.ranges[{index}]"
-        ends = [item.get("from"), item.get("to")] if isinstance(item, dict) else item
+        ends = item
         if not isinstance(ends, list) or len(ends) != 2:
             problems.append(Problem(path, _("a range has a first and a last serial")))
             continue
@@ -232,7 +232,7 @@ def _listed(value: object, problems: list[Problem]) -> frozenset[str]:
 
 
 def _date(value: object, path: str, problems: list[Problem]) -> date | None:
-    if value in (None, ""):
+    if value is None:
         return None
     try:
         if not isinstance(value, str):
