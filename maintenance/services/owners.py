@@ -576,6 +576,8 @@ def _drop_pending_reminders(owner_id: int, unit_id: int | None) -> None:
         select(Reminder).where(Reminder.owner_id == owner_id, Reminder.status == "pending")
     ).all()
     for reminder in pending:
+        if unit_id is not None and reminder.kind == "notice":
+            continue  # a recall still reaches someone who owned an affected unit
         if unit_id is not None:
             for item in list(reminder.items):
                 if item.schedule.unit_id == unit_id:

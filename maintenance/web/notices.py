@@ -36,7 +36,7 @@ bp = Blueprint("notices", __name__, url_prefix="/manufacturer/notices")
 
 
 def _user() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def _own_models() -> list[ProductModel]:

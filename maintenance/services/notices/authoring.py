@@ -102,9 +102,9 @@ def notices_for(user: User) -> list[Notice]:
 
 
 # The fields of a request body; a version has only the texts and what goes with them.
-VERSION_FIELDS = ("texts", "picture_url", "remedies", "contact")
-NOTICE_FIELDS = ("kind", "reference", "urgent", "gtins", "serials", "sold_from", "sold_until")
-NOTICE_FIELDS += VERSION_FIELDS
+VERSION_FIELDS: tuple[str, ...] = ("texts", "picture_url", "remedies", "contact")
+SELECTION_FIELDS = ("gtins", "serials", "sold_from", "sold_until")
+NOTICE_FIELDS = ("kind", "reference", "urgent", *SELECTION_FIELDS, *VERSION_FIELDS)
 
 
 def _unknown_fields(body: dict[str, Any], fields: tuple[str, ...]) -> list[Problem]:

@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from maintenance.extensions import db
-from maintenance.models import Notice, NoticeDelivery, NoticeUnit, Ownership, Unit
+from maintenance.models import (
+    Notice,
+    NoticeDelivery,
+    NoticeMessage,
+    NoticeUnit,
+    Ownership,
+    Reminder,
+    Unit,
+)
 from maintenance.services.figures.cells import Chart, Count, Table
 
 # Days shown in the per-day table: a recall's messages go out in its first days.
@@ -59,15 +67,22 @@ def notice_figures(notice: Notice) -> NoticeFigures:
     ).one()
     d = NoticeDelivery
     reached = and_(d.sent_at.is_not(None), d.failed_at.is_(None))
-    waiting = and_(d.sent_at.is_(None), d.failed_at.is_(None), d.stopped_at.is_(None))
+    unsent = and_(d.sent_at.is_(None), d.failed_at.is_(None), d.stopped_at.is_(None))
+    in_outbox = exists().where(
+        NoticeMessage.delivery_id == d.id,
+        Reminder.id == NoticeMessage.reminder_id,
+        Reminder.status.in_(("pending", "sending")),
+    )
+    # Not sent and nothing left in the outbox: its address bounced or the number sent STOP
+    # after it was queued (those rows were cancelled), or the notice closed first.
     owners = db.session.execute(
         select(
             func.count(),
             func.count().filter(reached),
-            func.count().filter(waiting),
+            func.count().filter(and_(unsent, in_outbox)),
             func.count(d.opened_at),
             func.count(d.acted_at),
-            func.count(d.failed_at),
+            func.count().filter(or_(d.failed_at.is_not(None), and_(unsent, ~in_outbox))),
             func.count(d.stopped_at),
         ).where(d.notice_id == notice.id)
     ).one()

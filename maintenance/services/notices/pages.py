@@ -113,7 +113,7 @@ def notice_events(
         if unit_acted(notice.id, unit.id):
             continue
         texts = notice.current.texts
-        text = texts.get(language) or next(iter(texts.values()), {})
+        text: dict[str, str] = texts.get(language) or next(iter(texts.values()), {})
         event = Event()
         event.add("uid", f"notice-{notice.id}-unit-{unit.id}@{host}")
         event.add("dtstamp", stamp)

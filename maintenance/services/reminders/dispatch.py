@@ -58,6 +58,7 @@ from maintenance.notify import Channel, EmailMessage, Message, SendError, channe
 from maintenance.ops import metrics
 from maintenance.services import due_dates
 from maintenance.services.events import UnitFacts, add_events, event_row
+from maintenance.services.notices import outbox as notice_outbox
 from maintenance.services.reminders.claim import DEFAULT_LEASE_SECONDS, Claim, claim_batch
 from maintenance.services.reminders.reachability import is_reachable
 from maintenance.services.reminders.render import Entry, asks_about_pace, render
@@ -373,9 +374,13 @@ def _entries(reminder: _Claimed, tasks: _Tasks, owned: set[tuple[int, int]]) -> 
 def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes, tasks: _Tasks) -> list[_Job]:
     """Render the claimed reminders; cancel or defer those that must not go now."""
     reminders, owners, owned = _load(claim, tasks)
-    jobs = []
+    jobs: list[_Job] = []
+    notices = notice_outbox.contents([r for r in reminders if r.kind == notice_outbox.KIND])
     for reminder in reminders:
         owner = owners[reminder.owner_id]
+        if reminder.kind == notice_outbox.KIND:  # a recall or notice: its own rules
+            _prepare_notice(reminder, owner, notices.get(reminder.id), clock, outcomes, jobs)
+            continue
         if not is_reachable(owner, reminder.channel):
             outcomes.cancelled.append((reminder.id, _unreachable(owner, reminder.channel)))
             continue
@@ -400,6 +405,31 @@ def _prepare(claim: Claim, clock: datetime, outcomes: _Outcomes, tasks: _Tasks) 
     # End the read before sending: nothing stays locked while messages go out.
     db.session.rollback()
     return jobs
+
+
+def _prepare_notice(
+    reminder: _Claimed,
+    owner: _Owner,
+    row: Any,
+    clock: datetime,
+    outcomes: _Outcomes,
+    jobs: list[_Job],
+) -> None:
+    """A notice goes now, paused or not, whatever the send hour (services/notices/outbox.py)."""
+    job = _Job(reminder, time_zone(owner.time_zone).key, due_dates.FIRST_SEND_HOUR, None)
+    try:
+        decision = notice_outbox.decide(reminder, owner, row, clock)
+    except Exception as error:  # a bad text must not stop the other messages
+        logger.exception("notice message %s could not be rendered", reminder.id)
+        outcomes.failed.append((job, SendError(f"render failed: {error}", permanent=False)))
+        return
+    if decision.cancel is not None:
+        outcomes.cancelled.append((reminder.id, decision.cancel))
+    elif decision.at is not None:
+        outcomes.deferred.append((reminder.id, decision.at))
+    else:
+        job.message = decision.message
+        jobs.append(job)
 
 
 def _unreachable(owner: _Owner, channel: str) -> str:
@@ -490,6 +520,10 @@ def _record(
     if outcomes.sent:
         marked = _mark_sent(outcomes.sent, claim, clock)
         result.sent += len(marked)
+        notice_outbox.record_sent(
+            [j.reminder_id for j, _p in outcomes.sent if j.reminder_id in marked and _is_notice(j)],
+            clock,
+        )
         # Events only for the rows this claim still held: another dispatcher's are its own.
         add_events(
             row
@@ -560,6 +594,8 @@ def _record(
         if final:
             result.failed += 1
             add_events(_events("reminder_failed", job.reminder, clock))
+            if _is_notice(job):
+                notice_outbox.record_failed([job.reminder_id], clock, error.reason)
         else:
             result.retried += 1
         metrics.count_failure(
@@ -569,6 +605,10 @@ def _record(
             suppress_channel(
                 job.reminder.owner_id, job.reminder.channel, clock, reason=error.reason
             )
+
+
+def _is_notice(job: _Job) -> bool:
+    return job.reminder.kind == notice_outbox.KIND
 
 
 def _mid(job: _Job) -> str | None:

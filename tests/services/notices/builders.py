@@ -1,4 +1,4 @@
-"""Builders for notice tests: a manufacturer with a model, units by serial, owners, a recall body."""
+"""Builders for notice tests: a manufacturer and its model, units, owners, a recall body."""
 
 from __future__ import annotations
 
@@ -48,6 +48,15 @@ def recall_body(**changes: Any) -> dict[str, Any]:
     """A valid recall request body with some fields changed."""
     body = copy.deepcopy(RECALL)
     body.update(changes)
+    return body
+
+
+def version_body(update: str | None = None) -> dict[str, Any]:
+    """The version fields of the recall, with "what changed" in both languages when given."""
+    body = {key: copy.deepcopy(RECALL[key]) for key in ("texts", "remedies", "contact")}
+    if update:
+        for language in ("nl", "en"):
+            body["texts"][language]["update"] = update
     return body
 
 

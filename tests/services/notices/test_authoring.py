@@ -29,6 +29,7 @@ from tests.services.notices.builders import (
     make_owner,
     make_units,
     recall_body,
+    version_body,
 )
 
 
@@ -58,7 +59,12 @@ def test_a_recall_without_hazard_instruction_or_remedy_is_refused_where_it_is_mi
         ("en", "instruction", "As a precautionary measure, unplug it.", "precautionary"),
         ("en", "hazard", "In rare situations the lock fails.", "in rare situations"),
         ("nl", "hazard", "Dit is een vrijwillige terugroepactie.", "vrijwillig"),
-        ("nl", "instruction", "Uit voorzorg vragen wij u de stekker eruit te halen.", "uit voorzorg"),
+        (
+            "nl",
+            "instruction",
+            "Uit voorzorg vragen wij u de stekker eruit te halen.",
+            "uit voorzorg",
+        ),
         ("nl", "hazard", "In zeldzame gevallen faalt het slot.", "in zeldzame gevallen"),
     ],
 )
@@ -140,12 +146,10 @@ def test_a_new_version_goes_to_the_same_owners_as_an_update_never_twice(ctx) -> 
     owner = make_owner(unit)
     notice = create_notice(read_notice(recall_body(), user), user, NOW)
     send_notice(notice, user, NOW)
-    body = recall_body()
     with pytest.raises(NoticeInvalid) as caught:
-        add_version(notice, body, user, NOW)  # an update must say what changed
+        add_version(notice, version_body(), user, NOW)  # an update must say what changed
     assert {p.path for p in caught.value.problems} == {"texts.nl.update", "texts.en.update"}
-    for language in ("nl", "en"):
-        body["texts"][language]["update"] = "New lock parts are in stock."
+    body = version_body(update="New lock parts are in stock.")
     version = add_version(notice, body, user, NOW + timedelta(days=2))
     fanout.fan_out(NOW + timedelta(days=2))
     rows = list(db.session.scalars(select(Reminder).order_by(Reminder.id)))
