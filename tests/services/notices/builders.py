@@ -11,6 +11,7 @@ from maintenance.extensions import db
 from maintenance.models import ModelGtin, Organisation, Owner, Ownership, ProductModel, Unit, User
 from maintenance.services.accounts import create_user
 from tests.builders import gtin
+from tests.conftest import PASSWORD
 
 GTIN = gtin("871234588880")
 OTHER_GTIN = gtin("871234588897")
@@ -62,7 +63,7 @@ def version_body(update: str | None = None) -> dict[str, Any]:
 
 def make_maker(name: str = "Voorbeeld Apparaten B.V.") -> tuple[User, ProductModel]:
     """A manufacturer user and its model with GTIN, committed."""
-    user = create_user(f"safety{next(_numbers)}@example.com", "manufacturer", name, "pw-123456789")
+    user = create_user(f"safety{next(_numbers)}@example.com", "manufacturer", name, PASSWORD)
     model = db.session.scalar(db.select(ProductModel).where(ProductModel.name == "WM 8000 Eco"))
     if model is None:
         model = ProductModel(
@@ -79,7 +80,7 @@ def make_maker(name: str = "Voorbeeld Apparaten B.V.") -> tuple[User, ProductMod
 
 def make_other_maker() -> tuple[User, ProductModel]:
     """Another manufacturer with a model of its own."""
-    user = create_user("other@example.com", "manufacturer", "Ander Merk", "pw-123456789")
+    user = create_user("other@example.com", "manufacturer", "Ander Merk", PASSWORD)
     model = ProductModel(
         organisation_id=user.organisation_id, brand="Ander", name="X1", category="dishwasher"
     )
