@@ -91,6 +91,7 @@ def contents(reminders: Iterable[Any]) -> dict[int, _Row]:
         notice = notices[version.notice_id]
         content = Content(
             delivery_id=delivery_id,
+            version_id=version_id,
             kind=notice.kind,
             reference=notice.reference,
             update=version.number > 1 and delivery.sent_at is not None,
