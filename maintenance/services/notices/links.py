@@ -17,7 +17,6 @@ from maintenance.services.reminders.links import InvalidLink
 MAX_AGE_DAYS = 400
 NOTICE_PATH = "/n/"
 _SALT = "notice-delivery"
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 @lru_cache(maxsize=16)
@@ -25,18 +24,9 @@ def _signer(secret: str) -> TimestampSigner:
     return TimestampSigner(secret, salt=_SALT)
 
 
-def _base36(number: int) -> str:
-    text = ""
-    while True:
-        number, rest = divmod(number, 36)
-        text = _DIGITS[rest] + text
-        if number == 0:
-            return text
-
-
 def make_token(delivery_id: int) -> str:
     """A short token naming one delivery."""
-    return _signer(current_app.config["SECRET_KEY"]).sign(_base36(delivery_id)).decode()
+    return _signer(current_app.config["SECRET_KEY"]).sign(f"{delivery_id:x}").decode()
 
 
 def read_token(token: str) -> int:
@@ -45,7 +35,7 @@ def read_token(token: str) -> int:
         value = _signer(current_app.config["SECRET_KEY"]).unsign(
             token, max_age=MAX_AGE_DAYS * 24 * 3600
         )
-        return int(value.decode(), 36)
+        return int(value.decode(), 16)
     except SignatureExpired as exc:
         raise InvalidLink("expired", expired=True) from exc
     except (BadSignature, ValueError, UnicodeDecodeError) as exc:

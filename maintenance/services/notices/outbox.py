@@ -180,37 +180,28 @@ def decide(reminder: Any, owner: Any, row: _Row | None, clock: datetime) -> Deci
     return Decision(message=render_email(row.content, owner, reminder.id, reminder.dedupe_key))
 
 
-def _deliveries_of(reminder_ids: list[int]) -> Any:
-    return (
+def _update_deliveries(reminder_ids: list[int], first: Any, **values: Any) -> None:
+    """Set values on the deliveries these outbox rows carry, where `first` is still unset."""
+    if not reminder_ids:
+        return
+    carried = (
         select(NoticeMessage.delivery_id)
         .where(id_in(NoticeMessage.reminder_id, reminder_ids))
         .scalar_subquery()
+    )
+    db.session.execute(
+        update(NoticeDelivery)
+        .where(NoticeDelivery.id.in_(carried), first.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
 
 
 def record_sent(reminder_ids: list[int], at: datetime) -> None:
     """The provider accepted these notice messages: their deliveries count as reached."""
-    if reminder_ids:
-        db.session.execute(
-            update(NoticeDelivery)
-            .where(
-                NoticeDelivery.id.in_(_deliveries_of(reminder_ids)),
-                NoticeDelivery.sent_at.is_(None),
-            )
-            .values(sent_at=at)
-            .execution_options(synchronize_session=False)
-        )
+    _update_deliveries(reminder_ids, NoticeDelivery.sent_at, sent_at=at)
 
 
 def record_failed(reminder_ids: list[int], at: datetime, reason: str) -> None:
     """These notice messages finally failed (bounce, invalid number, STOP, out of attempts)."""
-    if reminder_ids:
-        db.session.execute(
-            update(NoticeDelivery)
-            .where(
-                NoticeDelivery.id.in_(_deliveries_of(reminder_ids)),
-                NoticeDelivery.failed_at.is_(None),
-            )
-            .values(failed_at=at, failure=reason[:200])
-            .execution_options(synchronize_session=False)
-        )
+    _update_deliveries(reminder_ids, NoticeDelivery.failed_at, failed_at=at, failure=reason[:200])
