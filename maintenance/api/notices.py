@@ -20,8 +20,6 @@ from maintenance.services.notices.texts import NoticeInvalid
 from maintenance.web.errors import ApiError
 from maintenance.web.notice_pages import public_url
 
-MAX_NOTICE_ID = 2**31 - 1
-
 
 def _body() -> dict[str, Any]:
     try:

@@ -19,11 +19,12 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from maintenance.clock import now_utc
-from maintenance.extensions import csrf, db
+from maintenance.extensions import csrf
 from maintenance.i18n import current_language
 from maintenance.models import Notice, ProductModel
 from maintenance.models.notice import ACTED_CHOICES
 from maintenance.services.notices import acts, pages
+from maintenance.services.notices.authoring import find_notice
 from maintenance.services.notices.render import heading, serial_summary
 from maintenance.services.notices.texts import TEXT_FIELDS, VersionTexts
 from maintenance.services.reminders.links import InvalidLink
@@ -121,7 +122,7 @@ def stop(token: str) -> str:
 @bp.get(f"{PUBLIC_PATH}<int:notice_id>")
 def public_page(notice_id: int) -> str:
     """A sent notice for anyone (Art. 35(4)): no owner, no personal data."""
-    notice = db.session.get(Notice, notice_id)
+    notice = find_notice(notice_id)
     if notice is None or notice.status == "draft":
         abort(404)
     return render_template("notices/public.html", shown=shown(notice, current_language()))

@@ -259,16 +259,22 @@ def close(notice_id: int) -> BaseResponse:
     return redirect(url_for("notices.show", notice_id=notice.id), code=303)
 
 
-@bp.get("/<int:notice_id>/<any(summary, 'per-day'):key>.csv")
+@bp.get("/<int:notice_id>/summary.csv")
 @role_required("manufacturer")
-def figures_csv(notice_id: int, key: str) -> Response:
-    """A table of figures as CSV, small counts hidden as on the page."""
+def summary_csv(notice_id: int) -> Response:
+    """The notice's figures as CSV, small counts hidden as on the page."""
     notice = _notice(notice_id)
-    if key == "summary":
-        table = figures.summary_table(figures.notice_figures(notice))
-    else:
-        table = figures.daily_table(notice, local_today(None, now_utc()))
-    return _csv(table.to_csv(), f"notice-{notice.id}-{key}.csv")
+    table = figures.summary_table(figures.notice_figures(notice))
+    return _csv(table.to_csv(), f"notice-{notice.id}-summary.csv")
+
+
+@bp.get("/<int:notice_id>/per-day.csv")
+@role_required("manufacturer")
+def per_day_csv(notice_id: int) -> Response:
+    """The notice's figures per day as CSV, small counts hidden as on the page."""
+    notice = _notice(notice_id)
+    table = figures.daily_table(notice, local_today(None, now_utc()))
+    return _csv(table.to_csv(), f"notice-{notice.id}-per-day.csv")
 
 
 @bp.get("/<int:notice_id>/serials.csv")

@@ -33,6 +33,7 @@ from maintenance.services.notices.texts import NoticeInvalid, Problem, VersionTe
 # Units whose owners are queued within the request that sends; the scheduler does the rest.
 UNITS_QUEUED_AT_SEND = 2000
 REFERENCE_MAX = 60
+MAX_NOTICE_ID = 2**31 - 1  # PostgreSQL's integer
 
 
 class NoticeNotFound(Exception):
@@ -85,9 +86,14 @@ def can_manage(user: User, notice: Notice) -> bool:
     )
 
 
+def find_notice(notice_id: int) -> Notice | None:
+    """A notice by id; None also for ids no database integer can hold."""
+    return db.session.get(Notice, notice_id) if 0 < notice_id <= MAX_NOTICE_ID else None
+
+
 def get_notice_for(user: User, notice_id: int) -> Notice:
     """The user's notice, or NoticeNotFound."""
-    notice = db.session.get(Notice, notice_id)
+    notice = find_notice(notice_id)
     if notice is None or not can_manage(user, notice):
         raise NoticeNotFound(notice_id)
     return notice
