@@ -30,7 +30,7 @@ from maintenance.config import ROOT, Config
 from maintenance.demo.activity import generate_activity
 from maintenance.demo.data import DEMO_PASSWORD, load_demo
 from maintenance.services.figures.cache import forget
-from maintenance.services.units import local_today
+from maintenance.services.units.create import local_today
 
 PAGES = (
     ("manufacturer", "fabrikant@example.com", "/dashboards/manufacturer"),

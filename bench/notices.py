@@ -70,7 +70,7 @@ def fill(owners: int, reminders: int) -> None:
     from maintenance.models import ModelGtin, Owner, Ownership, ProductModel, TaskSchedule, Unit
     from maintenance.services.accounts import create_user
     from maintenance.services.reminders.materialise import materialise_due
-    from maintenance.services.schedules import ensure_schedules
+    from maintenance.services.schedules.plan import ensure_schedules
     from tests.builders import gtin
 
     import_library(ROOT / "protocols" / "library")

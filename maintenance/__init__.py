@@ -111,14 +111,17 @@ def register_blueprints(app: Flask) -> None:
     from maintenance.web.manufacturer import bp as manufacturer_bp
     from maintenance.web.notice_pages import bp as notice_pages_bp
     from maintenance.web.notices import bp as notices_bp
+    from maintenance.web.organisation import bp as organisation_bp
     from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
+    from maintenance.web.repair import bp as repair_bp
     from maintenance.web.resolver import bp as resolver_bp
     from maintenance.web.retailer import bp as retailer_bp
     from maintenance.web.webhooks import bp as webhooks_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(resolver_bp)
+    app.register_blueprint(repair_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manufacturer_bp)
     app.register_blueprint(notices_bp)
@@ -128,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(actions_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(organisation_bp)
     app.register_blueprint(dashboards_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)

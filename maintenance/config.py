@@ -110,6 +110,14 @@ class Config:
     SCAN_BATCH_SIZE = max(1, _int("SCAN_BATCH_SIZE", 50))
     # Seconds the oldest held scan waits at most; a killed process loses at most this much.
     SCAN_FLUSH_SECONDS = float(_env("SCAN_FLUSH_SECONDS", "5"))
+    # Allow webhook URLs with plain http:// (only for a receiver on a trusted network, or tests).
+    WEBHOOK_ALLOW_HTTP = _flag("WEBHOOK_ALLOW_HTTP")
+    # Allow webhook URLs that resolve to private, loopback or link-local addresses (SSRF guard off).
+    WEBHOOK_ALLOW_PRIVATE = _flag("WEBHOOK_ALLOW_PRIVATE")
+    # Attempts per webhook delivery (retries back off from 1 minute, doubling) before it fails.
+    WEBHOOK_MAX_ATTEMPTS = _int("WEBHOOK_MAX_ATTEMPTS", 8)
+    # Seconds a webhook receiver has to answer one delivery.
+    WEBHOOK_TIMEOUT_SECONDS = float(_env("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
     # Connections are replaced after an hour: a connection keeps the plans of its foreign-key
     # checks, and one made while a table was nearly empty (a new deployment) scans it whole

@@ -2,7 +2,6 @@
 
 from typing import TYPE_CHECKING, ClassVar
 
-from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -48,25 +47,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
-class RouteLimiter(Limiter):
-    """Flask-Limiter without its before-request pass on the resolver's routes (scans, QR images).
-
-    Every limit in this service is a decorator on its view and is checked when that view runs;
-    the before-request pass looks for default, application and blueprint limits, which this
-    service has none of, and costs the busiest route about 40 microseconds. So a limit on a
-    resolver view must be a decorator. (This overrides Flask-Limiter's internal method: were it
-    renamed, scans would only get slower, not unlimited.)
-    """
-
-    def _check_request_limit(
-        self, callable_name: str | None = None, in_middleware: bool = True
-    ) -> None:
-        if in_middleware and request.blueprint == "resolver":
-            return
-        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
-
-
-limiter = RouteLimiter(key_func=get_remote_address, default_limits=[])
+# Every limit in this service is a decorator on its view (web/auth.py, web/owner.py): there are
+# no default or application-wide limits, so the before-request pass finds none on other routes.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 
 

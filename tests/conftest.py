@@ -1,5 +1,6 @@
 """Fixtures: an app on a migrated database (SQLite, or PostgreSQL via TEST_DATABASE_URL),
-a client, builders with keyword defaults, and the real SMTP / Twilio test doubles."""
+a client, staff and owners signed in through the real forms; fakes and browser fixtures come
+in as plugins."""
 
 from __future__ import annotations
 
@@ -16,12 +17,16 @@ from maintenance import create_app
 from maintenance.config import ROOT, TestConfig
 from maintenance.extensions import db as _db
 from maintenance.extensions import limiter
+from tests.builders import GTIN, unit_path
+from tests.fakes import link_in
 
 LIBRARY = ROOT / "protocols" / "library"
 PASSWORD = "correct horse battery"
+EN = {"Accept-Language": "en"}  # the language these tests' expected texts are written in
 
-# One Chromium for the whole session, shared by every folder with browser tests.
-pytest_plugins = ["tests.browser.fixtures"]
+# Registered once for every folder: the SMTP and Twilio fakes with the fixtures that aim the app
+# at them, and the browser fixtures (one Chromium for the whole session).
+pytest_plugins = ["tests.fakes.fixtures", "tests.browser.fixtures"]
 
 
 def _database_url(tmp: Path) -> str:
@@ -55,13 +60,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test starts with empty tables (works across threads and processes, unlike rollback)."""
-    yield
+    """Every test starts with no rate limit used and ends with empty tables.
+
+    Emptying works across threads and processes, unlike a rollback.
+    """
     if "app" not in request.fixturenames:
+        yield
         return
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
-        limiter.reset()  # rate-limit counters belong to one test, not the session
+        # Rate-limit counters live in memory for the session; they belong to one test. Other
+        # apps a test builds share the limiter, so the count is reset before, not only after.
+        limiter.reset()
+    yield
+    with app.app_context():
+        limiter.reset()
         _db.session.remove()
         tables = list(reversed(_db.metadata.sorted_tables))
         with _db.engine.begin() as conn:
@@ -172,6 +185,44 @@ def login(client: FlaskClient) -> Callable[[object], FlaskClient]:
         return client
 
     return do
+
+
+# The owner's way in, through the real unit page form and the link in the email.
+
+
+def remind(client: FlaskClient, contact: str, serial: str = "SN0001", **extra: str):
+    """Submit the unit page's "Remind me" form."""
+    token = csrf_token(client, unit_path(serial))
+    form = {
+        "csrf_token": token,
+        "gtin": GTIN,
+        "serial": serial,
+        "contact": contact,
+        "consent": "reminders-v1",
+        "hour": "9",
+        "language": "en",
+        "role": "owner",
+        **extra,
+    }
+    return client.post("/remind", data=form, headers=EN)
+
+
+def confirm_by_email(client: FlaskClient, mail, button: str = "Yes, send me reminders") -> None:
+    """Open the link in the last email and press its button (a sign-up's, unless told)."""
+    path = link_in(mail.messages[-1])
+    page = client.get(path, headers=EN)
+    assert page.status_code == 200
+    assert f'<button type="submit">{button}</button>' in page.get_data(as_text=True)
+    token = csrf_token(client, path)
+    response = client.post(path, data={"csrf_token": token}, headers=EN)
+    assert response.status_code == 303 and response.location.endswith("/me")
+
+
+def sign_in(client: FlaskClient, mail, contact: str = "anna@example.nl", **extra: str) -> None:
+    """Sign an owner up for the unit SN0001 through the real forms, and confirm by email."""
+    response = remind(client, contact, **extra)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    confirm_by_email(client, mail)
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ from maintenance.api import api
 from maintenance.api.auth import api_user, token_required
 from maintenance.api.units import read_json_object
 from maintenance.services.labels.sheets import LAYOUTS
-from maintenance.services.units import (
-    MAX_BATCH_ROWS,
-    UnitError,
-    UnitNotFound,
-    get_units_for,
-    print_labels,
-)
+from maintenance.services.units.batch import MAX_BATCH_ROWS
+from maintenance.services.units.errors import UnitError, UnitNotFound
+from maintenance.services.units.find import get_units_for
+from maintenance.services.units.printing import print_labels
 from maintenance.web.errors import ApiError
 
 

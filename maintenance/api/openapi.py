@@ -11,38 +11,21 @@ from typing import Any
 from flask import current_app
 
 from maintenance.api import api, notices_schema
-from maintenance.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from maintenance.api.openapi_integrations import (
+    DRY_RUN,
+    GTIN,
+    INTEGRATION_PATHS,
+    INTEGRATION_SCHEMAS,
+    LIST_PROTOCOLS,
+)
+from maintenance.api.openapi_parts import PAGINATION, error_responses, json_content, query, ref
 from maintenance.services.labels.sheets import LAYOUTS
-from maintenance.services.units import MAX_BATCH_ROWS, MAX_UNIT_ID, RETAILER_REF_MAX_LENGTH
+from maintenance.services.units.batch import MAX_BATCH_ROWS
+from maintenance.services.units.create import RETAILER_REF_MAX_LENGTH
+from maintenance.services.units.find import MAX_UNIT_ID
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": _json(_ref("Error"))}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    """The error responses an endpoint can give, all with the {"error", "details"} body."""
-    descriptions = {
-        401: "No valid bearer token.",
-        403: "The token's role may not do this.",
-        404: "No such unit, or one of another shop (the same answer, so ids do not leak).",
-        405: "Method not allowed on this path.",
-        409: "Conflicts with what exists (e.g. the serial is registered by another shop).",
-        413: "The body is larger than the upload limit (1 MiB by default).",
-        422: "The request has errors; `details` names each one.",
-    }
-    return {str(code): _error(descriptions[code]) for code in codes}
 
 
 SCHEMAS: dict[str, Any] = {
@@ -51,7 +34,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["error", "details"],
         "properties": {
             "error": {"type": "string", "description": "What went wrong, in one sentence."},
-            "details": {"type": "array", "items": _ref("ErrorDetail")},
+            "details": {"type": "array", "items": ref("ErrorDetail")},
         },
     },
     "ErrorDetail": {
@@ -132,7 +115,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["items", "next_cursor"],
         "properties": {
-            "items": {"type": "array", "items": _ref("Unit")},
+            "items": {"type": "array", "items": ref("Unit")},
             "next_cursor": {
                 "type": ["string", "null"],
                 "description": "Pass as `cursor` for the next page; null on the last page.",
@@ -183,23 +166,6 @@ UNIT_ID = {
     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_UNIT_ID},
 }
 
-PAGINATION = [
-    {
-        "name": "limit",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-        "description": "Items per page.",
-    },
-    {
-        "name": "cursor",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "The `next_cursor` of the previous page; leave out for the first page.",
-    },
-]
-
 PATHS: dict[str, Any] = {
     "/api/v1/openapi.json": {
         "get": {
@@ -209,14 +175,16 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": {
                     "description": "The OpenAPI document.",
-                    "content": _json({"type": "object"}),
+                    "content": json_content({"type": "object"}),
                 }
             },
         }
     },
     "/api/v1/protocols": {
+        "get": LIST_PROTOCOLS,
         "post": {
             "operationId": "publishProtocol",
+            "parameters": [DRY_RUN],
             "summary": "Validate and publish a maintenance protocol (manufacturer token).",
             "description": (
                 "The body is a protocol in the uniform format, as YAML or JSON"
@@ -233,37 +201,47 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "201": {
                     "description": "Published as a new version.",
-                    "content": _json(_ref("ProtocolPublished")),
+                    "content": json_content(ref("ProtocolPublished")),
                 },
                 "200": {
-                    "description": "The same content as the current version; nothing changed.",
-                    "content": _json(_ref("ProtocolPublished")),
+                    "description": (
+                        "The same content as the current version, nothing changed; or, with"
+                        " dry_run=true, what publishing would change."
+                    ),
+                    "content": json_content({"oneOf": [ref("ProtocolPublished"), ref("DryRun")]}),
                 },
-                **_errors(401, 403, 409, 413, 422),
+                **error_responses(401, 403, 409, 413, 422),
             },
-        }
+        },
     },
     "/api/v1/units": {
         "get": {
             "operationId": "listUnits",
             "summary": "The shop's units, newest first, a page at a time (retailer token).",
-            "parameters": PAGINATION,
+            "parameters": [
+                *PAGINATION,
+                query("gtin", GTIN, "Only units of this GTIN."),
+                query("serial", {"type": "string"}, "Only the unit with this serial."),
+            ],
             "responses": {
-                "200": {"description": "A page of units.", "content": _json(_ref("UnitPage"))},
-                **_errors(401, 403, 422),
+                "200": {
+                    "description": "A page of units.",
+                    "content": json_content(ref("UnitPage")),
+                },
+                **error_responses(401, 403, 422),
             },
         },
         "post": {
             "operationId": "createUnit",
             "summary": "Register a sold appliance and get its label URI (retailer token).",
-            "requestBody": {"required": True, "content": _json(_ref("UnitCreate"))},
+            "requestBody": {"required": True, "content": json_content(ref("UnitCreate"))},
             "responses": {
-                "201": {"description": "Registered.", "content": _json(_ref("Unit"))},
+                "201": {"description": "Registered.", "content": json_content(ref("Unit"))},
                 "200": {
                     "description": "This shop had registered it already (e.g. a second scan).",
-                    "content": _json(_ref("Unit")),
+                    "content": json_content(ref("Unit")),
                 },
-                **_errors(401, 403, 409, 413, 422),
+                **error_responses(401, 403, 409, 413, 422),
             },
         },
     },
@@ -273,8 +251,8 @@ PATHS: dict[str, Any] = {
             "summary": "One of the shop's units (retailer token).",
             "parameters": [UNIT_ID],
             "responses": {
-                "200": {"description": "The unit.", "content": _json(_ref("Unit"))},
-                **_errors(401, 403, 404),
+                "200": {"description": "The unit.", "content": json_content(ref("Unit"))},
+                **error_responses(401, 403, 404),
             },
         }
     },
@@ -284,8 +262,8 @@ PATHS: dict[str, Any] = {
             "summary": "Withdraw a unit registered by mistake; its URI then answers 410.",
             "parameters": [UNIT_ID],
             "responses": {
-                "200": {"description": "The voided unit.", "content": _json(_ref("Unit"))},
-                **_errors(401, 403, 404, 413),
+                "200": {"description": "The voided unit.", "content": json_content(ref("Unit"))},
+                **error_responses(401, 403, 404, 413),
             },
         }
     },
@@ -293,13 +271,13 @@ PATHS: dict[str, Any] = {
         "post": {
             "operationId": "printLabels",
             "summary": "One PDF with a label per unit, in a label layout (retailer token).",
-            "requestBody": {"required": True, "content": _json(_ref("LabelRequest"))},
+            "requestBody": {"required": True, "content": json_content(ref("LabelRequest"))},
             "responses": {
                 "200": {
                     "description": "The labels.",
                     "content": {"application/pdf": {"schema": {"type": "string"}}},
                 },
-                **_errors(401, 403, 404, 413, 422),
+                **error_responses(401, 403, 404, 413, 422),
             },
         }
     },
@@ -322,7 +300,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": {**PATHS, **INTEGRATION_PATHS},
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -331,12 +309,12 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "description": "A token from `maintenance tokens create --email E`.",
                 }
             },
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **INTEGRATION_SCHEMAS},
         },
     }
 
 
 @api.get("/openapi.json")
-def openapi_json() -> dict[str, Any]:
+def openapijson_content() -> dict[str, Any]:
     """The OpenAPI document; public, so integrators can read it before they have a token."""
     return openapi_document(current_app.config["BASE_URL"])

@@ -19,12 +19,16 @@ class HasId(Protocol):
     id: int
 
 
-def read_page() -> tuple[int, int | None]:
-    """The requested page size and the id to continue below; 422 for anything else."""
+def read_page(filters: tuple[str, ...] = ()) -> tuple[int, int | None]:
+    """The requested page size and the id to continue below; 422 for anything else.
+
+    `filters` names the list's other query parameters, which the caller reads itself.
+    """
+    known = ("limit", "cursor", *filters)
     details = [
-        {"path": name, "message": "unknown parameter; the parameters are limit and cursor"}
+        {"path": name, "message": f"unknown parameter; the parameters are {', '.join(known)}"}
         for name in request.args
-        if name not in ("limit", "cursor")
+        if name not in known
     ]
     limit = DEFAULT_LIMIT
     raw_limit = request.args.get("limit")

@@ -11,17 +11,12 @@ from maintenance.api import api
 from maintenance.api.auth import api_user, token_required
 from maintenance.api.pagination import page_json, read_page
 from maintenance.models import Unit
-from maintenance.services.identifiers import DigitalLink
-from maintenance.services.units import (
-    UnitConflict,
-    UnitError,
-    UnitNotFound,
-    create_unit,
-    get_unit_for,
-    unit_link,
-    units_page,
-    void_unit,
-)
+from maintenance.services.identifiers import DigitalLink, IdentifierError, normalize_gtin
+from maintenance.services.lookups import units_page
+from maintenance.services.units.create import create_unit, void_unit
+from maintenance.services.units.errors import UnitConflict, UnitError, UnitNotFound
+from maintenance.services.units.find import get_unit_for
+from maintenance.services.units.printing import unit_link
 from maintenance.web.errors import ApiError
 from maintenance.web.resolver import qr_image_url
 
@@ -134,9 +129,16 @@ def create_unit_api() -> tuple[dict, int]:
 @api.get("/units")
 @token_required("retailer")
 def list_units_api() -> dict:
-    """The caller's shop's units, newest first, a page at a time."""
-    limit, cursor = read_page()
-    rows = units_page(api_user().organisation_id, limit + 1, below=cursor)
+    """The caller's shop's units, newest first, a page at a time; gtin and serial find one."""
+    limit, cursor = read_page(filters=("gtin", "serial"))
+    gtin, serial = request.args.get("gtin"), request.args.get("serial")
+    if gtin is not None:
+        try:
+            gtin = normalize_gtin(gtin)
+        except IdentifierError as exc:
+            details = [{"path": "gtin", "message": str(exc)}]
+            raise ApiError(422, "the request has errors", details) from None
+    rows = units_page(api_user().organisation_id, limit + 1, below=cursor, gtin=gtin, serial=serial)
     return page_json(rows, limit, unit_json)
 
 

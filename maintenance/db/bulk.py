@@ -33,13 +33,18 @@ from sqlalchemy.engine import Row
 from maintenance.extensions import db
 
 
+def on_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL, where the bulk paths below apply."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def id_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """column IN ids; on PostgreSQL as = ANY(one array), so the statement text never changes.
 
-    psycopg parses a statement with more than 50 parameters anew on every execution, which
-    for a batch's IN lists cost about as much as the query itself.
+    psycopg parses a statement with more than 50 parameters anew on every execution; one array
+    parameter keeps a batch's statement prepared.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         array = ARRAY(Integer)
         return column == any_(cast(bindparam(None, list(ids), type_=array, unique=True), array))
     return column.in_(ids)
@@ -49,7 +54,7 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:
     """Insert rows that all have the same columns; how many."""
     if not rows:
         return 0
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         db.session.execute(insert(table), list(rows))  # Core executemany: no ORM objects
         return len(rows)
     # All rows as one JSON parameter that PostgreSQL turns into records: one short statement
@@ -80,8 +85,7 @@ def insert_new_rows(
     """Insert the rows whose `unique` column value is not taken yet; `returning` of those."""
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    if dialect != "postgresql":
+    if not on_postgresql():
         statement = (
             sqlite.insert(table)
             .on_conflict_do_nothing(index_elements=[unique])
@@ -111,7 +115,7 @@ def update_rows(table: Table, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     columns = tuple(name for name in rows[0] if name != "id")
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         # Core executemany, one UPDATE per row.
         statement = (
             update(table)

@@ -408,7 +408,7 @@ def generate_activity_command(units: int, seed: int, days: int) -> None:
 
     from maintenance.config import ROOT
     from maintenance.demo.data import load_demo
-    from maintenance.services.units import local_today
+    from maintenance.services.units.create import local_today
 
     for _line in load_demo(Path(ROOT / "protocols" / "library")):
         pass  # the demo catalogue and logins, quietly (safe to run again)

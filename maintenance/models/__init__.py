@@ -1,7 +1,7 @@
 """The domain model: one module per aggregate, all imported here for Alembic."""
 
 from maintenance.models.audit import AuditEvent
-from maintenance.models.catalog import ModelGtin, ProductModel
+from maintenance.models.catalog import ModelGtin, ProductLink, ProductModel
 from maintenance.models.confirmation import Confirmation
 from maintenance.models.events import EVENT_KINDS, Event, ScanEvent
 from maintenance.models.notice import (
@@ -24,6 +24,7 @@ from maintenance.models.protocol import Protocol, ProtocolVersion, Task
 from maintenance.models.reminder import DeliveryEvent, Reminder, ReminderItem
 from maintenance.models.schedule import MaintenanceLog, ReplanQueue, TaskSchedule
 from maintenance.models.unit import Unit
+from maintenance.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "EVENT_KINDS",
@@ -46,6 +47,7 @@ __all__ = [
     "Organisation",
     "Owner",
     "Ownership",
+    "ProductLink",
     "ProductModel",
     "Protocol",
     "ProtocolVersion",
@@ -57,4 +59,6 @@ __all__ = [
     "TaskSchedule",
     "Unit",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

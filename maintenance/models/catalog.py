@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance.extensions import Model
@@ -44,3 +44,22 @@ class ModelGtin(Model):
     product_model_id: Mapped[int] = mapped_column(ForeignKey("product_model.id"), index=True)
 
     product_model: Mapped[ProductModel] = relationship(back_populates="gtins")
+
+
+class ProductLink(Model):
+    """A manufacturer's link for a model, by GS1 link type (a manual, a shop, a passport...).
+
+    Set through the API; it overrides a link of the same type in the model's protocol document.
+    """
+
+    __tablename__ = "product_link"
+    __table_args__ = (UniqueConstraint("product_model_id", "link_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_model_id: Mapped[int] = mapped_column(
+        ForeignKey("product_model.id", ondelete="CASCADE"), index=True
+    )
+    # A GS1 Web Vocabulary link type without its prefix, e.g. "instructions".
+    link_type: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -26,6 +26,9 @@ class Organisation(Model):
     # Language of the labels this organisation prints and of its staff pages.
     language: Mapped[str] = mapped_column(String(5), default="nl")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # A retailer's shop page for a consumable, with {gtin} where its GTIN goes; the unit page
+    # links a task's supplies there for units this shop sold.
+    supplies_url_pattern: Mapped[str | None] = mapped_column(String(500))
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 

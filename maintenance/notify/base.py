@@ -152,8 +152,8 @@ class Channel(ABC):
             if one_off:
                 self.close()
         # Inside a batch the batch's owner logs one line for all its sends (the dispatcher does),
-        # so each send is a DEBUG line there: formatting one per message cost as much as
-        # building it. A send on its own keeps its INFO line.
+        # so each send is a DEBUG line there, not a line formatted per message. A send on its
+        # own keeps its INFO line.
         level = logging.INFO if one_off else logging.DEBUG
         if logger.isEnabledFor(level):
             logger.log(

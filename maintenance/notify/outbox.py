@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from maintenance.notify.base import Channel, EmailMessage, Message, SendResult, SmsMessage
-from maintenance.notify.email import build_mime
+from maintenance.notify.mime import build_mime
 
 logger = logging.getLogger("maintenance.notify")
 

@@ -21,7 +21,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from maintenance.notify.email import sender_problem
+from maintenance.notify.mime import sender_problem
 from maintenance.ops.health import code_revisions, database_revisions, migration_problem
 
 # Secrets that come with the code or the example file: signing with them lets anyone forge links.

@@ -23,6 +23,7 @@ MATERIALISE_INTERVAL_SECONDS = 300
 REPLAN_INTERVAL_SECONDS = 60
 NOTICES_INTERVAL_SECONDS = 30
 PURGE_INTERVAL_SECONDS = 24 * 3600
+WEBHOOK_INTERVAL_SECONDS = 30
 
 
 def materialise_job(now: datetime) -> object:
@@ -48,9 +49,16 @@ def notices_job(now: datetime) -> object:
 
 def replan_job(now: datetime) -> object:
     """Re-plan the units of protocols that have a new version."""
-    from maintenance.services.schedules import replan_queued
+    from maintenance.services.schedules.replan import replan_queued
 
     return {"units re-planned": replan_queued(now.date())}
+
+
+def webhooks_job(now: datetime) -> object:
+    """Send the queued webhook deliveries that are due (retries included)."""
+    from maintenance.services.webhooks.delivery import deliver_due
+
+    return deliver_due(now)
 
 
 def retention_job(now: datetime) -> object:
@@ -75,6 +83,7 @@ JOBS: tuple[Job, ...] = (
     Job("notices", notices_job, lambda app: NOTICES_INTERVAL_SECONDS),
     Job("materialise", materialise_job, lambda app: MATERIALISE_INTERVAL_SECONDS),
     Job("replan", replan_job, lambda app: REPLAN_INTERVAL_SECONDS),
+    Job("webhooks", webhooks_job, lambda app: WEBHOOK_INTERVAL_SECONDS),
     Job("retention", retention_job, lambda app: PURGE_INTERVAL_SECONDS),
 )
 

@@ -63,6 +63,15 @@ def get_or_create_organisation(name: str, kind: str) -> Organisation:
     return organisation
 
 
+def organisations_of_kind(kind: str) -> list[Organisation]:
+    """Every organisation of a kind (manufacturer, retailer, coordinator), by name."""
+    return list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.kind == kind).order_by(Organisation.name)
+        )
+    )
+
+
 @transactional
 def create_user(email: str, role: str, organisation_name: str, password: str | None = None) -> User:
     """Create a staff user in an organisation (created when new); password optional for API-only."""

@@ -18,8 +18,8 @@ from maintenance.i18n import localized
 from maintenance.models import Owner
 from maintenance.services.due_dates import TaskRule, next_due_after_done
 from maintenance.services.notices.pages import notice_events
-from maintenance.services.owners import active_ownerships
-from maintenance.services.schedules import upcoming
+from maintenance.services.owners.ownership import active_ownerships
+from maintenance.services.schedules.plan import upcoming
 
 HORIZON_DAYS = 365
 FEED_PATH = "/calendar/"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, select
@@ -11,6 +11,7 @@ from sqlalchemy.sql.functions import coalesce
 
 from maintenance.extensions import db
 from maintenance.models import ModelGtin, ProductModel, Protocol, ProtocolVersion
+from maintenance.services.product_links import document_links
 
 # Plain copies of published versions kept per process; a few hundred cover every protocol in use.
 VERSION_CACHE_SIZE = 512
@@ -45,6 +46,10 @@ class VersionInfo:
     key: VersionKey
     document_title: Mapping[str, str]
     tasks: tuple[TaskInfo, ...]
+    # The protocol's troubleshooting section as published: symptoms with checks and related tasks.
+    troubleshooting: tuple[Mapping[str, Any], ...] = ()
+    # The manufacturer's links of the document (`links`), by GS1 link type.
+    links: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> int:
@@ -172,6 +177,8 @@ def version_info(key: VersionKey) -> VersionInfo:
                 )
                 for task in version.tasks
             ),
+            troubleshooting=tuple(version.document.get("troubleshooting", ())),
+            links=document_links(version.document),
         )
         if len(_versions) >= VERSION_CACHE_SIZE:
             _versions.clear()  # far more versions than in use: start over rather than track age
@@ -187,3 +194,32 @@ def current_version_info(model: ProductModel) -> VersionInfo | None:
         )
     ).first()
     return version_info(VersionKey(*row)) if row is not None else None
+
+
+def get_model(model_id: int) -> ProductModel:
+    """The product model with this id (one a scan just found, so it exists)."""
+    return db.session.get_one(ProductModel, model_id)
+
+
+def find_version(version_id: int) -> ProtocolVersion | None:
+    """A published protocol version by id, if there is one."""
+    return db.session.get(ProtocolVersion, version_id)
+
+
+def protocols_of(organisation_id: int | None) -> list[Protocol]:
+    """An organisation's protocols (every protocol when None), by category and scope."""
+    query = select(Protocol).order_by(Protocol.category, Protocol.scope)
+    if organisation_id is not None:
+        query = query.where(Protocol.organisation_id == organisation_id)
+    return list(db.session.scalars(query))
+
+
+def task_titles_by_version(version_ids: set[int]) -> dict[tuple[int, str], Mapping[str, str]]:
+    """Each task's title per language, by (version id, task key): for logs of older versions."""
+    titles: dict[tuple[int, str], Mapping[str, str]] = {}
+    for version in db.session.scalars(
+        select(ProtocolVersion).where(ProtocolVersion.id.in_(version_ids))
+    ):
+        for task in version.tasks:
+            titles[(version.id, task.key)] = task.spec.get("title", {})
+    return titles

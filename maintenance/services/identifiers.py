@@ -20,7 +20,7 @@ CHARSET_82 = frozenset(
     "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 )
 SERIAL_MAX_LENGTH = 20  # AI 21 is X..20
-SERIAL_SIGNS = "".join(sorted(c for c in CHARSET_82 if not c.isalnum() and c != "/"))
+SERIAL_SIGNS = "".join(sorted(c for c in CHARSET_82 if not c.isalnum()))
 
 # Unit codes are read aloud and typed from labels, so leave out characters that look alike:
 # 0/O, 1/I/L, 5/S, 2/Z, 8/B, U/V. 23 symbols, 10 of them give about 45 bits.
@@ -205,16 +205,6 @@ def validate_serial(text: str) -> str:
             )
         if char == " ":
             raise IdentifierError(_("the serial number contains a space"))
-        if char == "/":
-            # GS1 allows '/', but a %2F in a web path is decoded or refused by proxies and web
-            # servers along the way, so such a label would not resolve reliably. Units with such a
-            # serial get a unit code (AI 235) instead.
-            raise IdentifierError(
-                _(
-                    "the serial number contains '/', which does not survive in a web address;"
-                    " use a unit code for this appliance instead"
-                )
-            )
         if char not in CHARSET_82:
             raise IdentifierError(
                 _(
@@ -225,7 +215,8 @@ def validate_serial(text: str) -> str:
                 )
             )
     if serial in (".", ".."):
-        # Browsers resolve '.' and '..' path segments before sending the request.
+        # GS1 allows them, but browsers drop a '.' or '..' path segment (encoded as %2E or not)
+        # before sending the request, so such a label could never resolve.
         raise IdentifierError(_("the serial number cannot be %(serial)s", serial=repr(serial)))
     return serial
 
@@ -287,12 +278,10 @@ def parse_digital_link_path(path: str) -> DigitalLink:  # noqa: C901 (flat: one 
     segments = path[1:].split("/")
     if any(segment == "" for segment in segments):
         raise IdentifierError("the path contains an empty segment (a double or trailing slash)")
+    # Split before decoding: an encoded slash (%2F) is part of a value, as GS1 allows in a serial.
     values = [_decode_segment(segment) for segment in segments]
-    for raw, value in zip(segments, values, strict=True):
-        if value in (".", ".."):
-            raise IdentifierError("the path contains a '.' or '..' segment")
-        if "/" in value or "\\" in value:
-            raise IdentifierError(f"the path segment {raw!r} contains an encoded slash")
+    if any(value in (".", "..") for value in values):
+        raise IdentifierError("the path contains a '.' or '..' segment")
 
     key = values[0]
     if key != AI_GTIN:
@@ -310,12 +299,18 @@ def parse_digital_link_path(path: str) -> DigitalLink:  # noqa: C901 (flat: one 
     rest = values[2:]
     if not rest:
         return DigitalLink(gtin)
+    if len(rest) > 2 and rest[0] == AI_SERIAL:
+        # The serial is the last value of a GTIN path, so more segments mean a bare '/'.
+        raise IdentifierError(
+            f"the path goes on after the serial {rest[1]!r}: a unit is identified by exactly one"
+            f" of {AI_SERIAL} (serial) or {AI_UNIT_CODE} (unit code), and a '/' inside a serial"
+            " is written %2F"
+        )
     if len(rest) % 2:
         raise IdentifierError(f"the path ends with {rest[-1]!r} without a value after it")
-    qualifiers = rest[0::2]
     if len(rest) > 2:
         raise IdentifierError(
-            f"the path has qualifiers {', '.join(qualifiers)}; a unit is identified by exactly"
+            f"the path has qualifiers {', '.join(rest[0::2])}; a unit is identified by exactly"
             f" one of {AI_SERIAL} (serial) or {AI_UNIT_CODE} (unit code)"
         )
     ai, value = rest

@@ -2,7 +2,7 @@
 
 Delivery events hold provider reports and error texts (which may quote an address); scan
 events are anonymous but pile up. Unconfirmed sign-ups follow the owners' own rule
-(maintenance.services.owners.purge_unconfirmed). A period of 0 days keeps rows forever.
+(maintenance.services.owners.erase.purge_unconfirmed). A period of 0 days keeps rows forever.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.orm import QueryableAttribute
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, ScanEvent
-from maintenance.services import owners
+from maintenance.services.owners.erase import purge_unconfirmed
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import CursorResult
@@ -63,5 +63,5 @@ def apply_retention(now: datetime) -> RetentionResult:
     before = cutoff(now, "RETAIN_SCAN_EVENTS_DAYS")
     if before is not None:
         result.scan_events = _delete_before(ScanEvent, ScanEvent.at, before)
-    result.unconfirmed_owners = owners.purge_unconfirmed(now)
+    result.unconfirmed_owners = purge_unconfirmed(now)
     return result

@@ -11,11 +11,10 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance.extensions import db
 from maintenance.models import Organisation, ProductModel
+from maintenance.services.accounts import organisations_of_kind
 from maintenance.services.figures import (
     Dashboard,
     Scope,
@@ -26,7 +25,7 @@ from maintenance.services.figures import (
 from maintenance.services.figures.cache import cached_dashboard
 from maintenance.services.figures.charts import chart_for
 from maintenance.services.figures.queries import models_of
-from maintenance.services.units import local_today
+from maintenance.services.units.create import local_today
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 
@@ -81,20 +80,12 @@ def _may_see_sector() -> bool:
 def _organisation(kind: str) -> Organisation | None:
     """Whose figures: the user's own organisation; an admin may choose with ?organisation=."""
     if current_user.is_admin:
-        choices = _organisations(kind)
+        choices = organisations_of_kind(kind)
         wanted = request.args.get("organisation", type=int)
         return next((o for o in choices if o.id == wanted), choices[0] if choices else None)
     if current_user.role != kind or current_user.organisation.kind != kind:
         abort(403)
     return current_user.organisation
-
-
-def _organisations(kind: str) -> list[Organisation]:
-    return list(
-        db.session.scalars(
-            select(Organisation).where(Organisation.kind == kind).order_by(Organisation.name)
-        )
-    )
 
 
 def _build(kind: str) -> tuple[Dashboard, Period, dict[str, object]]:
@@ -110,7 +101,7 @@ def _build(kind: str) -> tuple[Dashboard, Period, dict[str, object]]:
     if organisation is None:
         abort(404)
     if current_user.is_admin:
-        context["organisations"] = _organisations(kind)
+        context["organisations"] = organisations_of_kind(kind)
     context["organisation"] = organisation
     if kind == "manufacturer":
         models = models_of(organisation.id)

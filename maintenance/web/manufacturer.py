@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from maintenance.extensions import db
-from maintenance.models import ProductModel, Protocol
+from maintenance.services.catalog import protocols_of
+from maintenance.services.figures.queries import models_of
 from maintenance.services.protocols import ProtocolError, ProtocolInvalid, load_protocol
 from maintenance.services.protocols.publish import (
     PublishConflict,
@@ -20,20 +19,6 @@ from maintenance.services.protocols.publish import (
 from maintenance.web.access import role_required
 
 bp = Blueprint("manufacturer", __name__, url_prefix="/manufacturer")
-
-
-def _own_protocols() -> list[Protocol]:
-    query = select(Protocol).order_by(Protocol.category, Protocol.scope)
-    if not current_user.is_admin:
-        query = query.where(Protocol.organisation_id == current_user.organisation_id)
-    return list(db.session.scalars(query))
-
-
-def _own_models() -> list[ProductModel]:
-    query = select(ProductModel).order_by(ProductModel.brand, ProductModel.name)
-    if not current_user.is_admin:
-        query = query.where(ProductModel.organisation_id == current_user.organisation_id)
-    return list(db.session.scalars(query))
 
 
 def _submitted_source() -> tuple[str, str]:
@@ -47,9 +32,12 @@ def _submitted_source() -> tuple[str, str]:
 @bp.get("/")
 @role_required("manufacturer")
 def index() -> str:
-    """Own protocols and models, and the upload form."""
+    """Own protocols and models (an admin sees all), and the upload form."""
+    organisation_id = None if current_user.is_admin else current_user.organisation_id
     return render_template(
-        "manufacturer/index.html", protocols=_own_protocols(), models=_own_models()
+        "manufacturer/index.html",
+        protocols=protocols_of(organisation_id),
+        models=models_of(organisation_id),
     )
 
 

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, make_response, redirect, render_template, re
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from maintenance.extensions import db
 from maintenance.i18n import LANGUAGES, current_language
 from maintenance.models import ProtocolVersion
+from maintenance.services.catalog import find_version
 from maintenance.services.protocols.howto import howto_jsonld
 
 bp = Blueprint("public", __name__)
@@ -38,7 +38,7 @@ def index() -> str:
 @bp.get("/protocols/v/<int:version_id>")
 def protocol_version(version_id: int) -> str:
     """One published protocol version, kept readable forever for history links."""
-    version = db.session.get(ProtocolVersion, version_id)
+    version = find_version(version_id)
     if version is None:
         abort(404)
     return render_protocol(version)

@@ -19,14 +19,18 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance.extensions import db
 from maintenance.i18n import LANGUAGES
-from maintenance.models import ProductModel
-from maintenance.services.catalog import VersionInfo, current_version_for_model
-from maintenance.services.identifiers import DigitalLink, IdentifierError, parse_digital_link_path
+from maintenance.services.catalog import VersionInfo, current_version_for_model, get_model
+from maintenance.services.identifiers import (
+    AI_SERIAL,
+    DigitalLink,
+    IdentifierError,
+    parse_digital_link_path,
+)
 from maintenance.services.labels import qr_png, qr_svg
+from maintenance.services.product_links import link_title, media_type, model_links
 from maintenance.services.scans import record_scan
-from maintenance.services.units import ScannedModel, ScannedUnit, find_scanned
+from maintenance.services.units.find import ScannedModel, ScannedUnit, find_scanned
 from maintenance.web.errors import ApiError
 from maintenance.web.notice_pages import recall_link
 from maintenance.web.unit_page import render_unit
@@ -38,6 +42,8 @@ LINKSET_TYPE = "application/linkset+json"
 # Link types every GTIN offers (and so every unit of it), then those only a unit offers.
 MODEL_LINK_TYPES = ("defaultLink", "serviceInfo", "instructions", "support", "recallStatus")
 UNIT_LINK_TYPES = (*MODEL_LINK_TYPES, "registerProduct")
+# Link types only a manufacturer's links give (services/product_links.py).
+MAKER_LINK_TYPES = ("purchaseSuppliesOrAccessories", "dpp")
 LINKSET_LINK_TYPES = ("linkset", "all")  # "all" is the name older GS1 resolvers used
 QR_MAX_AGE = 24 * 3600  # seconds; a code never changes unless BASE_URL does
 QR_FORMATS = ("svg", "png")
@@ -83,12 +89,26 @@ def _base_url() -> str:
 
 def raw_request_path() -> str:
     """The request path still percent-encoded, so an encoded '/' or '%' keeps its meaning."""
+    # gunicorn sets RAW_URI, uWSGI and mod_wsgi REQUEST_URI, Werkzeug (dev server, test client)
+    # both: the request target as sent, before any percent-decoding.
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
     if not raw:
-        return quote(request.path, safe="/!$&'()*+,;=:@-._~")
+        return _path_from_decoded(request.path)
     path = urlsplit(raw).path if "://" in raw.split("?", 1)[0] else raw.split("?", 1)[0]
     root = request.script_root
     return path[len(root) :] if root and path.startswith(root) else path
+
+
+def _path_from_decoded(path: str) -> str:
+    """Re-encode a decoded path from a server that keeps no raw one; a serial keeps its '/'."""
+    # The decoded path cannot tell a %2F from a separator. The serial is the last value of a
+    # GTIN path, so everything after /21/ is taken as the serial (unless it has empty segments,
+    # which are then refused as such).
+    head, marker, serial = path.partition(f"/{AI_SERIAL}/")
+    keep = "/!$&'()*+,;=:@-._~"
+    if marker and "" not in serial.split("/"):
+        return quote(head, safe=keep) + marker + quote(serial, safe=keep.replace("/", ""))
+    return quote(path, safe=keep)
 
 
 def wants_linkset() -> bool:
@@ -184,15 +204,32 @@ def links_for(resolved: Resolved) -> dict[str, Link]:
     return {key: links[key] for key in order if key in links}
 
 
+def maker_links(resolved: Resolved) -> dict[str, Link]:
+    """The manufacturer's own links for the model (manual, shop, passport, warranty, support)."""
+    from_document = resolved.version.links if resolved.version is not None else {}
+    return {
+        key: Link(url, link_title(key), media_type(url))
+        for key, url in model_links(
+            resolved.model.id, from_document, resolved.model.has_links
+        ).items()
+    }
+
+
 def linkset(resolved: Resolved) -> dict[str, object]:
-    """The RFC 9264 linkset document (GS1 flavour: link relation types as full URIs)."""
+    """The RFC 9264 linkset document (GS1 flavour: link relation types as full URIs).
+
+    A link type this service and the manufacturer both offer lists ours first, then theirs.
+    """
     model = resolved.model
     context: dict[str, object] = {
         "anchor": resolved.link.uri(_base_url()),
         "itemDescription": f"{model.brand} {model.name}",
     }
-    for key, link in links_for(resolved).items():
-        context[GS1_VOC + key] = [link.as_target()]
+    targets: dict[str, list[dict[str, object]]] = {}
+    for links in (links_for(resolved), maker_links(resolved)):
+        for key, link in links.items():
+            targets.setdefault(GS1_VOC + key, []).append(link.as_target())
+    context.update(targets)
     return {"linkset": [context]}
 
 
@@ -210,7 +247,7 @@ def redirect_to(resolved: Resolved, link_type: str) -> BaseResponse:
     """307 to the link type's target with the rest of the query string, or 404 if not offered."""
     key = link_type.removeprefix("gs1:").removeprefix(GS1_VOC)
     known = link_type.startswith(("gs1:", GS1_VOC))
-    link = links_for(resolved).get(key) if known else None
+    link = (links_for(resolved).get(key) or maker_links(resolved).get(key)) if known else None
     if link is None:
         return fail(
             404,
@@ -273,11 +310,11 @@ def _model_page(resolved: Resolved) -> str | bytes:
     """The model's page: its protocol, or the unit page without a unit when there is none yet."""
     from maintenance.web.public import render_protocol
 
-    model = db.session.get_one(ProductModel, resolved.model.id)
+    model = get_model(resolved.model.id)
     version = current_version_for_model(model) if resolved.version is not None else None
     if version is None:
         return render_unit(resolved.model, None, resolved.link.gtin, None, None, None)
-    return render_protocol(version, model=model)
+    return render_protocol(version, model=model, gtin=resolved.link.gtin)
 
 
 @bp.after_request
@@ -314,7 +351,7 @@ def description() -> Response:
             "resolverRoot": _base_url(),
             "supportedPrimaryKeys": ["01"],
             "supportedQualifiers": {"01": ["21", "235"]},
-            "supportedLinkTypes": [f"gs1:{key}" for key in UNIT_LINK_TYPES],
+            "supportedLinkTypes": [f"gs1:{key}" for key in (*UNIT_LINK_TYPES, *MAKER_LINK_TYPES)],
             "supportedLinkType": [
                 {
                     "namespace": GS1_VOC,

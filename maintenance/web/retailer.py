@@ -16,20 +16,15 @@ from maintenance.services.identifiers import IdentifierError, normalize_gtin
 from maintenance.services.labels import render_labels
 from maintenance.services.labels.qr import qr_svg
 from maintenance.services.labels.sheets import LAYOUTS
-from maintenance.services.units import (
-    BatchInvalid,
-    UnitError,
-    UnitNotFound,
-    batch_labels,
-    create_unit,
-    get_unit_for,
+from maintenance.services.units.batch import BatchInvalid, batch_labels
+from maintenance.services.units.create import create_unit, local_today, void_unit
+from maintenance.services.units.errors import UnitError, UnitNotFound
+from maintenance.services.units.find import get_unit_for, recent_units
+from maintenance.services.units.printing import (
     label_data,
     label_language,
-    local_today,
-    recent_units,
     record_reprint,
     unit_link,
-    void_unit,
 )
 from maintenance.web.access import role_required
 
@@ -114,7 +109,16 @@ def create() -> BaseResponse | tuple[str, int]:
         )
     except UnitError as exc:
         field = exc.field or "gtin"
-        return _till(form, {field: str(exc)}, field, 422)
+        message = str(exc)
+        if field == "serial":
+            # Any GS1 serial is accepted, so a refused one is misread or not a GS1 serial at all;
+            # the appliance can still get a label with a code.
+            message = _(
+                "%(reason)s. Check it against the rating plate, or tick the box below to issue"
+                " a code.",
+                reason=message,
+            )
+        return _till(form, {field: message}, field, 422)
     if not result.created:
         flash(_("Your shop had registered this appliance already; here is its label again."))
     return redirect(url_for("retailer.label", unit_id=result.unit.id), code=303)

@@ -8,7 +8,9 @@ parts carry markers where a unit's own values go (its serial or code, the order 
 its tasks, the way back after switching language, a signed-in visitor's form token) and a scan
 only fills those in, on UTF-8 bytes (the page's texts are not all Latin-1, and replacing in
 wide strings and encoding the result cost more than the rest of the filling in). The templates
-stay the one source of the markup: the same ones render every variant.
+stay the one source of the markup: the same ones render every variant. The body includes the
+protocol's "Something is wrong?" section (public/_troubleshooting.html), so it costs a scan only
+its bytes; its "Still not right?" forms carry the same GTIN and code markers.
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ from markupsafe import Markup, escape
 
 from maintenance.i18n import language_url, select_locale
 from maintenance.services.catalog import VersionInfo, VersionKey
-from maintenance.services.owners import CONSENT_TEXT_VERSION, get_owner, owned_unit
-from maintenance.services.schedules import due_order
-from maintenance.services.units import ScannedModel, ScannedUnit, local_today
+from maintenance.services.owners.login import get_owner
+from maintenance.services.owners.ownership import owned_unit
+from maintenance.services.owners.signup import CONSENT_TEXT_VERSION
+from maintenance.services.schedules.preview import due_order
+from maintenance.services.units.create import local_today
+from maintenance.services.units.find import ScannedModel, ScannedUnit
 from maintenance.web.notice_pages import unit_banner
+from maintenance.web.product_links import links_block
 from maintenance.web.visitors import (
     OWNER_SECRET_KEY,
     OWNER_SESSION_KEY,
@@ -52,7 +58,7 @@ T = TypeVar("T")
 _TOKEN = secrets.token_hex(8)  # per process, so no template or protocol text holds a marker
 MARKS = {
     name: Markup(f"[[{name}:{_TOKEN}]]")
-    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back", "notice")
+    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back", "links", "notice")
 }
 # The way back after a language switch is a query value, so its marker is written encoded.
 BACK_MARK = quote_plus(MARKS["back"])
@@ -217,6 +223,7 @@ def render_unit(
     )
     # Tasks and the identity first: they hold markers of their own.
     page = page.replace(BYTE_MARKS["tasks"], tasks).replace(BYTE_MARKS["identity"], identity(key))
+    page = page.replace(BYTE_MARKS["links"], links_block(model, unit.id if unit else None, version))
     if anonymous:
         page = page.replace(BYTE_BACK_MARK, quote_plus(request.full_path).encode())
     if signed_in:

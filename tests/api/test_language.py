@@ -59,7 +59,7 @@ def test_pages_for_people_still_default_to_dutch(client: FlaskClient) -> None:
 def test_a_unit_mistake_from_the_api_is_english_unless_dutch_is_asked_for(
     client: FlaskClient, db: object, make_user, token_for
 ) -> None:
-    from tests.services.units.builders import GTIN, make_model
+    from tests.builders import GTIN, make_model
 
     make_model()
     auth = token_for(make_user(role="retailer"))

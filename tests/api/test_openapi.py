@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
 
-from tests.services.units.builders import GTIN, make_model
+from tests.builders import GTIN, make_model
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
 

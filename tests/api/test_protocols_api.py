@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from maintenance.models import ProtocolVersion
-from tests.builders import gtin, protocol_yaml
-
-
-def _count(db) -> int:
-    return db.session.scalar(select(func.count()).select_from(ProtocolVersion))
+from tests.builders import count, gtin, protocol_yaml
 
 
 def test_a_manufacturer_publishes_yaml_and_gets_id_and_version(client, db, make_user, token_for):
@@ -25,7 +19,7 @@ def test_a_manufacturer_publishes_yaml_and_gets_id_and_version(client, db, make_
     again = client.post("/api/v1/protocols", data=body, headers=token_for(maker))
     assert again.status_code == 200
     assert again.json["created"] is False
-    assert _count(db) == 1
+    assert count(ProtocolVersion) == 1
 
 
 def test_errors_come_back_as_422_with_path_line_and_message(client, db, make_user, token_for):
@@ -38,7 +32,7 @@ def test_errors_come_back_as_422_with_path_line_and_message(client, db, make_use
     assert detail["path"] == "tasks[0].every"
     assert detail["line"] == body.splitlines().index('      "every": "P3X",') + 1
     assert "P3X" in detail["message"]
-    assert _count(db) == 0
+    assert count(ProtocolVersion) == 0
 
 
 def test_uploads_over_one_megabyte_are_refused_with_413(client, db, make_user, token_for):
@@ -47,7 +41,7 @@ def test_uploads_over_one_megabyte_are_refused_with_413(client, db, make_user, t
     response = client.post("/api/v1/protocols", data=body, headers=token_for(maker))
     assert response.status_code == 413
     assert "error" in response.json
-    assert _count(db) == 0
+    assert count(ProtocolVersion) == 0
 
 
 def test_no_token_is_401_and_a_retailer_token_is_403(client, db, make_user, token_for):
@@ -58,7 +52,7 @@ def test_no_token_is_401_and_a_retailer_token_is_403(client, db, make_user, toke
     shop = make_user(role="retailer")
     refused = client.post("/api/v1/protocols", data=body, headers=token_for(shop))
     assert refused.status_code == 403
-    assert _count(db) == 0
+    assert count(ProtocolVersion) == 0
 
 
 def test_another_manufacturers_gtin_is_refused(client, db, make_user, token_for):
@@ -73,7 +67,7 @@ def test_another_manufacturers_gtin_is_refused(client, db, make_user, token_for)
     [detail] = response.json["details"]
     assert detail["path"] == "applies_to.models[0].gtin"
     assert "another manufacturer" in detail["message"]
-    assert _count(db) == 1
+    assert count(ProtocolVersion) == 1
 
 
 def test_an_admin_token_may_publish_library_defaults(client, db, make_user, token_for):
@@ -93,4 +87,4 @@ def test_a_gtin_outside_the_prefixes_is_refused_with_its_line(client, db, make_u
     assert detail["path"] == "applies_to.models[0].gtin"
     assert body.splitlines()[detail["line"] - 1].strip() == f'"gtin": "{outside}",'
     assert "not under your GS1 company prefixes (871234)" in detail["message"]
-    assert _count(db) == 0
+    assert count(ProtocolVersion) == 0

@@ -6,16 +6,17 @@ import io
 import subprocess
 from pathlib import Path
 
+import biip
 import pytest
 import zxingcpp
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from maintenance.models import Unit
-from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model
+from tests.builders import GTIN, UNKNOWN_GTIN, count, make_model
 
-AWKWARD = "%&?\"'<>!()*+,-.:;=_"
+AWKWARD = "%&?\"'<>!()*+,-./:;=_"
 
 
 @pytest.fixture
@@ -23,10 +24,6 @@ def shop(db: object, make_user: object, token_for: object) -> dict[str, str]:
     """A retailer's token headers, with one known model in the catalogue."""
     make_model()
     return token_for(make_user(role="retailer", organisation="Shop A"))
-
-
-def count_units(db: object) -> int:
-    return db.session.scalar(select(func.count()).select_from(Unit))
 
 
 def test_creating_a_unit_returns_its_uri_and_qr_urls(
@@ -50,6 +47,30 @@ def test_creating_a_unit_returns_its_uri_and_qr_urls(
     assert again.status_code == 200 and again.json["id"] == unit["id"]
 
 
+def test_a_serial_with_a_slash_is_registered_and_resolves(
+    client: FlaskClient, shop: dict[str, str], tmp_path: Path
+) -> None:
+    response = client.post("/api/v1/units", json={"gtin": GTIN, "serial": "SN/0001"}, headers=shop)
+    assert response.status_code == 201, response.json
+    unit = response.json
+    assert unit["serial"] == "SN/0001"
+    assert unit["uri"] == f"http://localhost/01/{GTIN}/21/SN%2F0001"
+    assert unit["qr_png"] == f"http://localhost/qr/01/{GTIN}/21/SN%2F0001.png"
+    parsed = biip.parse(unit["uri"]).gs1_digital_link_uri
+    assert parsed is not None
+    assert {e.ai.ai: e.value for e in parsed.element_strings} == {"01": GTIN, "21": "SN/0001"}
+    png = client.get(unit["qr_png"].removeprefix("http://localhost"))
+    assert [c.text for c in zxingcpp.read_barcodes(Image.open(io.BytesIO(png.data)))] == [
+        unit["uri"]
+    ]
+    labels = client.post(
+        "/api/v1/labels", json={"units": [unit["id"]], "layout": "62mm"}, headers=shop
+    )
+    assert decode_pdf(labels.data, tmp_path) == [unit["uri"]]
+    page = client.get(unit["uri"].removeprefix("http://localhost"), headers=shop)
+    assert page.status_code == 200 and "SN/0001" in page.get_data(as_text=True)
+
+
 def test_without_a_serial_the_unit_gets_a_code(client: FlaskClient, shop: dict[str, str]) -> None:
     response = client.post("/api/v1/units", json={"gtin": GTIN}, headers=shop)
     assert response.status_code == 201
@@ -68,6 +89,7 @@ def test_without_a_serial_the_unit_gets_a_code(client: FlaskClient, shop: dict[s
         ({"gtin": GTIN, "sold_on": "31-01-2025"}, "sold_on"),
         ({"gtin": GTIN, "sold_on": "2999-01-01"}, "sold_on"),
         ({"gtin": GTIN, "serial": "two words"}, "serial"),
+        ({"gtin": GTIN, "serial": "SN#1"}, "serial"),
         ({"gtin": GTIN[:-1] + "0" if GTIN[-1] != "0" else GTIN[:-1] + "1"}, "gtin"),
         ({"gtin": UNKNOWN_GTIN}, "gtin"),
         ({"gtin": GTIN, "retailer_ref": "x" * 101}, "retailer_ref"),
@@ -85,15 +107,7 @@ def test_invalid_requests_are_422_naming_the_field(
     assert response.status_code == 422, response.json
     assert path in [detail["path"] for detail in response.json["details"]]
     assert all(detail["message"] for detail in response.json["details"])
-    assert count_units(db) == 0
-
-
-def test_deeply_nested_json_is_422_not_500(client: FlaskClient, shop: dict[str, str]) -> None:
-    body = "[" * 100_000 + "]" * 100_000
-    response = client.post(
-        "/api/v1/units", data=body, headers=shop, content_type="application/json"
-    )
-    assert response.status_code == 422
+    assert count(Unit) == 0
 
 
 def test_another_shops_unit_is_404_everywhere(
@@ -122,7 +136,7 @@ def test_manufacturers_and_strangers_cannot_create_units(
     assert client.post("/api/v1/units", json={"gtin": GTIN}).status_code == 401
     labels = {"units": [1], "layout": "62mm"}
     assert client.post("/api/v1/labels", json=labels, headers=maker).status_code == 403
-    assert count_units(db) == 0
+    assert count(Unit) == 0
 
 
 def test_voiding_makes_the_uri_answer_410(client: FlaskClient, shop: dict[str, str]) -> None:

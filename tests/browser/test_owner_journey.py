@@ -10,14 +10,8 @@ from sqlalchemy import select
 
 from maintenance.extensions import db as _db
 from maintenance.models import MaintenanceLog, Owner
-from tests.services.owners.builders import code_in, link_in, make_unit, unit_path
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
+from tests.builders import make_unit, unit_path
+from tests.fakes import code_in, link_in
 
 
 def open_unit_and_read_tasks(page, live_server: str) -> None:

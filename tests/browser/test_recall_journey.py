@@ -13,13 +13,6 @@ from maintenance.models import NoticeUnit
 from maintenance.services.reminders.dispatch import dispatch_once
 from tests.conftest import PASSWORD
 from tests.services.notices.builders import GTIN, RECALL, make_maker, make_owner, make_units
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
 
 # Any daytime moment after the notice is sent: the dispatcher is handed its time.
 DISPATCH_AT = datetime(2031, 6, 2, 10, 0, tzinfo=UTC)  # 12:00 in Amsterdam

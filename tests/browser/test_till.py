@@ -7,8 +7,8 @@ import io
 import zxingcpp
 from PIL import Image
 
+from tests.builders import GTIN, make_model
 from tests.conftest import PASSWORD
-from tests.services.units.builders import GTIN, make_model
 
 SERIAL = "WM-2025-0042"
 

@@ -1,17 +1,17 @@
-"""Real stand-ins for outside services: an SMTP server and a Twilio API double, with fixtures.
+"""Real stand-ins for outside services: an SMTP server and a Twilio API double.
 
-A conftest exposes the fixtures with `from tests.fakes import smtp_server, twilio_double`.
+Their fixtures live in tests/fakes/fixtures.py, registered once for the whole suite.
 """
 
-from .smtp import FakeSmtpServer, Received, make_self_signed_certificate, smtp_server
-from .twilio_double import RecordedRequest, TwilioDouble, twilio_double
+from .smtp import FakeSmtpServer, Received, link_in, make_self_signed_certificate
+from .twilio_double import RecordedRequest, TwilioDouble, code_in
 
 __all__ = [
     "FakeSmtpServer",
     "Received",
     "RecordedRequest",
     "TwilioDouble",
+    "code_in",
+    "link_in",
     "make_self_signed_certificate",
-    "smtp_server",
-    "twilio_double",
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -14,7 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
 
-import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -314,8 +313,9 @@ def make_self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[FakeSmtpServer]:
-    """A plain SMTP server on 127.0.0.1 for one test."""
-    with FakeSmtpServer() as server:
-        yield server
+def link_in(message: MimeMessage) -> str:
+    """The confirmation link's path in a received email."""
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    match = re.search(r"https?://[^/\s]+(/me/confirm/\S+)", body)
+    assert match, body
+    return match.group(1)

@@ -7,7 +7,6 @@ import json
 import re
 import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -15,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl
-
-import pytest
 
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
 MESSAGE_PATH = re.compile(
@@ -239,8 +236,8 @@ def _basic_auth(header: str) -> tuple[str, str] | None:
     return user, password
 
 
-@pytest.fixture
-def twilio_double() -> Iterator[TwilioDouble]:
-    """A Twilio Messages API double on 127.0.0.1 for one test."""
-    with TwilioDouble() as double:
-        yield double
+def code_in(body: str) -> str:
+    """The 6-digit confirmation code in an SMS text."""
+    match = re.search(r"\b(\d{6})\b", body)
+    assert match, body
+    return match.group(1)

@@ -1,4 +1,4 @@
-"""Fixtures for operations tests: apps on databases in a chosen state, and the SMTP server."""
+"""Fixtures for operations tests: apps on databases in a chosen state, and a closed port."""
 
 from __future__ import annotations
 
@@ -12,9 +12,6 @@ from flask import Flask
 from maintenance import create_app
 from maintenance.config import ROOT, TestConfig
 from maintenance.extensions import db
-from tests.fakes import smtp_server
-
-__all__ = ["closed_port", "make_app", "smtp_server"]
 
 
 @pytest.fixture

@@ -55,15 +55,11 @@ def test_check_fails_when_migrations_are_behind(make_app: Callable[..., Flask]) 
     assert "migrations: database is at revision 0001" in failure
 
 
-def test_check_connects_to_the_smtp_server(
-    app: Flask, smtp_server: FakeSmtpServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for key, value in smtp_server.settings().items():
-        monkeypatch.setitem(app.config, key, value)
+def test_check_connects_to_the_smtp_server(app: Flask, mail: FakeSmtpServer) -> None:
     result = run_check(app)
     assert result.exit_code == 0, result.output
-    assert f"ok    mail: SMTP server 127.0.0.1:{smtp_server.port} answers EHLO" in result.output
-    assert smtp_server.connections == 1
+    assert f"ok    mail: SMTP server 127.0.0.1:{mail.port} answers EHLO" in result.output
+    assert mail.connections == 1
 
 
 def test_check_fails_on_an_unreachable_smtp_server(

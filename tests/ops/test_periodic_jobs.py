@@ -7,10 +7,8 @@ from datetime import date
 from flask import Flask
 
 from maintenance.ops.periodic_jobs import JOBS, build_scheduler
-from tests.fakes import FakeSmtpServer, smtp_server
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
-
-__all__ = ["smtp_server"]
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
+from tests.fakes import FakeSmtpServer
 
 
 def test_every_job_runs_late_rather_than_never_and_never_overlaps_itself(app: Flask) -> None:
@@ -37,25 +35,20 @@ def test_web_app_starts_no_scheduler(app: Flask) -> None:
 
 
 def test_dispatch_command_materialises_and_sends_one_pass(
-    app: Flask, db: object, smtp_server: FakeSmtpServer
+    app: Flask, db: object, mail: FakeSmtpServer
 ) -> None:
     owner = make_owner()
-    unit = make_unit(date(2025, 3, 10))
+    unit = make_planned_unit(date(2025, 3, 10))
     own(owner, unit)
     set_due(unit, clean_filter=date(2025, 3, 10))
-    saved = dict(app.config)
-    app.config.update(smtp_server.settings())
-    try:
-        first = app.test_cli_runner().invoke(args=["dispatch", "--now", "2025-03-10T08:00:00Z"])
-        second = app.test_cli_runner().invoke(args=["dispatch", "--now", "2025-03-10T08:05:00Z"])
-    finally:
-        app.config.clear()
-        app.config.update(saved)
+
+    first = app.test_cli_runner().invoke(args=["dispatch", "--now", "2025-03-10T08:00:00Z"])
+    second = app.test_cli_runner().invoke(args=["dispatch", "--now", "2025-03-10T08:05:00Z"])
 
     assert first.exit_code == 0, first.output
     assert "'sent': 1" in first.output
     assert "'sent': 0" in second.output
-    assert len(smtp_server.messages) == 1
+    assert len(mail.messages) == 1
     assert reminders()[0].sent_at.date() == date(2025, 3, 10)
 
 

@@ -14,9 +14,8 @@ from maintenance.models import AuditEvent, ProtocolVersion
 from maintenance.services.audit import list_events
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from tests.builders import protocol_yaml
+from tests.builders import GTIN, make_model, protocol_yaml
 from tests.conftest import csrf_token
-from tests.services.units.builders import GTIN, make_model
 
 
 def events() -> list[tuple[str, str, str]]:

@@ -9,12 +9,7 @@ from flask.testing import FlaskClient
 
 from maintenance import create_app
 from maintenance.config import TestConfig
-from tests.conftest import PASSWORD, csrf_token
-from tests.services.owners.fixtures import (  # noqa: F401  (the real SMTP server behind `mail`)
-    fresh_limits,
-    mail_fixture,
-    smtp_server,
-)
+from tests.conftest import PASSWORD, csrf_token, sign_in
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -101,8 +96,7 @@ def test_login_gives_a_new_session_cookie_without_what_was_planted(
     "path", ["/me", "/me/export", "/me/settings", "/me/calendar", "/me/units/1", "/me/login"]
 )
 def test_owner_pages_are_never_cached(client: FlaskClient, library, mail, db, path: str) -> None:
-    from tests.services.owners.builders import make_unit
-    from tests.web.test_owner import sign_in
+    from tests.builders import make_unit
 
     unit = make_unit()
     sign_in(client, mail)

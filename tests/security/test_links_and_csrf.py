@@ -15,9 +15,8 @@ from maintenance.models import MaintenanceLog, Owner, Reminder, TaskSchedule, Un
 from maintenance.services.reminders.links import make_short_token, make_token
 from maintenance.services.reminders.materialise import materialise_due
 from maintenance.web.visitors import OWNER_SESSION_KEY, STAFF_SESSION_KEY
+from tests.builders import GTIN, make_model, make_owner, make_planned_unit, own, set_due
 from tests.conftest import csrf_token
-from tests.services.reminders.helpers import make_owner, make_unit, own, set_due
-from tests.services.units.builders import GTIN, make_model
 
 TODAY = date(2025, 3, 10)
 NOW = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
@@ -28,7 +27,7 @@ EN = {"Accept-Language": "en"}
 def reminder(db: object) -> Reminder:
     """A pending reminder for one due task of a verified owner."""
     owner = make_owner()
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(NOW)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD, csrf_token
-from tests.services.owners.fixtures import fresh_limits  # noqa: F401
 
 
 def ip(n: int) -> dict[str, str]:

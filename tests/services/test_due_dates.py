@@ -1,16 +1,11 @@
-"""Due dates, snoozes, re-planning, digests and send times, by example and by property."""
+"""Due dates by example: rules, first due, done, snooze, re-planning, follow-ups, missed tasks."""
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from maintenance.services.due_dates import (
     Schedule,
@@ -18,37 +13,16 @@ from maintenance.services.due_dates import (
     after_missed,
     complete,
     days_overdue,
-    digest_date,
     first_due,
     follow_up_due,
-    is_occurrence,
-    is_quiet_hours,
     next_due_after_done,
-    next_send_window,
     reminder_date,
     replan_next_due,
     roll_over_date,
-    send_hour,
-    send_time,
     snooze,
     spaced,
     start_date,
-    tasks_due_within,
 )
-
-AMSTERDAM = "Europe/Amsterdam"
-QUICK = settings(max_examples=200, deadline=None)
-
-
-def local(moment: datetime, tz: str) -> datetime:
-    """A UTC moment as the owner's wall clock shows it."""
-    return moment.astimezone(ZoneInfo(tz))
-
-
-def utc(*args: int) -> datetime:
-    """An aware UTC datetime."""
-    return datetime(*args, tzinfo=UTC)
-
 
 # --- rules ----------------------------------------------------------------------------------
 
@@ -285,260 +259,7 @@ def test_a_follow_up_goes_a_week_after_the_due_date_by_default() -> None:
     assert follow_up_due(date(2024, 5, 1), days=3) == date(2024, 5, 4)
 
 
-# --- digests --------------------------------------------------------------------------------
-
-
-def test_a_digest_goes_when_the_first_task_falls_due_and_carries_the_week() -> None:
-    dues = {
-        "filter": date(2024, 5, 3),
-        "descale": date(2024, 5, 9),
-        "seal": date(2024, 5, 10),
-        "overdue-door": date(2024, 4, 20),
-    }
-    assert digest_date(dues.values()) == date(2024, 4, 20)
-    assert tasks_due_within(dues, today=date(2024, 5, 3)) == ["overdue-door", "filter", "descale"]
-
-
-def test_a_digest_needs_a_due_date() -> None:
-    with pytest.raises(ValueError, match="at least one due date"):
-        digest_date([])
-
-
-# --- send times -----------------------------------------------------------------------------
-
-
-def test_same_local_hour_across_the_spring_dst_change_in_amsterdam() -> None:
-    before = send_time(date(2025, 3, 29), AMSTERDAM, 9)
-    after = send_time(date(2025, 3, 30), AMSTERDAM, 9)
-    assert before == utc(2025, 3, 29, 8)
-    assert after == utc(2025, 3, 30, 7)
-    assert local(before, AMSTERDAM).hour == local(after, AMSTERDAM).hour == 9
-
-
-def test_same_local_hour_across_the_autumn_dst_change_in_amsterdam() -> None:
-    assert send_time(date(2025, 10, 25), AMSTERDAM, 19) == utc(2025, 10, 25, 17)
-    assert send_time(date(2025, 10, 26), AMSTERDAM, 19) == utc(2025, 10, 26, 18)
-
-
-def test_a_us_time_zone_keeps_its_local_hour_across_its_own_dst_change() -> None:
-    assert send_time(date(2025, 3, 8), "America/New_York", 10) == utc(2025, 3, 8, 15)
-    assert send_time(date(2025, 3, 9), "America/New_York", 10) == utc(2025, 3, 9, 14)
-
-
-def test_a_preferred_hour_in_the_quiet_hours_is_moved_into_the_day() -> None:
-    assert local(send_time(date(2024, 7, 1), AMSTERDAM, 22), AMSTERDAM).hour == 20
-    assert local(send_time(date(2024, 7, 1), AMSTERDAM, 5), AMSTERDAM).hour == 8
-    assert send_hour(21) == 20
-    assert send_hour(8) == 8
-
-
-def test_a_day_that_a_time_zone_skipped_sends_on_the_next_local_day() -> None:
-    # Samoa moved across the date line: 30 December 2011 did not exist there.
-    moment = local(send_time(date(2011, 12, 30), "Pacific/Apia", 9), "Pacific/Apia")
-    assert (moment.date(), moment.hour) == (date(2011, 12, 31), 9)
-
-
-@pytest.mark.parametrize(
-    ("tz", "hour", "message"),
-    [
-        ("Europe/Atlantis", 9, "'Europe/Atlantis' is not a known time zone"),
-        ("", 9, "'' is not a known time zone"),
-        (AMSTERDAM, 24, "a preferred hour is 0..23"),
-    ],
-)
-def test_an_unknown_time_zone_or_hour_is_refused(tz: str, hour: int, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        send_time(date(2024, 7, 1), tz, hour)
-
-
-def test_quiet_hours_run_from_21_00_to_08_00_local() -> None:
-    # Amsterdam is UTC+2 in summer.
-    assert not is_quiet_hours(utc(2024, 7, 1, 18, 59), AMSTERDAM)
-    assert is_quiet_hours(utc(2024, 7, 1, 19, 0), AMSTERDAM)
-    assert is_quiet_hours(utc(2024, 7, 1, 5, 59), AMSTERDAM)
-    assert not is_quiet_hours(utc(2024, 7, 1, 6, 0), AMSTERDAM)
-
-
-def test_quiet_hours_refuse_a_naive_moment() -> None:
-    with pytest.raises(ValueError, match="no time zone"):
-        is_quiet_hours(datetime(2024, 7, 1, 12), AMSTERDAM)
-
-
-def test_next_send_window_waits_for_the_send_hour_and_skips_the_night() -> None:
-    # Amsterdam summer: 09:00 local is 07:00 UTC.
-    assert next_send_window(utc(2024, 7, 1, 1), AMSTERDAM, 9) == utc(2024, 7, 1, 7)
-    assert next_send_window(utc(2024, 7, 1, 6, 30), AMSTERDAM, 9) == utc(2024, 7, 1, 7)
-    assert next_send_window(utc(2024, 7, 1, 12, 5), AMSTERDAM, 9) == utc(2024, 7, 1, 12, 5)
-    assert next_send_window(utc(2024, 7, 1, 19, 30), AMSTERDAM, 9) == utc(2024, 7, 2, 7)
-    assert next_send_window(utc(2024, 7, 1, 22), AMSTERDAM, 9) == utc(2024, 7, 2, 7)
-
-
-# --- properties -----------------------------------------------------------------------------
-
-EVERY = ["P1D", "P3D", "P1W", "P2W", "P1M", "P3M", "P6M", "P1Y", "P1Y6M", "P1M15D"]
-
-
-def _last_of_month(day: date) -> bool:
-    """Whether a day is the last day of its month."""
-    return day.day == calendar.monthrange(day.year, day.month)[1]
-
-
-# Each rrule with an independent check of its calendar.
-CALENDARS: dict[str, Callable[[date], bool]] = {
-    "FREQ=YEARLY;BYMONTH=4": lambda d: (d.month, d.day) == (4, 1),
-    "FREQ=YEARLY;BYMONTH=3,9;BYMONTHDAY=15": lambda d: d.month in (3, 9) and d.day == 15,
-    "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29": lambda d: (d.month, d.day) == (2, 29),
-    "FREQ=MONTHLY;BYMONTHDAY=1": lambda d: d.day == 1,
-    "FREQ=MONTHLY;BYMONTHDAY=-1": _last_of_month,
-    "FREQ=MONTHLY;INTERVAL=3": lambda d: d.day == 1,
-    "FREQ=WEEKLY;BYDAY=MO": lambda d: d.weekday() == 0,
-    "FREQ=MONTHLY;BYDAY=1SA": lambda d: d.weekday() == 5 and d.day <= 7,
-}
-
-dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
-every_rules = st.sampled_from(EVERY).map(lambda text: TaskRule(every=text))
-rrule_texts = st.sampled_from(sorted(CALENDARS))
-rrule_rules = st.builds(
-    TaskRule,
-    rrule=rrule_texts,
-    first_due=st.sampled_from([None, "P1M", "P6M"]),
-)
-rules = st.one_of(every_rules, rrule_rules)
-ZONES = [
-    AMSTERDAM,
-    "Europe/London",
-    "America/New_York",
-    "America/Los_Angeles",
-    "America/Santiago",
-    "America/St_Johns",
-    "Australia/Lord_Howe",
-    "Pacific/Chatham",
-    "Pacific/Apia",
-    "Asia/Kolkata",
-    "Asia/Tehran",
-    "Africa/Khartoum",
-    "UTC",
-]
-zones = st.sampled_from(ZONES)
-hours = st.integers(min_value=0, max_value=23)
-moments = st.datetimes(
-    min_value=datetime(1990, 1, 1), max_value=datetime(2049, 12, 31), timezones=st.just(UTC)
-)
-
-
-@QUICK
-@given(rule=rules, start=dates, due_after=st.integers(0, 800), done_shift=st.integers(-900, 900))
-def test_next_due_is_always_after_the_done_date(
-    rule: TaskRule, start: date, due_after: int, done_shift: int
-) -> None:
-    due = first_due(rule, start, not_before=start + timedelta(days=due_after))
-    done_on = due + timedelta(days=done_shift)
-    assert next_due_after_done(rule, start=start, due=due, done_on=done_on) > done_on
-
-
-@QUICK
-@given(rule=every_rules, due=dates, first=dates, second=dates)
-def test_every_next_due_never_goes_back_when_done_later(
-    rule: TaskRule, due: date, first: date, second: date
-) -> None:
-    early, late = sorted([first, second])
-    start = date(2000, 1, 1)
-    assert next_due_after_done(rule, start=start, due=due, done_on=early) <= next_due_after_done(
-        rule, start=start, due=due, done_on=late
-    )
-
-
-@QUICK
-@given(
-    text=rrule_texts, start=dates, due_after=st.integers(0, 800), done_shift=st.integers(-900, 900)
-)
-def test_rrule_next_due_is_always_on_the_calendar(
-    text: str, start: date, due_after: int, done_shift: int
-) -> None:
-    rule = TaskRule(rrule=text)
-    due = first_due(rule, start, not_before=start + timedelta(days=due_after))
-    done_on = due + timedelta(days=done_shift)
-    next_due = next_due_after_done(rule, start=start, due=due, done_on=done_on)
-    assert CALENDARS[text](due)
-    assert CALENDARS[text](next_due)
-    assert is_occurrence(rule, start, next_due)
-
-
-@QUICK
-@given(rule=rrule_rules, start=dates, due_after=st.integers(0, 800), data=st.data())
-def test_rrule_done_early_gives_the_same_next_due_as_done_on_the_day(
-    rule: TaskRule, start: date, due_after: int, data: st.DataObject
-) -> None:
-    # The occurrence before the outstanding one was done; anything in between is early for it.
-    previous = first_due(rule, start, not_before=start + timedelta(days=due_after))
-    due = next_due_after_done(rule, start=start, due=previous, done_on=previous)
-    early = previous + timedelta(days=data.draw(st.integers(0, (due - previous).days - 1)))
-    on_the_day = next_due_after_done(rule, start=start, due=due, done_on=due)
-    assert next_due_after_done(rule, start=start, due=due, done_on=early) == on_the_day
-    assert CALENDARS[rule.rrule or ""](on_the_day)
-
-
-@QUICK
-@given(
-    rule=rules,
-    start=dates,
-    due=dates,
-    today=dates,
-    days=st.integers(1, 60),
-    done_shift=st.integers(0, 90),
-)
-def test_snooze_never_changes_the_due_date_or_the_next_one(
-    rule: TaskRule, start: date, due: date, today: date, days: int, done_shift: int
-) -> None:
-    schedule = Schedule(next_due=due)
-    snoozed = snooze(schedule, today=today, days=days)
-    done_on = today + timedelta(days=done_shift)
-    assert snoozed.next_due == due
-    assert reminder_date(snoozed) >= due
-    assert complete(snoozed, rule, start=start, done_on=done_on) == complete(
-        schedule, rule, start=start, done_on=done_on
-    )
-
-
-@QUICK
-@given(due=dates, tz=zones, hour=hours)
-def test_send_time_is_always_between_08_00_and_21_00_local(due: date, tz: str, hour: int) -> None:
-    moment = send_time(due, tz, hour)
-    assert moment.tzinfo == UTC
-    assert 8 <= local(moment, tz).hour < 21
-    assert not is_quiet_hours(moment, tz)
-
-
-@QUICK
-@given(now=moments, tz=zones, hour=hours)
-def test_next_send_window_is_the_earliest_allowed_moment(now: datetime, tz: str, hour: int) -> None:
-    window = next_send_window(now, tz, hour)
-    assert window >= now
-    assert not is_quiet_hours(window, tz)
-    assert local(window, tz).hour >= send_hour(hour)
-    assert next_send_window(window, tz, hour) == window
-
-
-@QUICK
-@given(
-    rule=rules,
-    start=dates,
-    history=st.lists(dates, max_size=5),
-    today=dates,
-)
-def test_replanning_is_pure_and_never_in_the_past(
-    rule: TaskRule, start: date, history: list[date], today: date
-) -> None:
-    kept = list(history)
-    first = replan_next_due(rule, start=start, done_dates=history, today=today)
-    again = replan_next_due(rule, start=start, done_dates=history, today=today)
-    assert history == kept
-    assert first == again
-    assert first >= today
-    if history:
-        assert first > max(history)
-    if rule.rrule is not None:
-        assert CALENDARS[rule.rrule](first)
+# --- missed occurrences ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

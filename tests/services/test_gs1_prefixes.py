@@ -4,15 +4,13 @@ organisation already has (issue 15, item 11)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from maintenance.db.transactions import transactional
-from maintenance.models import AuditEvent, ModelGtin, ProductModel, ProtocolVersion
-from maintenance.services.accounts import get_or_create_organisation
+from maintenance.models import AuditEvent, ModelGtin, ProtocolVersion
 from maintenance.services.gs1_prefixes import PrefixError, assign_gtin, prefixes_of, set_prefixes
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import PublishRefused, publish_protocol
-from tests.builders import gtin, protocol_yaml
+from tests.builders import count, gtin, make_model, protocol_yaml
 
 ACME_GTIN = gtin("871234500401")
 BOSCH_GTIN = gtin("400638100001")
@@ -21,10 +19,6 @@ BOSCH_GTIN = gtin("400638100001")
 def _publish(user, models, manufacturer: str = "Acme", every: str = "P1M"):
     source = protocol_yaml(manufacturer=manufacturer, models=models, every=every)
     return publish_protocol(load_protocol(source, "dw.json"), user=user)
-
-
-def _versions(db) -> int:
-    return db.session.scalar(select(func.count()).select_from(ProtocolVersion))
 
 
 def test_a_manufacturer_publishes_only_gtins_under_its_prefixes(ctx, db, make_user) -> None:
@@ -44,7 +38,7 @@ def test_a_manufacturer_publishes_only_gtins_under_its_prefixes(ctx, db, make_us
     # Nothing half-stored: neither the refused model nor the allowed one, nor a version.
     assert db.session.get(ModelGtin, BOSCH_GTIN) is None
     assert db.session.get(ModelGtin, gtin("871234500402")) is None
-    assert _versions(db) == 1
+    assert count(ProtocolVersion) == 1
 
 
 def test_a_gtin_outside_every_prefix_is_refused_with_the_own_prefixes_named(ctx, make_user):
@@ -59,14 +53,7 @@ def test_without_prefixes_new_gtins_are_refused_but_existing_models_keep_working
     ctx, db, make_user
 ) -> None:
     # As after the migration: a model made before prefixes existed, and no prefixes yet.
-    @transactional
-    def existing_model() -> None:
-        org = get_or_create_organisation("Acme", "manufacturer")
-        model = ProductModel(organisation=org, brand="Acme", name="Old", category="dishwasher")
-        model.gtins.append(ModelGtin(gtin=ACME_GTIN))
-        db.session.add(model)
-
-    existing_model()
+    make_model(gtin=ACME_GTIN, brand="Acme", name="Old", manufacturer="Acme")
     acme = make_user(organisation="Acme")
     assert _publish(acme, [(ACME_GTIN, "Old")]).created
     with pytest.raises(PublishRefused, match="Acme has no GS1 company prefix yet"):

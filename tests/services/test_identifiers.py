@@ -129,8 +129,9 @@ def test_bad_unit_code_is_refused(text: str, reason: str) -> None:
 # --- serials --------------------------------------------------------------------------------
 
 
-def test_serial_keeps_every_character_of_set_82_except_slash() -> None:
-    allowed = "".join(sorted(CHARSET_82 - {"/"}))
+def test_serial_keeps_every_character_of_set_82() -> None:
+    allowed = "".join(sorted(CHARSET_82))
+    assert "/" in allowed and len(allowed) == 82
     for start in range(0, len(allowed), 20):
         chunk = allowed[start : start + 20]
         assert validate_serial(chunk) == chunk
@@ -149,7 +150,6 @@ def test_serial_loses_whitespace_a_scanner_adds() -> None:
         ("AB\tC", "control character"),
         ("AB\x00C", "control character"),
         ("AB C", "space"),
-        ("AB/C", "'/'"),
         ("\u0391BC", "GREEK CAPITAL LETTER ALPHA"),
         ("\uff21BC", "looks like 'A'"),
         ("café", "LATIN SMALL LETTER E WITH ACUTE"),
@@ -211,6 +211,9 @@ def test_unit_uri_refuses_a_wrong_check_digit() -> None:
         (f"/01/{GTIN}/21/ABC123", DigitalLink(GTIN, serial="ABC123")),
         (f"/01/{GTIN}/21/A%3fB%25", DigitalLink(GTIN, serial="A?B%")),
         (f"/01/{GTIN}/21/A!B", DigitalLink(GTIN, serial="A!B")),  # not encoded: still accepted
+        (f"/01/{GTIN}/21/SN%2F0001", DigitalLink(GTIN, serial="SN/0001")),
+        (f"/01/{GTIN}/21/%2f%2F", DigitalLink(GTIN, serial="//")),
+        (f"/01/{GTIN}/21/..%2F..", DigitalLink(GTIN, serial="../..")),
         (f"/01/{GTIN}/235/K7HQ3MXR4P", DigitalLink(GTIN, unit_code="K7HQ3MXR4P")),
         (f"/01/{GTIN}/235/k7hq3mxr4p", DigitalLink(GTIN, unit_code="K7HQ3MXR4P")),
     ],
@@ -242,13 +245,17 @@ def test_parse_gives_the_canonical_path_for_a_redirect() -> None:
         (f"//01/{GTIN}", "empty segment"),
         (f"/01/{GTIN}/21", "without a value"),
         (f"/01/{GTIN}/21/ABC/22/X", "exactly one of 21"),
+        (f"/01/{GTIN}/21/SN/0001", "'/' inside a serial is written %2F"),
         (f"/01/{GTIN}/21/ABC/235/K7HQ3MXR4P", "exactly one of 21"),
         (f"/01/{GTIN}/235/K7HQ3MXR4P/21/ABC", "exactly one of 21"),
         (f"/01/{GTIN}/10/LOT1", r"'10' \(batch/lot\) is not supported"),
         (f"/01/{GTIN}/22/V1", "not supported"),
-        (f"/01/{GTIN}/21/A%2FB", "encoded slash"),
-        (f"/01/{GTIN}/21/A%2fB", "encoded slash"),
-        (f"/01/{GTIN}/21/A%5CB", "encoded slash"),
+        (f"/01/{GTIN}/21/A%5CB", "REVERSE SOLIDUS"),
+        (f"/01/{GTIN}/21/A%23B", "'#'"),
+        (f"/01/{GTIN}/21/A%7EB", "'~'"),
+        (f"/01/{GTIN}/2%2F1/AB", "qualifier '2/1' is not supported"),
+        (f"/01/{GTIN}%2F21/AB", "only digits"),
+        (f"/01/{GTIN}/235/K7HQ3%2FMXR4", "contains '/'"),
         (f"/01/{GTIN}/21/..", "'..'"),
         (f"/01/{GTIN}/21/%2E%2e", "'..'"),
         (f"/01/{GTIN}/21/./ABC", "'.'"),
@@ -281,7 +288,7 @@ def test_biip_accepts_a_wrong_check_digit_that_we_refuse() -> None:
         parse_digital_link_path(uri.removeprefix(BASE))
 
 
-serials = st.text(alphabet=sorted(CHARSET_82 - {"/"}), min_size=1, max_size=20).filter(
+serials = st.text(alphabet=sorted(CHARSET_82), min_size=1, max_size=20).filter(
     lambda s: s not in (".", "..")
 )
 

@@ -19,8 +19,8 @@ from maintenance.config import ROOT
 from maintenance.models import ScanEvent
 from maintenance.services import scans as scans_module
 from maintenance.services.scans import pending_scans, record_scan, write_pending_scans
-from maintenance.services.units import create_unit
-from tests.services.units.builders import GTIN, make_model, make_shop
+from maintenance.services.units.create import create_unit
+from tests.builders import GTIN, make_model, make_shop
 
 WAIT_SECONDS = 10  # how long a test waits for the background write before it gives up
 

@@ -9,23 +9,19 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from maintenance.db.transactions import transactional
-from maintenance.demo.data import demo_gtin
 from maintenance.extensions import db
-from maintenance.models import MaintenanceLog, ModelGtin, ProductModel, ReplanQueue, Unit
-from maintenance.services.accounts import get_or_create_organisation
+from maintenance.models import MaintenanceLog, ReplanQueue, Unit
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from maintenance.services.schedules import (
+from maintenance.services.schedules.plan import ensure_schedules, find_schedule, upcoming
+from maintenance.services.schedules.records import (
     UnknownTask,
-    ensure_schedules,
-    find_schedule,
     record_done,
     record_skip,
-    replan_queued,
     snooze_task,
-    upcoming,
 )
+from maintenance.services.schedules.replan import replan_queued
+from tests.builders import gtin, make_model, make_unit
 
 PROTOCOL = """
 format: maintenance-protocol/1
@@ -55,24 +51,6 @@ def publish(filter_every: str = "P1M", today: date | None = None) -> object:
     if today is not None:
         replan_queued(today)
     return version
-
-
-@transactional
-def make_unit(sold_on: date | None = date(2024, 1, 10), serial: str = "SN1") -> Unit:
-    """A dishwasher unit of a fresh model."""
-    maker = get_or_create_organisation("Maker", "manufacturer")
-    gtin = demo_gtin("871234599999")
-    row = db.session.get(ModelGtin, gtin)
-    if row is None:
-        model = ProductModel(organisation=maker, brand="Brand", name="DW", category="dishwasher")
-        model.gtins.append(ModelGtin(gtin=gtin))
-        db.session.add(model)
-    else:
-        model = row.product_model
-    unit = Unit(gtin=gtin, serial=serial, product_model=model, sold_on=sold_on)
-    db.session.add(unit)
-    db.session.flush()
-    return unit
 
 
 def test_tasks_are_planned_from_the_sale_date_and_listed_by_due_date(ctx) -> None:
@@ -167,7 +145,7 @@ def test_the_first_plan_of_every_library_protocol_is_the_previewed_plan(
 
     from maintenance.models import ProtocolVersion
     from maintenance.services.catalog import VersionKey, version_info
-    from maintenance.services.schedules import first_plan, preview
+    from maintenance.services.schedules.preview import first_plan, preview
 
     new_unit = SimpleNamespace(id=0, sold_on=start)  # no unit has id 0: no schedules, no logs
     versions = db.session.scalars(select(ProtocolVersion)).all()
@@ -202,7 +180,7 @@ def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) ->
     publish("P1M")
     units = _units_under_maintenance(5)
     first = publish("P2M")
-    from maintenance.services.schedules import _claim_replan_chunk, _replan_units
+    from maintenance.services.schedules.replan import _claim_replan_chunk, _replan_units
 
     protocol_id, chunk = _claim_replan_chunk(2)
     assert _replan_units(protocol_id, chunk, date(2024, 2, 5)) == 2
@@ -218,7 +196,7 @@ def test_the_queue_is_worked_off_in_chunks_and_a_new_version_starts_over(ctx) ->
 
 
 def test_a_chunk_whose_scheduler_died_is_planned_in_the_sweep_at_the_end(ctx) -> None:
-    from maintenance.services.schedules import _claim_replan_chunk
+    from maintenance.services.schedules.replan import _claim_replan_chunk
 
     publish("P1M")
     units = _units_under_maintenance(5)
@@ -231,6 +209,7 @@ def test_a_chunk_whose_scheduler_died_is_planned_in_the_sweep_at_the_end(ctx) ->
     assert db.session.get(ReplanQueue, second.protocol_id) is None
 
 
+WASHER_GTIN = gtin("871234599998")
 WASHER = """
 format: maintenance-protocol/1
 category: washing-machine
@@ -245,19 +224,6 @@ tasks:
 """
 
 
-@transactional
-def _washer_unit() -> Unit:
-    maker = get_or_create_organisation("Maker", "manufacturer")
-    model = ProductModel(organisation=maker, brand="Brand", name="WM", category="washing-machine")
-    model.gtins.append(ModelGtin(gtin=demo_gtin("871234599998")))
-    unit = Unit(gtin=model.gtins[0].gtin, serial="WM-SECRET-1", product_model=model)
-    unit.sold_on = date(2024, 1, 10)
-    db.session.add(model)
-    db.session.add(unit)
-    db.session.flush()
-    return unit
-
-
 def _publish_washer(every: str) -> object:
     text = WASHER.replace("EVERY", every)
     return publish_protocol(load_protocol(text.encode(), filename="w.yaml")).version
@@ -270,7 +236,8 @@ def test_a_queue_entry_that_cannot_be_planned_is_marked_and_skipped(
     publish("P1M")
     _publish_washer("P1M")
     (dishwasher,) = _units_under_maintenance(1)
-    washer = _washer_unit()
+    make_model(gtin=WASHER_GTIN, category="washing-machine")
+    washer = make_unit(gtin=WASHER_GTIN, serial="WM-SECRET-1")
     ensure_schedules(washer, date(2024, 1, 10))
     bad = publish("P2M")
     # As stored before item 10: a duration that runs past the end of the calendar.
@@ -280,7 +247,7 @@ def test_a_queue_entry_that_cannot_be_planned_is_marked_and_skipped(
     db.session.commit()
     good = _publish_washer("P2M")  # queued after the bad one
 
-    with caplog.at_level("WARNING", logger="maintenance.services.schedules"):
+    with caplog.at_level("WARNING", logger="maintenance.services.schedules.replan"):
         assert replan_queued(date(2024, 2, 5)) == 1
 
     assert find_schedule(washer, "clean-filter").version_id == good.id

@@ -11,29 +11,26 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from maintenance.models import MaintenanceLog, Owner, Reminder, TaskSchedule
-from maintenance.notify import channels_from_settings
+from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
+from tests.builders import make_owner, make_planned_unit, own, set_due
 from tests.conftest import csrf_token
-from tests.fakes import FakeSmtpServer, smtp_server
-from tests.services.reminders.helpers import make_owner, make_unit, own, set_due
-
-__all__ = ["smtp_server"]
+from tests.fakes import FakeSmtpServer
 
 TODAY = date(2025, 3, 10)
 
 
 @pytest.fixture
-def mail(app: Flask, db: object, smtp_server: FakeSmtpServer) -> tuple[Owner, str]:
+def sent_mail(db: object, channels: dict[str, Channel], mail: FakeSmtpServer) -> tuple[Owner, str]:
     """A reminder email really sent for one due task: (owner, its plain text)."""
     owner = make_owner(language="en")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))
-    channels = channels_from_settings({**app.config, **smtp_server.settings()})
     dispatch_once(datetime(2025, 3, 10, 8, tzinfo=UTC), channels=channels)
-    [message] = smtp_server.messages
+    [message] = mail.messages
     return owner, message.get_body(("plain",)).get_content()
 
 
@@ -49,9 +46,9 @@ def _logs(db: object) -> list[MaintenanceLog]:
 
 
 def test_done_link_get_changes_nothing_and_post_logs_the_task_once(
-    client: FlaskClient, db: object, mail: tuple[Owner, str]
+    client: FlaskClient, db: object, sent_mail: tuple[Owner, str]
 ) -> None:
-    owner, text = mail
+    owner, text = sent_mail
     path = _link(text, "done")
 
     page = client.get(path)
@@ -70,9 +67,9 @@ def test_done_link_get_changes_nothing_and_post_logs_the_task_once(
 
 
 def test_snooze_link_moves_only_the_reminder_a_week_once(
-    client: FlaskClient, db: object, mail: tuple[Owner, str]
+    client: FlaskClient, db: object, sent_mail: tuple[Owner, str]
 ) -> None:
-    path = _link(mail[1], "snooze")
+    path = _link(sent_mail[1], "snooze")
     assert client.get(path).status_code == 200
     token = csrf_token(client, path)
 
@@ -90,18 +87,18 @@ def test_snooze_link_moves_only_the_reminder_a_week_once(
 
 
 def test_steps_link_shows_the_steps_without_login(
-    client: FlaskClient, mail: tuple[Owner, str]
+    client: FlaskClient, sent_mail: tuple[Owner, str]
 ) -> None:
-    page = client.get(_link(mail[1], "steps")).get_data(as_text=True)
+    page = client.get(_link(sent_mail[1], "steps")).get_data(as_text=True)
 
     assert "Step one." in page
 
 
 def test_forged_or_tampered_links_get_403_and_change_nothing(
-    client: FlaskClient, db: object, mail: tuple[Owner, str]
+    client: FlaskClient, db: object, sent_mail: tuple[Owner, str]
 ) -> None:
-    done = _link(mail[1], "done")
-    snooze_token = _link(mail[1], "snooze").rsplit("/", 1)[1]
+    done = _link(sent_mail[1], "done")
+    snooze_token = _link(sent_mail[1], "snooze").rsplit("/", 1)[1]
     token = csrf_token(client, done)
 
     # A forged link names no owner, so the page follows the browser's language: English here.
@@ -116,9 +113,9 @@ def test_forged_or_tampered_links_get_403_and_change_nothing(
 
 
 def test_expired_links_get_403(
-    app: Flask, client: FlaskClient, db: object, mail: tuple[Owner, str]
+    app: Flask, client: FlaskClient, db: object, sent_mail: tuple[Owner, str]
 ) -> None:
-    path = _link(mail[1], "steps")
+    path = _link(sent_mail[1], "steps")
     app.config["LINK_MAX_AGE_DAYS"] = -1
     try:
         # An expired link is not trusted to name its owner: the browser's language, English.
@@ -131,10 +128,10 @@ def test_expired_links_get_403(
 
 
 def test_one_click_unsubscribe_post_needs_no_login_or_csrf_token(
-    client: FlaskClient, db: object, mail: tuple[Owner, str], smtp_server: FakeSmtpServer
+    client: FlaskClient, db: object, sent_mail: tuple[Owner, str], mail: FakeSmtpServer
 ) -> None:
-    owner, _ = mail
-    header = smtp_server.messages[0]["List-Unsubscribe"]
+    owner, _ = sent_mail
+    header = mail.messages[0]["List-Unsubscribe"]
     path = header.strip("<>").removeprefix("http://localhost")
 
     confirm = client.get(path)
@@ -156,7 +153,7 @@ def test_sms_short_link_page_lists_the_tasks_with_buttons(
     from maintenance.services.reminders.links import short_url
 
     owner = make_owner(channel="sms", language="en")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY, refill_salt=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))

@@ -10,26 +10,12 @@ import io
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from maintenance.models import Owner, Unit
-from tests.conftest import csrf_token
-from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
-from tests.web.test_owner import EN, remind, sign_in
-
-
-def count(db: object, model: type) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
-
+from tests.builders import GTIN, count, make_model, make_unit, unit_path
+from tests.conftest import EN, csrf_token, remind, sign_in
 
 # --- listed 500s -------------------------------------------------------------------------------
 
@@ -47,7 +33,7 @@ def test_a_bad_hour_or_role_on_remind_me_adds_no_unit(
     make_model()
     response = remind(client, "anna@example.nl", serial="NEW1", **field)
     assert response.status_code == 303 and response.location.endswith("#register")
-    assert count(db, Unit) == 0 and count(db, Owner) == 0
+    assert count(Unit) == 0 and count(Owner) == 0
     assert mail.messages == []
     page = client.get(unit_path("NEW1"), headers=EN).get_data(as_text=True)
     assert "Please choose" in page
@@ -65,7 +51,7 @@ def test_adding_a_unit_with_a_bad_role_or_address_is_400(
 ) -> None:
     make_unit()
     sign_in(client, mail, "anna@example.nl")
-    make_unit("SN0002")
+    make_unit(serial="SN0002")
     data = {"csrf_token": csrf_token(client, "/me/add"), **fields}
     response = client.post("/me/add", data=data, headers=EN)
     assert response.status_code == 400
@@ -120,7 +106,7 @@ def test_a_batch_starting_at_a_superscript_position_is_422(
     )
     assert response.status_code == 422
     assert "Start at a position" in response.get_data(as_text=True)
-    assert count(db, Unit) == 0
+    assert count(Unit) == 0
 
 
 @pytest.mark.parametrize("before", ["9223372036854775808", "2147483648", "0", "-1"])
@@ -146,7 +132,7 @@ def test_nul_in_a_sign_up_or_login_contact_is_400(client: FlaskClient, library, 
     )
     assert response.status_code == 400
     assert "contains a NUL character" in response.get_data(as_text=True)
-    assert count(db, Owner) == 0 and mail.messages == []
+    assert count(Owner) == 0 and mail.messages == []
 
 
 @pytest.mark.parametrize(
@@ -184,7 +170,7 @@ def test_nul_in_a_shop_reference_is_refused_by_the_api_and_in_a_csv(
     )
     assert response.status_code == 422
     assert "NUL character" in response.get_data(as_text=True)
-    assert count(db, Unit) == 0
+    assert count(Unit) == 0
 
 
 def test_nul_in_a_signed_webhook_field_is_400(client: FlaskClient, db: object) -> None:

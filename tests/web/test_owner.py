@@ -11,54 +11,11 @@ from sqlalchemy import select
 
 from maintenance.extensions import db as _db
 from maintenance.models import Confirmation, MaintenanceLog, Owner, TaskSchedule
-from tests.conftest import csrf_token
-from tests.services.owners.builders import GTIN, code_in, link_in, make_unit, unit_path
-from tests.services.owners.fixtures import (  # noqa: F401
-    fresh_limits,
-    mail_fixture,
-    sms_fixture,
-    smtp_server,
-    twilio_double,
-)
+from tests.builders import make_unit, unit_path
+from tests.conftest import EN, confirm_by_email, csrf_token, remind, sign_in
+from tests.fakes import code_in
 
-EN = {"Accept-Language": "en"}
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone, the owners' here
-
-
-def remind(client: FlaskClient, contact: str, serial: str = "SN0001", **extra: str):
-    """Submit the unit page's "Remind me" form."""
-    token = csrf_token(client, unit_path(serial))
-    form = {
-        "csrf_token": token,
-        "gtin": GTIN,
-        "serial": serial,
-        "contact": contact,
-        "consent": "reminders-v1",
-        "hour": "9",
-        "language": "en",
-        "role": "owner",
-        **extra,
-    }
-    return client.post("/remind", data=form, headers=EN)
-
-
-def confirm_by_email(client: FlaskClient, mail) -> None:
-    """Open the link in the last email and press the confirm button."""
-    path = link_in(mail.messages[-1])
-    page = client.get(path, headers=EN)
-    assert page.status_code == 200
-    assert "Yes, send me reminders" in page.get_data(as_text=True) or "Log in" in page.get_data(
-        as_text=True
-    )
-    token = csrf_token(client, path)
-    response = client.post(path, data={"csrf_token": token}, headers=EN)
-    assert response.status_code == 303 and response.location.endswith("/me")
-
-
-def sign_in(client: FlaskClient, mail, contact: str = "anna@example.nl", **extra: str) -> None:
-    response = remind(client, contact, **extra)
-    assert response.status_code == 303, response.get_data(as_text=True)
-    confirm_by_email(client, mail)
 
 
 def test_email_sign_up_to_my_appliances(client: FlaskClient, library, mail, db) -> None:
@@ -234,7 +191,7 @@ def test_login_by_magic_link(app, library, mail, db) -> None:
     token = csrf_token(fresh, "/me/login")
     response = fresh.post("/me/login", data={"csrf_token": token, "contact": "anna@example.nl"})
     assert response.status_code == 303
-    confirm_by_email(fresh, mail)
+    confirm_by_email(fresh, mail, button="Log in")
     assert "Testmerk" in fresh.get("/me").get_data(as_text=True)
 
 

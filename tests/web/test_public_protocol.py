@@ -5,26 +5,20 @@ from __future__ import annotations
 import json
 import re
 
-from maintenance.models import ModelGtin, Organisation, ProductModel
-from tests.builders import gtin
+from tests.builders import gtin, make_model
 
 
-def _model(db, category: str = "dishwasher", body: str = "871234500401") -> str:
-    model = ProductModel(
-        organisation=Organisation(name=f"Maker {body}", kind="manufacturer"),
-        brand="Voorbeeld",
-        name="VW 1",
-        category=category,
-    )
+def _model(category: str = "dishwasher", body: str = "871234500401") -> str:
+    """The GTIN of a new "Voorbeeld VW 1" in the category, of a maker of its own."""
     code = gtin(body)
-    model.gtins.append(ModelGtin(gtin=code))
-    db.session.add(model)
-    db.session.commit()
+    make_model(
+        gtin=code, category=category, brand="Voorbeeld", name="VW 1", manufacturer=f"Maker {body}"
+    )
     return code
 
 
 def test_model_page_shows_the_category_default_in_dutch_by_default(client, db, library):
-    code = _model(db)
+    code = _model()
     page = client.get(f"/01/{code}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -34,7 +28,7 @@ def test_model_page_shows_the_category_default_in_dutch_by_default(client, db, l
 
 
 def test_accept_language_and_the_switch_give_english(client, db, library):
-    code = _model(db)
+    code = _model()
     english = client.get(f"/01/{code}", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert "Dishwasher maintenance" in english.get_data(as_text=True)
     switched = client.get(f"/language/en?next=/01/{code}")
@@ -43,7 +37,7 @@ def test_accept_language_and_the_switch_give_english(client, db, library):
 
 
 def test_gtin13_is_accepted_and_a_wrong_check_digit_is_400(client, db, library):
-    code = _model(db)
+    code = _model()
     assert client.get(f"/01/{code[1:]}").status_code == 200
     wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
     response = client.get(f"/01/{wrong}", headers={"Accept-Language": "en"})
@@ -60,7 +54,7 @@ def test_unknown_gtin_is_a_readable_404(client, db, library):
 
 
 def test_the_page_carries_howto_json_ld_per_task(client, db, library):
-    code = _model(db, category="coffee-machine", body="871234500402")
+    code = _model(category="coffee-machine", body="871234500402")
     html = client.get(f"/01/{code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     [raw] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     data = json.loads(raw)

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from maintenance.models import Unit
+from tests.builders import GTIN, UNKNOWN_GTIN, make_model
 from tests.conftest import csrf_token
-from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
 
@@ -24,7 +24,7 @@ ENGLISH = {"Accept-Language": "en"}
 @pytest.fixture
 def till(client: FlaskClient, db: object, make_user: object, login: object) -> FlaskClient:
     """A logged-in retailer of Shop A (Dutch labels), with one known model."""
-    make_model()
+    make_model(brand="Voorbeeld", name="WM 8000 Eco")
     login(make_user(role="retailer", organisation="Shop A"))
     return client
 
@@ -78,6 +78,23 @@ def test_ean_and_serial_register_the_unit_and_show_its_label(till: FlaskClient, 
     assert "label-29x90mm" in small.get_data(as_text=True)
     pdf = till.get(f"/retailer/units/{unit.id}/label.pdf?layout=29x90mm")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_a_serial_with_a_slash_gets_its_own_label(till: FlaskClient, db: object) -> None:
+    response = post_unit(till, gtin=GTIN, serial="SN/0001", sold_on="")
+    assert response.status_code == 303
+    (unit,) = units(db)
+    assert unit.serial == "SN/0001"
+    html = till.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'data-uri="http://localhost/01/{GTIN}/21/SN%2F0001"' in html
+
+
+def test_a_refused_serial_says_what_to_do_at_the_till(till: FlaskClient, db: object) -> None:
+    response = post_unit(till, headers=ENGLISH, gtin=GTIN, serial="SN#1", sold_on="")
+    assert response.status_code == 422
+    page = html_text.unescape(response.get_data(as_text=True))
+    assert "contains '#'" in page and "tick the box below to issue a code" in page
+    assert units(db) == []
 
 
 def test_no_serial_issues_a_unit_code(till: FlaskClient, db: object) -> None:

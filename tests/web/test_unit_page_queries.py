@@ -6,29 +6,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from maintenance.extensions import limiter
 from maintenance.models import Organisation, ScanEvent
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from maintenance.services.schedules import ensure_schedules, record_done
-from tests.builders import protocol_yaml
-from tests.services.owners.builders import GTIN, make_model, make_unit, unit_path
+from maintenance.services.schedules.plan import ensure_schedules
+from maintenance.services.schedules.records import record_done
+from tests.builders import GTIN, make_model, make_unit, protocol_yaml, unit_path
 
 ENGLISH = {"Accept-Language": "en"}
 # A scan of a unit nobody registered: the model, unit and version in force in one query, then
 # the scan's insert. A unit with schedules and history also reads those (one query each).
 MAX_STATEMENTS_UNREGISTERED = 2
 MAX_STATEMENTS_WITH_HISTORY = 4
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits(app) -> None:
-    limiter.reset()
 
 
 @contextmanager

@@ -12,13 +12,10 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from maintenance.models import DeliveryEvent, Owner, Reminder
-from maintenance.notify import channels_from_settings
+from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
-from tests.fakes import TwilioDouble, twilio_double
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
-
-__all__ = ["twilio_double"]
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 
 TODAY = date(2025, 3, 10)
 TOKEN = "test-auth-token"
@@ -39,14 +36,13 @@ def post_signed(client: FlaskClient, path: str, form: dict[str, str], **options:
 
 
 @pytest.fixture
-def sent_sms(signed_app: Flask, db: object, twilio_double: TwilioDouble) -> tuple[Owner, Reminder]:
+def sent_sms(signed_app: Flask, db: object, channels: dict[str, Channel]) -> tuple[Owner, Reminder]:
     """An SMS reminder really sent through the twilio client to the double."""
     owner = make_owner(channel="sms")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))
-    channels = channels_from_settings({**signed_app.config, **twilio_double.settings()})
     dispatch_once(datetime(2025, 3, 10, 8, tzinfo=UTC), channels=channels)
     [reminder] = reminders()
     return owner, reminder
@@ -129,7 +125,7 @@ def test_stop_cancels_queued_sms_reminders(
     signed_app: Flask, client: FlaskClient, db: object
 ) -> None:
     owner = make_owner(channel="sms")
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))

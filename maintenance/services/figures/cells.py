@@ -84,10 +84,11 @@ def shown(value: Value) -> str:
 
 @dataclass
 class Chart:
-    """How a table is drawn: a kind, which columns are the series, and the axis unit."""
+    """How a table is drawn: a kind, which columns are the series, the value axis's name, unit."""
 
     kind: str  # "bars" (grouped horizontal bars per row) or "line" (one line per series)
     series: list[int]  # column indexes plotted
+    axis: str  # what the plotted values are, e.g. "Number of tasks" (line charts: months on x)
     unit: str = ""  # "%" for rates
     labels: int = 1  # how many leading columns name a row (model and task: 2)
 
@@ -102,6 +103,16 @@ class Table:
     rows: list[list[Value]] = field(default_factory=list)
     chart: Chart | None = None
     note: str = ""
+
+    @property
+    def text_columns(self) -> set[int]:
+        """The columns that hold words (models, tasks, months), not figures, by index."""
+        return {
+            index
+            for row in self.rows
+            for index, value in enumerate(row)
+            if isinstance(value, str) and not value.isdigit()
+        }
 
     def text_rows(self) -> list[list[str]]:
         """Every row as shown (small counts as "<5")."""

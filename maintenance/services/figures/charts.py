@@ -1,9 +1,10 @@
 """Server-rendered SVG charts (no JavaScript): horizontal bars and monthly lines.
 
 Charts scale to the screen through their viewBox and keep labels on their own line above the
-bars, so a phone shows them without sideways scrolling. A hidden cell ("<5") is drawn as a
-label only, never as a bar whose length would give the number away. Pages put the numbers in
-a table under every chart, for screen readers and for reading exact values.
+bars, so a phone shows them without sideways scrolling. Every chart names what its values
+measure (line charts their months too). A hidden cell ("<5") is drawn as a label only, never as
+a bar whose length would give the number away. Pages put the numbers in a table under every
+chart, for screen readers and for reading exact values.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ def _legend(series: Sequence[str], y: float) -> tuple[list[str], float]:
     return parts, y + 24
 
 
+def _axis_label(text: str, y: float) -> str:
+    """An axis's name, centred under the chart on a line of its own."""
+    return (
+        f'<text class="axis-label" x="{WIDTH / 2:.0f}" y="{y:.0f}" text-anchor="middle" '
+        f'font-weight="600" {FONT}>{escape(text)}</text>'
+    )
+
+
 def _svg(parts: list[str], height: float, title: str) -> Markup:
     label = escape(title)
     return Markup(
@@ -51,9 +60,13 @@ def _svg(parts: list[str], height: float, title: str) -> Markup:
 
 
 def bar_chart(
-    title: str, rows: Sequence[tuple[str, Sequence[Number]]], series: Sequence[str], unit: str = ""
+    title: str,
+    rows: Sequence[tuple[str, Sequence[Number]]],
+    series: Sequence[str],
+    axis: str,
+    unit: str = "",
 ) -> Markup:
-    """Grouped horizontal bars: one group per row label, one bar per series."""
+    """Grouped horizontal bars: one group per row label, one bar per series; `axis` names them."""
     parts, y = _legend(series, 0)
     values = [v for _label, vals in rows for v in vals if v is not None]
     top = max([100.0] if unit == "%" else [*values, 1])
@@ -77,18 +90,35 @@ def bar_chart(
                 )
             y += bar + gap
         y += 8
-    return _svg(parts, max(y, 20), title)
+    # The value axis: where the bars start and what their full length means, and its name.
+    parts.append(
+        f'<line x1="0" y1="{y:.0f}" x2="{room}" y2="{y:.0f}" stroke="#555"/>'
+        f'<text x="0" y="{y + 14:.0f}" {FONT}>0</text>'
+        f'<text x="{room}" y="{y + 14:.0f}" text-anchor="end" {FONT}>{_number(top)}{unit}</text>'
+    )
+    parts.append(_axis_label(axis, y + 32))
+    return _svg(parts, y + 40, title)
 
 
 def line_chart(
     title: str,
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[Number]]],
+    axes: tuple[str, str],
     unit: str = "",
 ) -> Markup:
-    """One line per series over the labels (months); hidden points break the line."""
+    """One line per series over the labels (months); hidden points break the line.
+
+    `axes` names the labels (x) and the values (y); the value axis's name goes above it, so it
+    reads without turning the head.
+    """
     parts, top_y = _legend([name for name, _values in series], 0)
-    left, right, height = 34, WIDTH - 8, 160
+    parts.append(
+        f'<text class="axis-label" x="0" y="{top_y + 10:.0f}" font-weight="600" {FONT}>'
+        f"{escape(axes[1])}</text>"
+    )
+    top_y += 22
+    left, right, height = 44, WIDTH - 8, 160  # room on the left for "100%"
     bottom = top_y + height
     values = [v for _name, vals in series for v in vals if v is not None]
     top = 100.0 if unit == "%" else max([*values, 1])
@@ -133,7 +163,8 @@ def line_chart(
                     f'<polyline points="{" ".join(points)}" fill="none" '
                     f'stroke="{colour}" stroke-width="2"/>'
                 )
-    return _svg(parts, bottom + 24, title)
+    parts.append(_axis_label(axes[0], bottom + 36))
+    return _svg(parts, bottom + 44, title)
 
 
 def chart_for(table: Table) -> Markup | None:
@@ -148,7 +179,7 @@ def chart_for(table: Table) -> Markup | None:
             (table.columns[index], [_plotted(row[index]) for row in table.rows])
             for index in chart.series
         ]
-        return line_chart(table.title, labels, series, chart.unit)
+        return line_chart(table.title, labels, series, (table.columns[0], chart.axis), chart.unit)
     rows = [
         (
             " · ".join(str(cell) for cell in row[: chart.labels]),
@@ -156,7 +187,7 @@ def chart_for(table: Table) -> Markup | None:
         )
         for row in table.rows
     ]
-    return bar_chart(table.title, rows, names, chart.unit)
+    return bar_chart(table.title, rows, names, chart.axis, chart.unit)
 
 
 def _plotted(value: Value) -> Number:

@@ -16,6 +16,7 @@ from maintenance.services.figures.queries import (
     Scope,
     grouped,
     kind_is,
+    model_categories,
     model_names,
     month_of,
     months_between,
@@ -23,6 +24,7 @@ from maintenance.services.figures.queries import (
     scans,
     task_titles,
     version_labels,
+    vocabulary_task_title,
 )
 
 # The most-snoozed-or-skipped table shows this many tasks.
@@ -65,14 +67,14 @@ def funnel(scope: Scope) -> tuple[Table, Table]:
             [_("Sign-ups"), totals.get((), "signup")],
             [_("Confirmed owners"), totals.get((), "confirmed")],
         ],
-        chart=Chart("bars", [1]),
+        chart=Chart("bars", [1], _("Number of scans, sign-ups or owners")),
     )
     names = model_names([*(k[0] for k in scanned.groups()), *(k[0] for k in people.groups())])
     per_model = Table(
         "funnel-per-model",
         _("Per model"),
         [_("Model"), _("Scans"), _("Sign-ups"), _("Confirmed owners"), _("Confirmed per scan")],
-        chart=Chart("bars", [1, 2, 3]),
+        chart=Chart("bars", [1, 2, 3], _("Number of scans, sign-ups or owners")),
     )
     for model_id in sorted(names, key=lambda i: names[i]):
         key = (model_id,)
@@ -104,10 +106,22 @@ def tasks(data: Grouped) -> tuple[Table, Table, Table]:
     """Tasks done on time, late, skipped and snoozed per model and task; the hardest tasks."""
     per = data.rollup(lambda key: key[:2])
     names = model_names(key[0] for key in per.groups())
-    titles = task_titles(key[1] for key in per.groups())
+    # A task is named as the newest protocol version it was planned under names it.
+    newest: dict[tuple[int, str], int] = {}
+    for model_id, task_key, version_id, _month in data.groups():
+        if version_id is not None:
+            newest[model_id, task_key] = max(version_id, newest.get((model_id, task_key), 0))
+    titles = task_titles((version_id, key[1]) for key, version_id in newest.items())
+    categories = model_categories(names)
+    labels = {
+        key: localized(
+            titles.get((newest.get(key, 0), key[1]))
+            or vocabulary_task_title(categories.get(key[0]), key[1])
+        )
+        for key in per.groups()
+    }
     keys = sorted(
-        (key for key in per.groups() if key[0] in names),
-        key=lambda k: (names[k[0]], localized(titles.get(k[1]))),
+        (key for key in per.groups() if key[0] in names), key=lambda k: (names[k[0]], labels[k])
     )
     per_task = Table(
         "tasks",
@@ -130,10 +144,9 @@ def tasks(data: Grouped) -> tuple[Table, Table, Table]:
     )
     hardest: list[tuple[int, list[Value]]] = []
     for key in keys:
-        label = localized(titles.get(key[1])) or key[1]
         row: list[Value] = [
             names[key[0]],
-            label,
+            labels[key],
             per.get(key, "on_time"),
             per.get(key, "late"),
             per.get(key, "skipped"),
@@ -150,7 +163,7 @@ def tasks(data: Grouped) -> tuple[Table, Table, Table]:
         _("Tasks most often snoozed or skipped"),
         [_("Model"), _("Task"), _("Snoozed"), _("Skipped"), _("Done")],
         [row for _count, row in hardest[:TOP_TASKS]],
-        chart=Chart("bars", [2, 3, 4], labels=2),
+        chart=Chart("bars", [2, 3, 4], _("Number of tasks"), labels=2),
         note=_("Often put off or skipped: the protocol may ask too much."),
     )
     # Per-task rows would make too long a chart on a phone: chart the totals per outcome.
@@ -165,7 +178,7 @@ def tasks(data: Grouped) -> tuple[Table, Table, Table]:
             [_("Skipped"), totals.get((), "skipped")],
             [_("Snoozed"), totals.get((), "snoozed")],
         ],
-        chart=Chart("bars", [1]),
+        chart=Chart("bars", [1], _("Number of tasks")),
     )
     return outcome, per_task, most
 
@@ -176,7 +189,7 @@ def reminders_by_month(data: Grouped, months: list[str]) -> Table:
         "done-after-reminder",
         _("Done after a reminder, per month"),
         [_("Month"), _("Tasks reminded"), _("Done after the reminder"), _("Rate")],
-        chart=Chart("line", [3], unit="%"),
+        chart=Chart("line", [3], _("Tasks done after a reminder (%)"), unit="%"),
     )
     for name in months:
         reminded = data.get((name,), "reminder_sent")

@@ -15,8 +15,10 @@ from sqlalchemy import Select, and_, case, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from maintenance.extensions import db
+from maintenance.i18n import localized
 from maintenance.models import Event, ProductModel, Protocol, ProtocolVersion, ScanEvent, Task, Unit
 from maintenance.services.figures.cells import Count
+from maintenance.services.protocols.vocabulary import load_categories
 
 # A task done up to a week after its due date still counts as on time: the reminder goes on
 # the due day and people need a weekend to get to it.
@@ -214,18 +216,47 @@ def model_names(ids: Iterable[int | None]) -> dict[int, str]:
     return {row.id: f"{row.brand} {row.name}" for row in rows}
 
 
-def task_titles(keys: Iterable[str | None]) -> dict[str, dict[str, str]]:
-    """The title (per language) of each task key, from its newest published version."""
-    wanted = {key for key in keys if key}
+def task_titles(
+    tasks: Iterable[tuple[int | None, str | None]],
+) -> dict[tuple[int, str], dict[str, str]]:
+    """The title (per language) of each (version id, task key) as that protocol version names it.
+
+    The same uniform key is a different job in another category ("clean-filter" is the drain
+    pump filter of a washing machine and the grease filter of a range hood), so a title is
+    looked up in the version the task was planned under, never by its key alone.
+    """
+    wanted = {(version, key) for version, key in tasks if version is not None and key}
     if not wanted:
         return {}
-    titles: dict[str, dict[str, str]] = {}
     rows = db.session.execute(
-        select(Task.key, Task.spec).where(Task.key.in_(wanted)).order_by(Task.id.desc())
+        select(Task.version_id, Task.key, Task.spec).where(
+            Task.version_id.in_({version for version, _key in wanted})
+        )
     )
-    for key, spec in rows:
-        titles.setdefault(key, spec.get("title") or {"en": key})
-    return titles
+    return {
+        (version, key): spec["title"]
+        for version, key, spec in rows
+        if (version, key) in wanted and spec.get("title")
+    }
+
+
+def vocabulary_task_title(category: str | None, key: str) -> dict[str, str]:
+    """A uniform task's title (per language) in its category's vocabulary; the key when unlisted."""
+    tasks = (load_categories().get(category or "") or {}).get("tasks") or {}
+    return tasks.get(key) or {"en": key}
+
+
+def category_name(category: str) -> str:
+    """A category's name in the page's language, from the category vocabulary (else its id)."""
+    return localized((load_categories().get(category) or {}).get("title")) or category
+
+
+def model_categories(ids: Iterable[int]) -> dict[int, str]:
+    """The category of each product model id."""
+    rows = db.session.execute(
+        select(ProductModel.id, ProductModel.category).where(ProductModel.id.in_(set(ids)))
+    )
+    return {row.id: row.category for row in rows}
 
 
 def version_labels(ids: Iterable[int | None]) -> dict[int, tuple[str, dict[str, str], int]]:

@@ -78,7 +78,7 @@ def per_month(scope: Scope) -> Table:
             _("Sign-ups"),
             _("Confirmed owners"),
         ],
-        chart=Chart("line", [1, 3, 5]),
+        chart=Chart("line", [1, 3, 5], _("Number of units, scans or owners")),
     )
     for month in months_between(scope.start, scope.end):
         units, printed, _registered = labelled.get((month,), (0, 0, 0))
@@ -111,7 +111,7 @@ def per_model(scope: Scope) -> Table:
             _("Units with an owner"),
             _("Sign-up rate"),
         ],
-        chart=Chart("bars", [5], unit="%"),
+        chart=Chart("bars", [5], _("Sign-up rate (%)"), unit="%"),
         note=_(
             "Sign-up rate: of the units labelled in the period, the share that has a "
             "confirmed owner now or had one before. Stores and tills are not recorded, so "

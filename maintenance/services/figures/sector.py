@@ -17,6 +17,7 @@ from maintenance.services.figures.queries import (
     Grouped,
     Measure,
     Scope,
+    category_name,
     grouped,
     kind_is,
     month_of,
@@ -91,7 +92,9 @@ def per_category(scope: Scope, all_events: Grouped, all_scans: Grouped) -> Table
     active = under_maintenance()
     scanned = all_scans.rollup(lambda key: (key[1],))
     events = all_events.rollup(lambda key: (key[1],))
-    categories = sorted({*units, *active, *(k[0] for k in events.groups() if k[0])})
+    ids = {*units, *active, *(k[0] for k in events.groups() if k[0])}
+    # Named in the page's language and listed in that name's order.
+    categories = sorted((category_name(category), category) for category in ids)
     table = Table(
         "categories",
         _("Per category"),
@@ -106,15 +109,15 @@ def per_category(scope: Scope, all_events: Grouped, all_scans: Grouped) -> Table
             _("Tasks done"),
             _("Done after a reminder"),
         ],
-        chart=Chart("bars", [6]),
+        chart=Chart("bars", [6], _("Number of units under maintenance now")),
         note=_("Units under maintenance: units with at least one owner now."),
     )
-    for category in categories:
+    for name, category in categories:
         key = (category,)
         unit_count, model_count = units.get(category, (0, 0))
         table.rows.append(
             [
-                category,
+                name,
                 Count(model_count, personal=False),
                 Count(unit_count, personal=False),
                 scanned.get(key, "scans"),
@@ -143,7 +146,7 @@ def reminders_by_channel(scope: Scope, all_events: Grouped) -> Table:
         "reminders-by-channel",
         _("Reminders by channel"),
         columns,
-        chart=Chart("line", [2, 5]),
+        chart=Chart("line", [2, 5], _("Reminded tasks delivered")),
         note=_("Counted per task in a message: a digest with three tasks counts three."),
     )
     for name in months_between(scope.start, scope.end):

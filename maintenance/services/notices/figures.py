@@ -113,7 +113,7 @@ def summary_table(figures: NoticeFigures) -> Table:
         _("This notice"),
         [_("Figure"), _("Count")],
         [[label, _people(value)] for label, value in rows],
-        chart=Chart("bars", [1]),
+        chart=Chart("bars", [1], _("Number of units or owners")),
     )
 
 
@@ -131,7 +131,7 @@ def daily_table(notice: Notice, today: date) -> Table:
         "per-day",
         _("Per day"),
         [_("Day"), _("Reached"), _("Opened"), _("Confirmed acting")],
-        chart=Chart("line", [1, 2, 3]),
+        chart=Chart("line", [1, 2, 3], _("Number of owners")),
         note=_("Counts under 5 are shown as <5, as in every dashboard."),
     )
     if notice.sent_at is None:

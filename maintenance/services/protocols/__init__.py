@@ -13,6 +13,8 @@ from maintenance.services.protocols.document import (
     AppliesTo,
     ModelRef,
     ProtocolDocument,
+    ServiceContact,
+    Symptom,
     TaskSpec,
     Text,
     build_document,
@@ -21,8 +23,9 @@ from maintenance.services.protocols.document import (
 from maintenance.services.protocols.errors import ProtocolError, ProtocolInvalid
 from maintenance.services.protocols.loader import MAX_PROTOCOL_BYTES, LoadFailed, load_document
 from maintenance.services.protocols.texts import tidy
-from maintenance.services.protocols.validate import DEFAULT_LANGUAGES, FORMAT, check_document
+from maintenance.services.protocols.validate import DEFAULT_LANGUAGES, check_document
 from maintenance.services.protocols.vocabulary import (
+    FORMAT,
     LIBRARY_DIR,
     SCHEMA_PATH,
     load_categories,
@@ -41,6 +44,8 @@ __all__ = [
     "ProtocolDocument",
     "ProtocolError",
     "ProtocolInvalid",
+    "ServiceContact",
+    "Symptom",
     "TaskSpec",
     "Text",
     "canonical_json",

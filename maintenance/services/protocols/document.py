@@ -55,6 +55,26 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class Symptom:
+    """Something that can go wrong, from the troubleshooting section: what an owner can check."""
+
+    id: str
+    title: Text
+    safety: Text | None
+    checks: tuple[Text, ...]  # in order, each safe for an owner to do
+    tasks: tuple[str, ...]  # ids of this protocol's tasks that help against it
+    call_professional: Text  # when to stop and call a professional
+
+
+@dataclass(frozen=True)
+class ServiceContact:
+    """Where the protocol's maker takes repair and service questions (at least one is set)."""
+
+    url: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
 class ProtocolDocument:
     """A protocol that passed validation; `raw` is the document as written, for storage."""
 
@@ -63,6 +83,8 @@ class ProtocolDocument:
     applies_to: AppliesTo | None
     tasks: tuple[TaskSpec, ...]
     raw: dict[str, Any]
+    troubleshooting: tuple[Symptom, ...] = ()
+    service: ServiceContact | None = None
     # Where it was read from, so a refusal after validation can still name file, line and path.
     filename: str = field(default="<upload>", compare=False)
     lines: Mapping[Path, int] = field(default_factory=dict, compare=False, repr=False)
@@ -83,6 +105,10 @@ class ProtocolDocument:
         """The task with this id, if the protocol has it."""
         return next((task for task in self.tasks if task.id == task_id), None)
 
+    def symptom(self, symptom_id: str) -> Symptom | None:
+        """The troubleshooting entry with this id, if the protocol has it."""
+        return next((entry for entry in self.troubleshooting if entry.id == symptom_id), None)
+
 
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces, so equal content gives equal text."""
@@ -94,6 +120,7 @@ def build_document(
 ) -> ProtocolDocument:
     """Turn a validated document into typed values; call only after validation passed."""
     applies_to = raw.get("applies_to")
+    service = raw.get("service")
     return ProtocolDocument(
         category=raw["category"],
         title=_text(raw["title"]),
@@ -105,6 +132,10 @@ def build_document(
         ),
         tasks=tuple(_task(task) for task in raw["tasks"]),
         raw=raw,
+        troubleshooting=tuple(_symptom(entry) for entry in raw.get("troubleshooting", ())),
+        service=None
+        if service is None
+        else ServiceContact(url=service.get("url"), phone=service.get("phone")),
         filename=filename,
         lines=MappingProxyType(dict(lines or {})),
     )
@@ -124,6 +155,17 @@ def _task(task: dict[str, Any]) -> TaskSpec:
         tools=tuple(_text(item) for item in task.get("tools", ())),
         safety=_text(task["safety"]) if "safety" in task else None,
         steps=tuple(_text(item) for item in task["steps"]),
+    )
+
+
+def _symptom(entry: dict[str, Any]) -> Symptom:
+    return Symptom(
+        id=entry["id"],
+        title=_text(entry["title"]),
+        safety=_text(entry["safety"]) if "safety" in entry else None,
+        checks=tuple(_text(item) for item in entry["checks"]),
+        tasks=tuple(entry.get("tasks", ())),
+        call_professional=_text(entry["call_professional"]),
     )
 
 

@@ -24,7 +24,7 @@ from maintenance.services.identifiers import normalize_gtin
 from maintenance.services.permissions import can_publish_protocol
 from maintenance.services.protocols.document import ProtocolDocument
 from maintenance.services.protocols.errors import ProtocolError
-from maintenance.services.schedules import queue_replan
+from maintenance.services.schedules.replan import queue_replan
 
 
 class PublishRefused(PermissionError):

@@ -1,9 +1,10 @@
 """The texts of a protocol: which are one line, which characters they may hold, how they are tidied.
 
 One-line texts (titles, supplies, tools, the manufacturer and model names) end up in email
-subjects, SMS and lists; long texts (why, safety, steps) are paragraphs and keep their line
-breaks. A one-line text written as a YAML block (`nl: >`) is ordinary YAML: its surrounding
-whitespace is stripped and its line breaks are folded into spaces when it is loaded.
+subjects, SMS and lists; long texts (why, safety, steps, and a symptom's checks and when to call
+a professional) are paragraphs and keep their line breaks. A one-line text written as a YAML
+block (`nl: >`) is ordinary YAML: its surrounding whitespace is stripped and its line breaks are
+folded into spaces when it is loaded.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from typing import Any
 from maintenance.services.protocols.errors import Path
 from maintenance.services.protocols.loader import Loaded
 
-# Task fields by kind of text (a text per language, or a list of them).
-_ONE_LINE_TEXTS = ("title",)
-_ONE_LINE_LISTS = ("supplies", "tools")
-_LONG_TEXTS = ("why", "safety")
-_LONG_LISTS = ("steps",)
+# Fields by kind of text (a text per language, or a list of them): a task's, then a symptom's
+# (an entry of the troubleshooting section).
+_TASK_FIELDS = (("title",), ("why", "safety"), ("supplies", "tools"), ("steps",))
+_SYMPTOM_FIELDS = (("title",), ("safety", "call_professional"), (), ("checks",))
 
 # Never allowed: C0 controls but tab and line feed, DEL and the C1 controls, the line and
 # paragraph separators, and the bidi embeddings, overrides and isolates that make text display
@@ -44,19 +44,24 @@ def text_values(document: Any) -> Iterator[tuple[Path, str, bool]]:
         for index, model in enumerate(models if isinstance(models, list) else ()):
             if isinstance(model, dict) and isinstance(model.get("name"), str):
                 yield ("applies_to", "models", index, "name"), model["name"], False
-    tasks = document.get("tasks")
-    for index, task in enumerate(tasks if isinstance(tasks, list) else ()):
-        if isinstance(task, dict):
-            yield from _task_texts(("tasks", index), task)
+    for section, fields in (("tasks", _TASK_FIELDS), ("troubleshooting", _SYMPTOM_FIELDS)):
+        entries = document.get(section)
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, dict):
+                yield from _entry_texts((section, index), entry, fields)
 
 
-def _task_texts(path: Path, task: dict[str, Any]) -> Iterator[tuple[Path, str, bool]]:
-    for names, long in ((_ONE_LINE_TEXTS, False), (_LONG_TEXTS, True)):
+def _entry_texts(
+    path: Path, entry: dict[str, Any], fields: tuple[tuple[str, ...], ...]
+) -> Iterator[tuple[Path, str, bool]]:
+    """The texts of a task or symptom; `fields`: one-line, long, one-line lists, long lists."""
+    one_line, long_texts, one_line_lists, long_lists = fields
+    for names, long in ((one_line, False), (long_texts, True)):
         for name in names:
-            yield from _per_language((*path, name), task.get(name), long)
-    for names, long in ((_ONE_LINE_LISTS, False), (_LONG_LISTS, True)):
+            yield from _per_language((*path, name), entry.get(name), long)
+    for names, long in ((one_line_lists, False), (long_lists, True)):
         for name in names:
-            items = task.get(name)
+            items = entry.get(name)
             for index, item in enumerate(items if isinstance(items, list) else ()):
                 yield from _per_language((*path, name, index), item, long)
 

@@ -14,6 +14,8 @@ PROTOCOLS_DIR = ROOT / "protocols"
 CATEGORIES_PATH = PROTOCOLS_DIR / "categories.yaml"
 SCHEMA_PATH = PROTOCOLS_DIR / "schema" / "protocol-v1.json"
 LIBRARY_DIR = PROTOCOLS_DIR / "library"
+# The format name and version every protocol declares.
+FORMAT = "maintenance-protocol/1"
 
 
 @cache

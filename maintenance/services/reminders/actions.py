@@ -26,7 +26,8 @@ from maintenance.services import due_dates
 from maintenance.services.events import record_event
 from maintenance.services.reminders.links import InvalidLink, read_short_token, read_token
 from maintenance.services.reminders.render import PACE_CHOICES
-from maintenance.services.schedules import record_done, set_pace, snooze_task
+from maintenance.services.schedules.pace import set_pace
+from maintenance.services.schedules.records import record_done, snooze_task
 
 
 @dataclass(frozen=True)

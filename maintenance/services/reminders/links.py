@@ -12,14 +12,11 @@ from typing import Any
 from flask import current_app
 from itsdangerous import (
     BadSignature,
-    Serializer,
     SignatureExpired,
-    Signer,
     TimestampSigner,
     URLSafeTimedSerializer,
 )
-from itsdangerous.encoding import base64_encode, int_to_bytes
-from itsdangerous.signer import HMACAlgorithm
+from itsdangerous.encoding import int_to_bytes
 
 # Long enough for a reminder read late or snoozed twice; short enough that old mail goes stale.
 DEFAULT_MAX_AGE_DAYS = 60
@@ -33,10 +30,10 @@ ACTION_PATHS = {
     "unsubscribe": "/a/unsubscribe/",
 }
 SHORT_PATH = "/r/"
-# What itsdangerous' compact JSON gives (json.dumps with these separators), with one encoder kept.
-_compact_json = json.JSONEncoder(separators=(",", ":")).encode
-# What that encoder writes for a text (ensure_ascii, as json.dumps by default).
-_json_string = json.encoder.encode_basestring_ascii
+# What itsdangerous' compact JSON gives (json.dumps with these options), with one encoder kept.
+_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# What that encoder writes for a text (not escaped to ASCII, as itsdangerous asks).
+_json_string = json.encoder.encode_basestring
 _SHORT_SALT = "reminder-short"
 
 
@@ -52,40 +49,10 @@ def _max_age() -> int:
     return int(current_app.config.get("LINK_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS)) * 24 * 3600
 
 
-class _OneShotHmac(HMACAlgorithm):
-    """The same HMAC signature through hmac.digest, which builds no Python objects per call."""
-
-    def get_signature(self, key: bytes, value: bytes) -> bytes:
-        """HMAC of value under key."""
-        return hmac.digest(key, value, self.digest_method)
-
-
-class _LinkSigner(TimestampSigner):
-    """A TimestampSigner giving the same signatures, cheaper: the derived key is kept."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("algorithm", _OneShotHmac(self.default_digest_method))
-        super().__init__(*args, **kwargs)
-        self._derived: dict[str | bytes | None, bytes] = {}
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        """The signing key for a secret (the newest by default), derived once."""
-        key = self._derived.get(secret_key)
-        if key is None:
-            key = self._derived[secret_key] = super().derive_key(secret_key)
-        return key
-
-
-def _b64(data: bytes) -> bytes:
-    """itsdangerous' base64_encode for bytes: URL-safe, without padding."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
 def payload_json(payload: Mapping[str, Any]) -> str:
-    """The compact JSON itsdangerous signs; a flat payload of names to ints and texts directly.
+    """The compact JSON itsdangerous signs (its serializer's dumps); flat payloads written directly.
 
-    Every link's payload is such a mapping, and json's encoder, set up anew for each call, took
-    as long as the signing.
+    Every link's payload maps names to ints and texts; anything else goes through json.
     """
     parts = []
     for key, value in payload.items():
@@ -101,22 +68,24 @@ def payload_json(payload: Mapping[str, Any]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class _LinkSerializer(URLSafeTimedSerializer):
-    """URL-safe timed tokens that skip zlib and reuse one signer.
+def _b64(data: bytes) -> bytes:
+    """itsdangerous' base64_encode for bytes: URL-safe, without padding."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
-    Link payloads are a few dozen bytes, which zlib never shortens; trying cost more than the
-    signing. Reading still accepts compressed tokens (the "." prefix), as issued before.
+
+class _LinkSerializer(URLSafeTimedSerializer):
+    """URLSafeTimedSerializer whose dumps keeps its HMAC key and writes the token directly.
+
+    The token is the one URLSafeTimedSerializer.dumps gives, except that the payload is never
+    zlib-compressed (itsdangerous compresses a link's few dozen bytes only when that saves two);
+    loads is itsdangerous' own and reads both. Why it stays: docs/benchmarks.md; the tokens are
+    compared with itsdangerous' in tests/services/reminders/test_links.py.
     """
 
-    default_signer = _LinkSigner
     _last_timestamp: tuple[int, bytes] = (-1, b"")
 
-    def dump_payload(self, obj: Any) -> bytes:
-        """The payload as base64 JSON, never compressed."""
-        return base64_encode(Serializer.dump_payload(self, obj))
-
     def dumps(self, obj: Any, salt: str | bytes | None = None) -> str:
-        """The token URLSafeTimedSerializer.dumps gives, in fewer steps: a message signs five."""
+        """The token URLSafeTimedSerializer.dumps gives for obj, uncompressed."""
         if salt is not None:
             return super().dumps(obj, salt)
         value = _b64(payload_json(obj).encode()) + b"." + self._timestamp()
@@ -135,27 +104,22 @@ class _LinkSerializer(URLSafeTimedSerializer):
         return encoded
 
     @cached_property
-    def _signer(self) -> _LinkSigner:
-        signer = super().make_signer()
-        assert isinstance(signer, _LinkSigner), "default_signer makes every signer here"
+    def _signer(self) -> TimestampSigner:
+        signer = self.make_signer()
+        assert isinstance(signer, TimestampSigner), "a timed serializer signs with timestamps"
         return signer
 
     @cached_property
     def _hmac(self) -> hmac.HMAC:
         """The signer's HMAC keyed once; each token copies it (hashlib's, not Python's, by name)."""
         signer = self._signer
-        name = signer.algorithm.digest_method().name  # type: ignore[attr-defined]
-        return hmac.new(signer.derive_key(), digestmod=name)
-
-    def make_signer(self, salt: str | bytes | None = None) -> Signer:
-        """The signer for this serializer's own salt is built once."""
-        return self._signer if salt is None else super().make_signer(salt)
+        return hmac.new(signer.derive_key(), digestmod=signer.digest_method().name)
 
 
 @lru_cache(maxsize=64)
 def _serializer_for(secret: str, salt: str) -> _LinkSerializer:
-    # A message carries four links or more: building the serializer each time cost as much
-    # as signing. Keyed by the secret too, so a changed SECRET_KEY (tests, rotation) is used.
+    # Kept: a message carries four links or more, and each new serializer would make its
+    # signer and derive its key again. Keyed by the secret too, so a changed SECRET_KEY is used.
     return _LinkSerializer(secret, salt=salt)
 
 
@@ -203,7 +167,7 @@ class Links:
 
 @lru_cache(maxsize=16)
 def _short_signer_for(secret: str) -> TimestampSigner:
-    return _LinkSigner(secret, salt=_SHORT_SALT)
+    return TimestampSigner(secret, salt=_SHORT_SALT)
 
 
 def _short_signer() -> TimestampSigner:

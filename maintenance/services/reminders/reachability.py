@@ -1,13 +1,20 @@
-"""Whether an owner can be reached on a channel: verified, not suppressed, not paused."""
+"""Whether an owner can be reached on a channel; suppressing one after a permanent failure."""
 
 from __future__ import annotations
 
+import logging
+import typing
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy.engine import CursorResult
 
-from maintenance.models import Owner
+from maintenance.db.transactions import transactional
+from maintenance.extensions import db
+from maintenance.models import Owner, Reminder
+
+logger = logging.getLogger("maintenance.services.reminders")
 
 CHANNELS = ("email", "sms")
 
@@ -56,3 +63,27 @@ def reachable_clause() -> ColumnElement[bool]:
             ),
         ),
     )
+
+
+@transactional
+def suppress_channel(owner_id: int, channel: str, at: datetime, *, reason: str) -> int:
+    """Stop sending to an owner's address or number; cancels its pending reminders (count)."""
+    column = "email_suppressed_at" if channel == "email" else "phone_suppressed_at"
+    owner_table = Owner.__table__
+    db.session.execute(
+        update(owner_table)
+        .where(owner_table.c.id == owner_id, owner_table.c[column].is_(None))
+        .values({column: at})
+    )
+    cancelled = db.session.execute(
+        update(Reminder.__table__)
+        .where(
+            Reminder.__table__.c.owner_id == owner_id,
+            Reminder.__table__.c.channel == channel,
+            Reminder.__table__.c.status == "pending",
+        )
+        .values(status="cancelled", last_error=f"{channel} suppressed: {reason}")
+    )
+    logger.info("owner %s: %s suppressed (%s)", owner_id, channel, reason)
+    # An UPDATE or DELETE gives a CursorResult; Session.execute is typed with the plain Result.
+    return typing.cast(CursorResult[Any], cancelled).rowcount or 0

@@ -6,6 +6,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import biip
 import pytest
 import zxingcpp
 from PIL import Image
@@ -16,7 +17,7 @@ from maintenance.services.labels import LAYOUTS, LabelData, render_labels
 BASE = "https://onderhoud.example.nl"
 GTIN = "08712345678906"
 DPI = 150
-AWKWARD = "%&?\"'<>!()*+,-.:;=_"
+AWKWARD = "%&?\"'<>!()*+,-./:;=_"
 HINT = "Scan voor onderhoudstips en herinneringen"
 
 
@@ -160,6 +161,21 @@ def test_label_shows_brand_model_code_and_hint(layout: str, tmp_path: Path) -> N
     text = " ".join(pdftotext(render_labels([label], layout), tmp_path).split())
     for part in ("Miele", "WWD 320", "S/N SN12345", HINT):
         assert part in text
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_serial_with_a_slash_prints_as_is_and_scans_back_to_it(
+    layout: str, tmp_path: Path
+) -> None:
+    uri = unit_uri(BASE, GTIN, serial="SN/0001")
+    assert uri == f"{BASE}/01/{GTIN}/21/SN%2F0001"
+    pdf = render_labels([LabelData(uri, "Miele", "WWD 320", "S/N SN/0001", HINT)], layout)
+    assert "S/N SN/0001" in pdftotext(pdf, tmp_path)
+    [code] = decode(rasterise(pdf, tmp_path)[0])
+    assert code.text == uri
+    parsed = biip.parse(code.text).gs1_digital_link_uri
+    assert parsed is not None
+    assert {e.ai.ai: e.value for e in parsed.element_strings} == {"01": GTIN, "21": "SN/0001"}
 
 
 def test_accents_print_and_other_scripts_degrade_without_failing(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from maintenance.services.notices.authoring import (
     send_notice,
 )
 from maintenance.services.notices.texts import NoticeInvalid
-from maintenance.services.owners import add_unit
+from maintenance.services.owners.ownership import add_unit
 from tests.services.notices.builders import (
     GTIN,
     NOW,

@@ -5,13 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from maintenance.extensions import db
 from maintenance.models import NoticeDelivery, Reminder
-from maintenance.notify import Channel, channels_from_settings
 from maintenance.services.notices.acts import confirm_acted, resolve
 from maintenance.services.notices.authoring import (
     add_version,
@@ -22,7 +19,8 @@ from maintenance.services.notices.authoring import (
 from maintenance.services.notices.figures import notice_figures, serials_csv
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
-from tests.fakes import FakeSmtpServer, TwilioDouble, smtp_server, twilio_double
+from tests import builders as shared
+from tests.fakes import FakeSmtpServer, TwilioDouble
 from tests.services.notices.builders import (
     NOW,
     make_maker,
@@ -31,20 +29,8 @@ from tests.services.notices.builders import (
     recall_body,
     version_body,
 )
-from tests.services.reminders import helpers
 
-__all__ = ["smtp_server", "twilio_double"]
 NIGHT = datetime(2025, 3, 3, 22, 30, tzinfo=UTC)  # 23:30 in Amsterdam: quiet hours
-
-
-@pytest.fixture
-def channels(
-    app: Flask, smtp_server: FakeSmtpServer, twilio_double: TwilioDouble
-) -> dict[str, Channel]:
-    """Email to the local SMTP server, SMS through the real twilio client to the double."""
-    return channels_from_settings(
-        {**app.config, **smtp_server.settings(), **twilio_double.settings()}
-    )
 
 
 def _send(body: dict | None = None, now: datetime = NOW):
@@ -174,10 +160,10 @@ def test_a_big_notice_holds_maintenance_reminders_back_at_most_one_batch(
     for unit in units:
         make_owner(unit)
     _send()
-    owner = helpers.make_owner()
-    unit = helpers.make_unit(date(2025, 3, 3))
-    helpers.own(owner, unit)
-    helpers.set_due(unit, clean_filter=date(2025, 3, 3))
+    owner = shared.make_owner()
+    unit = shared.make_planned_unit(date(2025, 3, 3))
+    shared.own(owner, unit)
+    shared.set_due(unit, clean_filter=date(2025, 3, 3))
     materialise_due(NOW)
     dispatch_once(NOW + timedelta(hours=1), batch_size=8, channels=channels, max_batches=1)
     sent = {

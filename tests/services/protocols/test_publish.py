@@ -9,7 +9,7 @@ from maintenance.models import Protocol, ProtocolVersion
 from maintenance.services.catalog import current_version_for_model, find_model_by_gtin
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import PublishConflict, PublishRefused, publish_protocol
-from tests.builders import gtin, protocol_yaml
+from tests.builders import gtin, make_model, make_unit, protocol_yaml
 
 
 def _publish(user=None, **kwargs):
@@ -41,13 +41,7 @@ def test_publishing_identical_content_adds_no_version(ctx, db, make_user) -> Non
 
 
 def test_models_without_own_protocol_follow_the_library_default(ctx, db, library) -> None:
-    from maintenance.models import ModelGtin, Organisation, ProductModel
-
-    maker = Organisation(name="Plain", kind="manufacturer")
-    model = ProductModel(organisation=maker, brand="Plain", name="P1", category="kettle")
-    model.gtins.append(ModelGtin(gtin=gtin("871234500103")))
-    db.session.add(model)
-    db.session.commit()
+    model = make_model(gtin=gtin("871234500103"), category="kettle", manufacturer="Plain")
     version = current_version_for_model(model)
     assert version.protocol.organisation_id is None
     assert version.protocol.category == "kettle"
@@ -97,20 +91,15 @@ def test_a_gtin_of_another_category_is_a_conflict_and_nothing_is_stored(ctx, db,
 def test_a_new_version_replans_units_already_under_maintenance(ctx, db, make_user) -> None:
     from datetime import date
 
-    from maintenance.models import MaintenanceLog, Unit
-    from maintenance.services.schedules import (
-        ensure_schedules,
-        find_schedule,
-        record_done,
-        replan_queued,
-    )
+    from maintenance.models import MaintenanceLog
+    from maintenance.services.schedules.plan import ensure_schedules, find_schedule
+    from maintenance.services.schedules.records import record_done
+    from maintenance.services.schedules.replan import replan_queued
 
     maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     g = gtin("871234500106")
     first = _publish(maker, manufacturer="Acme", models=[(g, "DW 6")], every="P1M")
-    unit = Unit(gtin=g, serial="A1", product_model=find_model_by_gtin(g), sold_on=date(2026, 1, 1))
-    db.session.add(unit)
-    db.session.commit()
+    unit = make_unit(gtin=g, serial="A1", sold_on=date(2026, 1, 1))
     ensure_schedules(unit, date(2026, 1, 1))
     record_done(unit, "clean-filter", date(2026, 11, 1))
     assert find_schedule(unit, "clean-filter").next_due == date(2026, 12, 1)
@@ -130,19 +119,14 @@ def test_units_follow_a_model_protocol_that_replaces_the_category_default(
     """A model that gets its own protocol moves its units under maintenance onto it."""
     from datetime import date
 
-    from maintenance.models import ModelGtin, ProductModel, Unit
-    from maintenance.services.schedules import ensure_schedules, find_schedule, replan_queued
+    from maintenance.services.schedules.plan import ensure_schedules, find_schedule
+    from maintenance.services.schedules.replan import replan_queued
 
     maker = make_user(role="manufacturer", organisation="Acme", prefixes=["871234"])
     default = _publish(None, every="P1M")
     g = gtin("871234500107")
-    model = ProductModel(
-        organisation_id=maker.organisation_id, brand="Acme", name="DW 7", category="dishwasher"
-    )
-    model.gtins.append(ModelGtin(gtin=g))
-    unit = Unit(gtin=g, serial="A1", product_model=model, sold_on=date(2026, 1, 1))
-    db.session.add_all([model, unit])
-    db.session.commit()
+    make_model(gtin=g, brand="Acme", name="DW 7", manufacturer="Acme")
+    unit = make_unit(gtin=g, serial="A1", sold_on=date(2026, 1, 1))
     ensure_schedules(unit, date(2026, 1, 1))
     assert find_schedule(unit, "clean-filter").version_id == default.version.id
 

@@ -24,7 +24,7 @@ from maintenance.models import Owner, Ownership, Reminder, ReminderItem, TaskSch
 from maintenance.notify import channels_from_settings
 from maintenance.services.reminders.claim import DEFAULT_LEASE_SECONDS
 from maintenance.services.reminders.dispatch import MARK_EVERY, dispatch_once
-from tests.services.reminders.helpers import make_unit
+from tests.builders import make_planned_unit
 
 pytestmark = pytest.mark.skipif(
     "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
@@ -40,7 +40,7 @@ def _add_due_reminders(count: int) -> None:
 
     SMS to the file outbox is the fastest real sink: the test is about claiming, not MIME.
     """
-    template = make_unit(DUE)
+    template = make_planned_unit(DUE)
     schedule = _db.session.scalar(select(TaskSchedule).where(TaskSchedule.unit_id == template.id))
     session = _db.session
     base = 1_000_000
@@ -103,7 +103,7 @@ def _add_due_reminders(count: int) -> None:
 
 @pytest.fixture
 def outbox(tmp_path: Path) -> Iterator[Path]:
-    """An outbox directory in memory when possible: creating files on disk costs ~1 ms each."""
+    """An outbox directory in memory when possible: thousands of files on disk slow the test."""
     memory = Path("/dev/shm")
     if not (memory.is_dir() and os.access(memory, os.W_OK)):
         yield tmp_path / "outbox"
@@ -145,7 +145,7 @@ def _status_counts() -> dict[str, int]:
     return dict(rows.tuples().all())
 
 
-def test_four_dispatcher_processes_send_20000_reminders_exactly_once(
+def test_four_dispatcher_processes_send_20000_reminders_exactly_once_on_postgresql(
     db: object, outbox: Path
 ) -> None:
     count = 20_000
@@ -163,7 +163,7 @@ def test_four_dispatcher_processes_send_20000_reminders_exactly_once(
     assert sum(b"'sent': 0," in out for out, _ in outputs) <= 1
 
 
-def test_a_dispatcher_killed_mid_batch_loses_nothing_after_its_lease_expires(
+def test_a_killed_dispatcher_loses_nothing_after_its_lease_expires_on_postgresql(
     app: Flask, db: object, outbox: Path
 ) -> None:
     count = 3_000

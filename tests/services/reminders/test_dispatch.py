@@ -14,8 +14,8 @@ from maintenance.models import DeliveryEvent, Event, Owner
 from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 from tests.fakes import FakeSmtpServer, TwilioDouble
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 TODAY = date(2025, 3, 10)
 MATERIALISE_AT = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)  # 07:00 in Amsterdam
@@ -24,7 +24,7 @@ SEND_AT = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)  # 09:00 in Amsterdam, the sen
 
 def _due_owner(**options: object) -> Owner:
     owner = make_owner(**options)
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(MATERIALISE_AT)
@@ -103,7 +103,7 @@ def test_a_reminder_found_late_at_night_waits_for_the_morning(
 
 def test_materialised_during_quiet_hours_it_goes_next_morning(db: object) -> None:
     owner = make_owner(preferred_hour=7)  # before 08:00: clamped out of the quiet hours
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
 
@@ -158,7 +158,7 @@ def test_a_hard_bounce_suppresses_the_address_and_cancels_its_other_reminders(
     db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
 ) -> None:
     owner = make_owner(digest=False)
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY, refill_salt=TODAY)
     materialise_due(MATERIALISE_AT)
@@ -250,7 +250,7 @@ def test_twilio_21610_marks_the_number_opted_out(
 def test_a_task_done_before_the_reminder_goes_is_left_out(
     db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
 ) -> None:
-    from maintenance.services.schedules import record_done
+    from maintenance.services.schedules.records import record_done
 
     owner = _due_owner()
     unit = owner.ownerships[0].unit
@@ -292,7 +292,7 @@ def test_every_sent_reminder_of_a_batch_gets_its_events_with_the_unit_facts(
     units = []
     for _ in range(3):
         owner = make_owner()
-        unit = make_unit(TODAY)
+        unit = make_planned_unit(TODAY)
         own(owner, unit)
         set_due(unit, clean_filter=TODAY, refill_salt=TODAY - timedelta(days=2))
         units.append(unit)

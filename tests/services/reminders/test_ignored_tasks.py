@@ -13,9 +13,11 @@ from maintenance.models import Event, MaintenanceLog, Reminder, ReminderItem, Ta
 from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
-from maintenance.services.schedules import find_schedule, record_done, set_pace, snooze_task
+from maintenance.services.schedules.pace import set_pace
+from maintenance.services.schedules.plan import find_schedule
+from maintenance.services.schedules.records import record_done, snooze_task
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 from tests.fakes import FakeSmtpServer, TwilioDouble
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 SOLD = date(2026, 11, 2)
 # 08:30 UTC: 09:30 in Amsterdam in winter, 10:30 in summer; after the 09:00 send hour.
@@ -64,7 +66,8 @@ def test_an_owner_who_never_acts_hears_of_the_monthly_task_every_month(
     db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
 ) -> None:
     owner = make_owner(language="en")
-    unit = make_unit(SOLD)  # clean the filter monthly, refill salt quarterly, hoses twice a year
+    # Clean the filter monthly, refill the salt quarterly, check the hoses twice a year.
+    unit = make_planned_unit(SOLD)
     own(owner, unit)
 
     _weekly_passes(channels)
@@ -118,7 +121,7 @@ def test_the_interval_question_comes_with_the_reminder_after_the_third_miss(
     db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer
 ) -> None:
     owner = make_owner(language="nl")
-    unit = make_unit(SOLD)
+    unit = make_planned_unit(SOLD)
     own(owner, unit)
     set_due(unit, clean_filter=date(2026, 11, 2))
 
@@ -141,7 +144,7 @@ def test_a_weekly_task_rolls_on_when_it_is_due_again_and_a_yearly_one_after_four
     db: object,
 ) -> None:
     owner = make_owner()
-    unit = make_unit(SOLD)
+    unit = make_planned_unit(SOLD)
     own(owner, unit)
     # The quarterly salt task: reminded on its day, a follow-up a week later, missed 28 days on.
     set_due(unit, refill_salt=date(2026, 11, 2))
@@ -163,7 +166,7 @@ def test_a_weekly_task_rolls_on_when_it_is_due_again_and_a_yearly_one_after_four
 
 def test_a_snoozed_occurrence_rolls_on_counted_from_the_end_of_the_snooze(db: object) -> None:
     owner = make_owner()
-    unit = make_unit(SOLD)
+    unit = make_planned_unit(SOLD)
     own(owner, unit)
     set_due(unit, refill_salt=date(2026, 11, 2))
     schedule = find_schedule(unit, "refill-salt")
@@ -178,7 +181,7 @@ def test_a_snoozed_occurrence_rolls_on_counted_from_the_end_of_the_snooze(db: ob
 
 def test_done_after_a_miss_starts_the_count_again(db: object) -> None:
     owner = make_owner()
-    unit = make_unit(SOLD)
+    unit = make_planned_unit(SOLD)
     own(owner, unit)
     set_due(unit, clean_filter=date(2026, 11, 2))
     materialise_due(FIRST_PASS + timedelta(days=28))
@@ -201,7 +204,7 @@ def test_remind_less_often_from_the_email_link_spaces_the_task_and_shows_in_hist
 ) -> None:
     with app.app_context():
         owner = make_owner(language="en")
-        unit = make_unit(SOLD)
+        unit = make_planned_unit(SOLD)
         own(owner, unit)
         unit_id = unit.id
         _weekly_passes(channels, weeks=20)
@@ -246,7 +249,7 @@ def test_remind_less_often_from_the_email_link_spaces_the_task_and_shows_in_hist
 
 def test_stopping_a_task_ends_its_reminders_and_resuming_brings_them_back(db: object) -> None:
     owner = make_owner()
-    unit = make_unit(SOLD)
+    unit = make_planned_unit(SOLD)
     own(owner, unit)
     set_due(unit, clean_filter=date(2026, 11, 2))
     schedule = find_schedule(unit, "clean-filter")
@@ -268,10 +271,10 @@ def test_stopping_a_task_ends_its_reminders_and_resuming_brings_them_back(db: ob
 
 
 def test_a_paused_owners_tasks_roll_on_and_resuming_reminds_what_is_due_now(db: object) -> None:
-    from maintenance.services.owners import Settings, update_settings
+    from maintenance.services.owners.settings import Settings, update_settings
 
     owner = make_owner()
-    unit = make_unit(SOLD)
+    unit = make_planned_unit(SOLD)
     own(owner, unit)
     set_due(unit, clean_filter=date(2026, 11, 2))
     owner.paused = True
@@ -330,7 +333,7 @@ def test_an_sms_owner_gets_the_interval_question_on_the_reminder_page(
 ) -> None:
     with app.app_context():
         owner = make_owner(channel="sms", language="en")
-        unit = make_unit(SOLD)
+        unit = make_planned_unit(SOLD)
         own(owner, unit)
         set_due(unit, clean_filter=date(2026, 11, 2))
         for week in range(14):

@@ -17,8 +17,8 @@ from maintenance.services.reminders import dispatch
 from maintenance.services.reminders.claim import DEFAULT_LEASE_SECONDS, Claim, claim_batch
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 from tests.fakes import FakeSmtpServer
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 TODAY = date(2025, 3, 10)
 MATERIALISE_AT = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ class LeaseLostWhileSending(WrappedChannel):
 
 def _due_reminder() -> Owner:
     owner = make_owner()
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY, refill_salt=TODAY)
     materialise_due(MATERIALISE_AT)
@@ -119,7 +119,7 @@ def test_after_a_hard_bounce_no_other_claimed_reminder_goes_to_that_address(
     db: object, channels: dict[str, Channel], smtp_server: FakeSmtpServer, batch_size: int
 ) -> None:
     owner = make_owner(digest=False)
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY, refill_salt=TODAY, check_hoses=TODAY)
     materialise_due(MATERIALISE_AT)
@@ -152,16 +152,17 @@ class BounceAfterNextBatchIsReady(WrappedChannel):
 
 @pytest.mark.skipif(
     "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
-    reason="needs PostgreSQL (set TEST_DATABASE_URL): batches overlap only there",
+    reason="needs PostgreSQL (set TEST_DATABASE_URL): only there does dispatch send on a second "
+    "thread while it renders the next batch",
 )
-def test_a_hard_bounce_stops_the_next_batch_rendered_while_it_was_sent(
+def test_a_hard_bounce_stops_the_batch_rendered_meanwhile_on_postgresql(
     db: object,
     channels: dict[str, Channel],
     smtp_server: FakeSmtpServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     owner = make_owner(digest=False)
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY, refill_salt=TODAY, check_hoses=TODAY)
     materialise_due(MATERIALISE_AT)
@@ -176,8 +177,8 @@ def test_a_hard_bounce_stops_the_next_batch_rendered_while_it_was_sent(
             next_batch_ready.set()
         return jobs
 
-    original = dispatch._prepare
-    monkeypatch.setattr(dispatch, "_prepare", prepare)
+    original = dispatch.prepare
+    monkeypatch.setattr(dispatch, "prepare", prepare)
     email = BounceAfterNextBatchIsReady(channels["email"], next_batch_ready)
 
     result = dispatch_once(SEND_AT, channels={**channels, "email": email}, batch_size=1)

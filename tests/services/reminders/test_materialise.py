@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from maintenance.services.reminders.materialise import MaterialiseResult, materialise_due
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 
 TODAY = date(2025, 3, 10)
 # 06:00 UTC = 07:00 in Amsterdam: before the 09:00 send hour.
@@ -20,7 +20,7 @@ NOW = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 
 def test_tasks_due_this_week_on_two_appliances_make_one_digest(db: object) -> None:
     owner = make_owner()
-    washer, dryer = make_unit(TODAY), make_unit(TODAY)
+    washer, dryer = make_planned_unit(TODAY), make_planned_unit(TODAY)
     own(owner, washer)
     own(owner, dryer)
     set_due(washer, clean_filter=TODAY, refill_salt=TODAY + timedelta(days=3))
@@ -37,7 +37,7 @@ def test_tasks_due_this_week_on_two_appliances_make_one_digest(db: object) -> No
 
 def test_materialise_twice_adds_nothing(db: object) -> None:
     owner = make_owner()
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
 
@@ -51,7 +51,7 @@ def test_materialise_twice_adds_nothing(db: object) -> None:
 
 def test_owner_who_chose_one_message_per_task_gets_one_each(db: object) -> None:
     owner = make_owner(digest=False)
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY, refill_salt=TODAY - timedelta(days=1))
 
@@ -63,7 +63,7 @@ def test_owner_who_chose_one_message_per_task_gets_one_each(db: object) -> None:
 
 
 def test_unverified_paused_or_former_owners_get_nothing(db: object) -> None:
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     set_due(unit, clean_filter=TODAY)
     unverified = make_owner()
     unverified.email_verified_at = None
@@ -93,10 +93,10 @@ def _send_everything(now: datetime) -> None:
 def test_one_follow_up_a_week_after_the_reminder_then_nothing_until_the_owner_acts(
     db: object,
 ) -> None:
-    from maintenance.services.schedules import record_done
+    from maintenance.services.schedules.records import record_done
 
     owner = make_owner()
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(NOW)
@@ -119,7 +119,7 @@ def test_one_follow_up_a_week_after_the_reminder_then_nothing_until_the_owner_ac
 def test_at_most_three_messages_a_week_whatever_is_due(db: object) -> None:
     owner = make_owner(digest=False)
     for _ in range(2):
-        unit = make_unit(TODAY)
+        unit = make_planned_unit(TODAY)
         own(owner, unit)
         set_due(unit, clean_filter=TODAY, refill_salt=TODAY, check_hoses=TODAY)
 
@@ -133,10 +133,11 @@ def test_at_most_three_messages_a_week_whatever_is_due(db: object) -> None:
 
 
 def test_a_snoozed_task_is_reminded_again_when_the_snooze_ends(db: object) -> None:
-    from maintenance.services.schedules import find_schedule, snooze_task
+    from maintenance.services.schedules.plan import find_schedule
+    from maintenance.services.schedules.records import snooze_task
 
     owner = make_owner()
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY)
     materialise_due(NOW)
@@ -155,7 +156,7 @@ def test_a_snoozed_task_is_reminded_again_when_the_snooze_ends(db: object) -> No
     "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
     reason="needs PostgreSQL (set TEST_DATABASE_URL): SQLite has no row locks to share work by",
 )
-def test_two_schedulers_divide_a_pass_and_make_each_reminder_once(
+def test_two_schedulers_divide_a_pass_and_make_each_reminder_once_on_postgresql(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from maintenance.extensions import db
@@ -166,7 +167,7 @@ def test_two_schedulers_divide_a_pass_and_make_each_reminder_once(
     with app.app_context():
         for _ in range(60):
             owner = make_owner()
-            unit = make_unit(TODAY)
+            unit = make_planned_unit(TODAY)
             own(owner, unit)
             set_due(unit, clean_filter=TODAY)
     start = threading.Barrier(2)
@@ -193,7 +194,7 @@ def test_two_schedulers_divide_a_pass_and_make_each_reminder_once(
 
 def test_a_pass_just_after_local_midnight_finds_that_days_reminders(db: object) -> None:
     owner = make_owner()  # Europe/Amsterdam
-    unit = make_unit(TODAY)
+    unit = make_planned_unit(TODAY)
     own(owner, unit)
     set_due(unit, clean_filter=TODAY + timedelta(days=1))
 

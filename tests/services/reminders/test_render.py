@@ -16,15 +16,15 @@ from itsdangerous import URLSafeTimedSerializer
 from maintenance.extensions import db as database
 from maintenance.models import Owner, Task
 from maintenance.notify import Channel
-from maintenance.notify.email import build_mime, mime_bytes
-from maintenance.services.reminders import render
+from maintenance.notify.mime import build_mime, mime_bytes
 from maintenance.services.reminders.dispatch import dispatch_once
+from maintenance.services.reminders.email_templates import EMAIL_PARTS, TaskLine, for_language
 from maintenance.services.reminders.links import Links, read_token
 from maintenance.services.reminders.materialise import materialise_due
-from maintenance.services.reminders.render import EMAIL_PARTS, Entry, TaskLine, render_email
-from maintenance.services.schedules import current_version
+from maintenance.services.reminders.render import Entry, render_email
+from maintenance.services.schedules.plan import current_version
+from tests.builders import make_owner, make_planned_unit, own, reminders, set_due
 from tests.fakes import FakeSmtpServer
-from tests.services.reminders.helpers import make_owner, make_unit, own, reminders, set_due
 
 # Owner- and manufacturer-supplied text that means something in HTML, in a format string or in
 # the prerendered templates' placeholders.
@@ -68,7 +68,7 @@ def _line(number: int, text: str, overdue: bool) -> TaskLine:
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_prerendered_parts_read_exactly_as_jinja_renders_them(app: Flask, language: str) -> None:
     with app.app_context():
-        bound = render._language(language)
+        templates = for_language(language)
         for follow_up, count, text in itertools.product([False, True], range(5), AWKWARD):
             # Overdue, missed and asking tasks mixed with plain ones in one message.
             lines = [_line(n, text, overdue=n % 2 == 0) for n in range(count)]
@@ -79,7 +79,9 @@ def test_prerendered_parts_read_exactly_as_jinja_renders_them(app: Flask, langua
             }
             context = {**values, "lines": lines, "follow_up": follow_up, "language": language}
             for name in EMAIL_PARTS:
-                assert bound.fill(name, values, follow_up, lines) == bound.render(name, **context)
+                assert templates.fill(name, values, follow_up, lines) == templates.render(
+                    name, **context
+                )
 
 
 def test_manufacturer_texts_are_escaped_in_the_html_part_only(app: Flask) -> None:
@@ -166,7 +168,7 @@ def test_a_stored_title_with_a_trailing_newline_is_delivered(
 ) -> None:
     # A version stored before titles were tidied at load time: `nl: >` kept its newline.
     owner = make_owner(language="nl")
-    unit = make_unit(date(2025, 3, 10))
+    unit = make_planned_unit(date(2025, 3, 10))
     own(owner, unit)
     set_due(unit, clean_filter=date(2025, 3, 10))
     version = current_version(unit)

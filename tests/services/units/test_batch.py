@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
 
 from maintenance.models import Unit
-from maintenance.services.units import (
-    MAX_BATCH_ROWS,
-    BatchInvalid,
-    create_unit,
-    create_units_from_csv,
-)
-from tests.services.units.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, make_model, make_shop
-
-
-def count_units(db: object) -> int:
-    return db.session.scalar(select(func.count()).select_from(Unit))
+from maintenance.services.units.batch import MAX_BATCH_ROWS, BatchInvalid, create_units_from_csv
+from maintenance.services.units.create import create_unit
+from tests.builders import GTIN, OTHER_GTIN, UNKNOWN_GTIN, count, make_model, make_shop
 
 
 def errors_of(db: object, shop: object, text: str) -> list[tuple[int, str]]:
@@ -38,7 +29,7 @@ def test_a_good_file_creates_every_unit(db: object) -> None:
     assert [(u.gtin, u.serial) for u in units] == [(GTIN, "A1"), (OTHER_GTIN, None), (GTIN, "A2")]
     assert units[1].unit_code is not None
     assert units[0].sold_on.isoformat() == "2025-01-31"
-    assert count_units(db) == 3
+    assert count(Unit) == 3
 
 
 def test_a_dutch_spreadsheet_with_semicolons_bom_and_day_first_dates_works(db: object) -> None:
@@ -51,8 +42,8 @@ def test_a_dutch_spreadsheet_with_semicolons_bom_and_day_first_dates_works(db: o
 def test_every_bad_row_is_reported_with_its_line_and_nothing_is_created(db: object) -> None:
     make_model()
     shop = make_shop()
-    create_unit(make_shop("Other shop"), GTIN, "TAKEN")
-    before = count_units(db)
+    create_unit(make_shop(name="Other shop"), GTIN, "TAKEN")
+    before = count(Unit)
     bad_check_digit = GTIN[:-1] + str((int(GTIN[-1]) + 1) % 10)
     text = (
         "gtin,serial,sold_on\n"
@@ -75,7 +66,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_created(db: obje
     assert "another shop" in messages[7]
     assert "space" in messages[8]
     assert "expected 3 values, found 2" in messages[9]
-    assert count_units(db) == before
+    assert count(Unit) == before
 
 
 def test_the_header_must_name_the_columns(db: object) -> None:
@@ -100,4 +91,4 @@ def test_a_file_that_is_not_utf8_or_too_long_is_refused(db: object) -> None:
     rows = "".join(f"{GTIN},S{i},\n" for i in range(MAX_BATCH_ROWS + 1))
     errors = errors_of(db, shop, "gtin,serial,sold_on\n" + rows)
     assert f"more than {MAX_BATCH_ROWS} rows" in errors[0][1]
-    assert count_units(db) == 0
+    assert count(Unit) == 0

@@ -7,33 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import func, select
 
 from maintenance.models import Unit
 from maintenance.services.identifiers import UNIT_CODE_ALPHABET, UNIT_CODE_LENGTH
-from maintenance.services.units import (
-    UnitConflict,
-    UnitError,
-    UnitNotFound,
-    UnknownModel,
-    create_unit,
-    find_unit,
-    get_unit_for,
-    label_data,
-    print_labels,
-    register_unit_from_scan,
-    unit_link,
-    void_unit,
-)
-from tests.services.units.builders import GTIN, UNKNOWN_GTIN, make_model, make_shop
+from maintenance.services.units.create import create_unit, register_unit_from_scan, void_unit
+from maintenance.services.units.errors import UnitConflict, UnitError, UnitNotFound, UnknownModel
+from maintenance.services.units.find import find_unit, get_unit_for
+from maintenance.services.units.printing import label_data, print_labels, unit_link
+from tests.builders import GTIN, UNKNOWN_GTIN, count, make_model, make_shop
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the service's default time zone
 # A sale date in the future on any day the suite runs.
 FAR_FUTURE = date(2100, 1, 1)
-
-
-def count_units(db: object) -> int:
-    return db.session.scalar(select(func.count()).select_from(Unit))
 
 
 def test_a_unit_with_a_serial_gets_its_digital_link(db: object) -> None:
@@ -80,7 +65,7 @@ def test_an_unknown_gtin_or_a_bad_one_is_refused_with_a_reason(db: object) -> No
             create_unit(shop, GTIN, "SN1", sold_on=FAR_FUTURE)
     with pytest.raises(UnitError, match="ligt in de toekomst"):
         create_unit(shop, GTIN, "SN1", sold_on=FAR_FUTURE)
-    assert count_units(db) == 0
+    assert count(Unit) == 0
 
 
 def test_the_same_shop_scanning_again_gets_the_same_unit_for_a_reprint(db: object) -> None:
@@ -91,14 +76,14 @@ def test_the_same_shop_scanning_again_gets_the_same_unit_for_a_reprint(db: objec
     assert not again.created
     assert again.unit.id == first.id
     assert again.unit.labels_printed == 2
-    assert count_units(db) == 1
+    assert count(Unit) == 1
 
 
 def test_another_shop_cannot_register_the_same_serial(db: object) -> None:
     make_model()
-    create_unit(make_shop("Shop A"), GTIN, "SN1")
+    create_unit(make_shop(name="Shop A"), GTIN, "SN1")
     with force_locale("en"), pytest.raises(UnitConflict, match="already registered by another"):
-        create_unit(make_shop("Shop B"), GTIN, "SN1")
+        create_unit(make_shop(name="Shop B"), GTIN, "SN1")
 
 
 def test_a_voided_unit_is_reactivated_when_its_shop_registers_it_again(db: object) -> None:
@@ -144,9 +129,9 @@ def test_another_shops_unit_is_not_found_for_a_retailer(db: object, make_user: o
 
 
 def test_the_label_speaks_the_shops_language(db: object) -> None:
-    make_model()
-    dutch = create_unit(make_shop("Winkel", "nl"), GTIN, "SN1").unit
-    english = create_unit(make_shop("Shop", "en"), GTIN).unit
+    make_model(brand="Voorbeeld", name="WM 8000 Eco")
+    dutch = create_unit(make_shop(name="Winkel", language="nl"), GTIN, "SN1").unit
+    english = create_unit(make_shop(name="Shop", language="en"), GTIN).unit
     label = label_data(dutch, dutch.retailer.language)
     assert label.hint == "Scan voor onderhoudstips en herinneringen"
     assert (label.brand, label.model, label.code_text) == ("Voorbeeld", "WM 8000 Eco", "S/N SN1")

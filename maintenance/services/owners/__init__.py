@@ -1,0 +1,1 @@
+"""Consumers who asked for reminders: sign-up, login, their units, settings, export, erasure."""

@@ -1,0 +1,1 @@
+"""Units, the sold appliances: register them (one, or a CSV batch), find them, print labels."""

@@ -1,5 +1,0 @@
-"""Fixtures for the notification channel tests: the real SMTP server and the Twilio double."""
-
-from tests.fakes import smtp_server, twilio_double
-
-__all__ = ["smtp_server", "twilio_double"]
