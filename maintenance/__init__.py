@@ -109,6 +109,8 @@ def register_blueprints(app: Flask) -> None:
     from maintenance.web.auth import bp as auth_bp
     from maintenance.web.dashboards import bp as dashboards_bp
     from maintenance.web.manufacturer import bp as manufacturer_bp
+    from maintenance.web.notice_pages import bp as notice_pages_bp
+    from maintenance.web.notices import bp as notices_bp
     from maintenance.web.organisation import bp as organisation_bp
     from maintenance.web.owner import bp as owner_bp
     from maintenance.web.public import bp as public_bp
@@ -122,6 +124,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(repair_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manufacturer_bp)
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(notice_pages_bp)
     app.register_blueprint(retailer_bp)
     app.register_blueprint(owner_bp)
     app.register_blueprint(api)

@@ -37,6 +37,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(dispatch_command)
+    from maintenance.cli_notices import notices_group
+
+    app.cli.add_command(notices_group)
     from maintenance.ops.check import check_command
 
     app.cli.add_command(check_command)

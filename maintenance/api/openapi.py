@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 
-from maintenance.api import api
+from maintenance.api import api, notices_schema
 from maintenance.api.openapi_integrations import (
     DRY_RUN,
     GTIN,
@@ -282,6 +282,11 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+
+
+# Recalls and service notices are described next to their views (maintenance/api/notices.py).
+SCHEMAS.update(notices_schema.SCHEMAS)
+PATHS.update(notices_schema.PATHS)
 
 
 def openapi_document(base_url: str) -> dict[str, Any]:

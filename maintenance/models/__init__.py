@@ -4,6 +4,14 @@ from maintenance.models.audit import AuditEvent
 from maintenance.models.catalog import ModelGtin, ProductLink, ProductModel
 from maintenance.models.confirmation import Confirmation
 from maintenance.models.events import EVENT_KINDS, Event, ScanEvent
+from maintenance.models.notice import (
+    Notice,
+    NoticeDelivery,
+    NoticeGtin,
+    NoticeMessage,
+    NoticeUnit,
+    NoticeVersion,
+)
 from maintenance.models.organisation import (
     ApiToken,
     CompanyPrefix,
@@ -30,6 +38,12 @@ __all__ = [
     "GtinAssignment",
     "MaintenanceLog",
     "ModelGtin",
+    "Notice",
+    "NoticeDelivery",
+    "NoticeGtin",
+    "NoticeMessage",
+    "NoticeUnit",
+    "NoticeVersion",
     "Organisation",
     "Owner",
     "Ownership",

@@ -21,6 +21,8 @@ class Reminder(Model):
     # AUTOINCREMENT: the id is in signed links; SQLite must never hand it out twice.
     __table_args__ = (
         Index("ix_reminder_claim", "status", "next_attempt_at"),
+        # Claims take the higher priority (safety notices) first, in due order within it.
+        Index("ix_reminder_claim_priority", "status", "priority", "next_attempt_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -29,8 +31,10 @@ class Reminder(Model):
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("owner.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(10))
-    # "due" or "follow-up".
+    # "due", "follow-up" or "notice" (a recall or service notice, see models/notice.py).
     kind: Mapped[str] = mapped_column(String(12), default="due")
+    # 0 for maintenance reminders; notices go first (models.notice.NOTICE_PRIORITY).
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
     send_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)

@@ -21,6 +21,7 @@ logger = logging.getLogger("maintenance.ops.periodic_jobs")
 
 MATERIALISE_INTERVAL_SECONDS = 300
 REPLAN_INTERVAL_SECONDS = 60
+NOTICES_INTERVAL_SECONDS = 30
 PURGE_INTERVAL_SECONDS = 24 * 3600
 WEBHOOK_INTERVAL_SECONDS = 30
 
@@ -37,6 +38,13 @@ def dispatch_job(now: datetime) -> object:
     from maintenance.services.reminders.dispatch import dispatch_once
 
     return dispatch_once(now)
+
+
+def notices_job(now: datetime) -> object:
+    """Queue the messages of sent recalls and notices in the outbox, chunk by chunk."""
+    from maintenance.services.notices.fanout import fan_out
+
+    return fan_out(now)
 
 
 def replan_job(now: datetime) -> object:
@@ -72,6 +80,7 @@ class Job:
 # The whole schedule, in one place.
 JOBS: tuple[Job, ...] = (
     Job("dispatch", dispatch_job, lambda app: int(app.config["DISPATCH_INTERVAL_SECONDS"])),
+    Job("notices", notices_job, lambda app: NOTICES_INTERVAL_SECONDS),
     Job("materialise", materialise_job, lambda app: MATERIALISE_INTERVAL_SECONDS),
     Job("replan", replan_job, lambda app: REPLAN_INTERVAL_SECONDS),
     Job("webhooks", webhooks_job, lambda app: WEBHOOK_INTERVAL_SECONDS),
@@ -127,9 +136,10 @@ def run_scheduler(app: Flask) -> None:
 
 
 def dispatch_pass(app: Flask, now: datetime) -> tuple[object, object]:
-    """One pass of re-plan, materialise, then dispatch (cron and tests)."""
+    """One pass of re-plan, materialise, queue notices, then dispatch (cron and tests)."""
     jobs = {job.name: job for job in JOBS}
     run_job(app, jobs["replan"], now)
     materialised = run_job(app, jobs["materialise"], now)
+    run_job(app, jobs["notices"], now)
     dispatched = run_job(app, jobs["dispatch"], now)
     return materialised, dispatched

@@ -17,6 +17,7 @@ from maintenance.extensions import db
 from maintenance.i18n import localized
 from maintenance.models import Owner
 from maintenance.services.due_dates import TaskRule, next_due_after_done
+from maintenance.services.notices.pages import notice_events
 from maintenance.services.owners.ownership import active_ownerships
 from maintenance.services.schedules.plan import upcoming
 
@@ -75,6 +76,8 @@ def build_calendar(owner: Owner, today: date) -> bytes:
             model = unit.product_model
             # A fixed stamp per ownership keeps the feed byte-identical while nothing changes.
             stamp = ownership.started_at.astimezone(UTC).replace(microsecond=0)
+            for event in notice_events(unit, today, host, owner.language, stamp):  # recalls
+                calendar.add_component(event)
             for item in upcoming(unit, today):
                 rule = TaskRule.from_task(item.task)
                 title = localized(item.task.spec.get("title"), owner.language)

@@ -32,6 +32,7 @@ from maintenance.services.product_links import link_title, media_type, model_lin
 from maintenance.services.scans import record_scan
 from maintenance.services.units.find import ScannedModel, ScannedUnit, find_scanned
 from maintenance.web.errors import ApiError
+from maintenance.web.notice_pages import recall_link
 from maintenance.web.unit_page import render_unit
 
 bp = Blueprint("resolver", __name__)
@@ -39,7 +40,7 @@ bp = Blueprint("resolver", __name__)
 GS1_VOC = "https://gs1.org/voc/"
 LINKSET_TYPE = "application/linkset+json"
 # Link types every GTIN offers (and so every unit of it), then those only a unit offers.
-MODEL_LINK_TYPES = ("defaultLink", "serviceInfo", "instructions", "support")
+MODEL_LINK_TYPES = ("defaultLink", "serviceInfo", "instructions", "support", "recallStatus")
 UNIT_LINK_TYPES = (*MODEL_LINK_TYPES, "registerProduct")
 # Link types only a manufacturer's links give (services/product_links.py).
 MAKER_LINK_TYPES = ("purchaseSuppliesOrAccessories", "dpp")
@@ -187,6 +188,13 @@ def links_for(resolved: Resolved) -> dict[str, Link]:
         links["serviceInfo"] = Link(protocol, _("Maintenance protocol: what to do and when"))
         links["instructions"] = Link(
             protocol, _("Step-by-step maintenance instructions for the %(name)s", name=name)
+        )
+    recall = recall_link(
+        resolved.link.gtin, resolved.link.serial, resolved.unit, resolved.is_unit_path
+    )
+    if recall is not None:  # only while a recall or service notice is open (notice_pages.py)
+        links["recallStatus"] = Link(
+            recall, _("Safety recall or notice for the %(name)s", name=name)
         )
     if resolved.is_unit_path:
         links["registerProduct"] = Link(

@@ -36,6 +36,7 @@ from maintenance.services.owners.signup import CONSENT_TEXT_VERSION
 from maintenance.services.schedules.preview import due_order
 from maintenance.services.units.create import local_today
 from maintenance.services.units.find import ScannedModel, ScannedUnit
+from maintenance.web.notice_pages import unit_banner
 from maintenance.web.product_links import links_block
 from maintenance.web.visitors import (
     OWNER_SECRET_KEY,
@@ -57,7 +58,7 @@ T = TypeVar("T")
 _TOKEN = secrets.token_hex(8)  # per process, so no template or protocol text holds a marker
 MARKS = {
     name: Markup(f"[[{name}:{_TOKEN}]]")
-    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back", "links")
+    for name in ("tasks", "identity", "csrf", "gtin", "code", "due", "back", "links", "notice")
 }
 # The way back after a language switch is a query value, so its marker is written encoded.
 BACK_MARK = quote_plus(MARKS["back"])
@@ -215,6 +216,11 @@ def render_unit(
                 unit, version, today, unit_has_records=unit_has_records
             )
         )
+    # Open recalls first, at the top (maintenance/web/notice_pages.py): never cached.
+    page = page.replace(
+        BYTE_MARKS["notice"],
+        unit_banner(gtin, serial, unit.sold_on if unit else None, key.kind is not None),
+    )
     # Tasks and the identity first: they hold markers of their own.
     page = page.replace(BYTE_MARKS["tasks"], tasks).replace(BYTE_MARKS["identity"], identity(key))
     page = page.replace(BYTE_MARKS["links"], links_block(model, unit.id if unit else None, version))

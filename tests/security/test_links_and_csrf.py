@@ -137,6 +137,7 @@ def test_bad_short_links_are_403(app: Flask, client: FlaskClient, reminder: Remi
 # POST routes that must work without a CSRF token, and why.
 CSRF_EXEMPT = {
     "actions.do_unsubscribe": "RFC 8058 one-click unsubscribe; the signed token authenticates",
+    "notice_pages.stop": "RFC 8058 one-click stop of a notice's messages; the token authenticates",
 }
 
 

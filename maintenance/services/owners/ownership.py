@@ -11,6 +11,7 @@ from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import Owner, Ownership, Reminder, Unit
 from maintenance.services.events import record_event
+from maintenance.services.notices.fanout import queue_for_new_owner
 from maintenance.services.owners.contacts import OwnerError, check_role, is_confirmed
 from maintenance.services.schedules.plan import ensure_schedules, wake_owner
 
@@ -50,6 +51,7 @@ def add_unit(owner: Owner, unit: Unit, now: datetime, role: str = "owner") -> Ow
     ensure_schedules(unit, now.date())
     db.session.flush()
     wake_owner(owner.id)  # the unit's schedules may already be past their reminder
+    queue_for_new_owner(unit.id, unit.gtin, unit.serial, unit.sold_on, now)  # open recalls
     return ownership
 
 
@@ -59,6 +61,8 @@ def drop_pending_reminders(owner_id: int, unit_id: int | None) -> None:
         select(Reminder).where(Reminder.owner_id == owner_id, Reminder.status == "pending")
     ).all()
     for reminder in pending:
+        if unit_id is not None and reminder.kind == "notice":
+            continue  # a recall still reaches someone who owned an affected unit
         if unit_id is not None:
             for item in list(reminder.items):
                 if item.schedule.unit_id == unit_id:

@@ -182,7 +182,10 @@ def unsubscribe(owner: Owner, now: datetime) -> Outcome:
     record_event("unsubscribed", at=now, channel=owner.channel)
     db.session.execute(
         update(Reminder)
-        .where(Reminder.owner_id == owner.id, Reminder.status == "pending")
+        # A recall still goes (its own message has its own stop): GPSR Art. 35(3).
+        .where(
+            Reminder.owner_id == owner.id, Reminder.status == "pending", Reminder.kind != "notice"
+        )
         .values(status="cancelled", last_error="owner unsubscribed")
         .execution_options(synchronize_session=False)
     )

@@ -29,6 +29,7 @@ from maintenance.models import (
 from maintenance.notify import Message, SendError
 from maintenance.services import due_dates
 from maintenance.services.events import UnitFacts
+from maintenance.services.notices import outbox as notice_outbox
 from maintenance.services.reminders.claim import Claim
 from maintenance.services.reminders.reachability import is_reachable
 from maintenance.services.reminders.render import Entry, asks_about_pace, render
@@ -303,9 +304,13 @@ def _entries(
 def prepare(claim: Claim, clock: datetime, outcomes: Outcomes, tasks: TaskTexts) -> list[Job]:
     """Render the claimed reminders; cancel or defer those that must not go now."""
     reminders, owners, owned = read_batch(claim, tasks)
-    jobs = []
+    jobs: list[Job] = []
+    notices = notice_outbox.contents([r for r in reminders if r.kind == notice_outbox.KIND])
     for reminder in reminders:
         owner = owners[reminder.owner_id]
+        if reminder.kind == notice_outbox.KIND:  # a recall or notice: its own rules
+            _prepare_notice(reminder, owner, notices.get(reminder.id), clock, outcomes, jobs)
+            continue
         if not is_reachable(owner, reminder.channel):
             outcomes.cancelled.append((reminder.id, _unreachable(owner, reminder.channel)))
             continue
@@ -330,6 +335,31 @@ def prepare(claim: Claim, clock: datetime, outcomes: Outcomes, tasks: TaskTexts)
     # End the read before sending: nothing stays locked while messages go out.
     db.session.rollback()
     return jobs
+
+
+def _prepare_notice(
+    reminder: Any,
+    owner: ClaimedOwner,
+    row: Any,
+    clock: datetime,
+    outcomes: Outcomes,
+    jobs: list[Job],
+) -> None:
+    """A notice goes now, paused or not, whatever the send hour (services/notices/outbox.py)."""
+    job = Job(reminder, time_zone(owner.time_zone).key, due_dates.FIRST_SEND_HOUR, None)
+    try:
+        decision = notice_outbox.decide(reminder, owner, row, clock)
+    except Exception as error:  # a bad text must not stop the other messages
+        logger.exception("notice message %s could not be rendered", reminder.id)
+        outcomes.failed.append((job, SendError(f"render failed: {error}", permanent=False)))
+        return
+    if decision.cancel is not None:
+        outcomes.cancelled.append((reminder.id, decision.cancel))
+    elif decision.at is not None:
+        outcomes.deferred.append((reminder.id, decision.at))
+    else:
+        job.message = decision.message
+        jobs.append(job)
 
 
 def _unreachable(owner: ClaimedOwner, channel: str) -> str:

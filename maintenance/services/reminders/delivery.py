@@ -13,6 +13,7 @@ from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import DeliveryEvent, Owner, Reminder
 from maintenance.services.events import record_event, record_reminder
+from maintenance.services.notices.outbox import record_failed
 from maintenance.services.reminders.reachability import suppress_channel
 from maintenance.services.reminders.render import language_of
 from maintenance.services.schedules.plan import wake_owner
@@ -54,6 +55,8 @@ def record_status(
             reminder.last_error = f"provider reported {status}" + (
                 f" (code {error_code})" if error_code else ""
             )
+            if reminder.kind == "notice":
+                record_failed([reminder.id], at, reminder.last_error)
     if error_code == OPTED_OUT_CODE:
         suppress_channel(reminder.owner_id, reminder.channel, at, reason="recipient opted out")
     return reminder

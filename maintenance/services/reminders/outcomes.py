@@ -36,6 +36,7 @@ from maintenance.notify import EmailMessage
 from maintenance.ops import metrics
 from maintenance.services import due_dates
 from maintenance.services.events import add_events, event_row
+from maintenance.services.notices import outbox as notice_outbox
 from maintenance.services.reminders.batch import ClaimedReminder, Job, Outcomes
 from maintenance.services.reminders.claim import Claim
 from maintenance.services.reminders.reachability import suppress_channel
@@ -85,6 +86,10 @@ def _events(kind: str, reminder: ClaimedReminder, at: datetime) -> list[dict[str
         )
         for item in reminder.items
     ]
+
+
+def _is_notice(job: Job) -> bool:
+    return job.reminder.kind == notice_outbox.KIND
 
 
 def _mark_sent(sent: list[tuple[Job, str]], claim: Claim, clock: datetime) -> set[int]:
@@ -151,6 +156,10 @@ def record_outcomes(
     if outcomes.sent:
         marked = _mark_sent(outcomes.sent, claim, clock)
         result.sent += len(marked)
+        notice_outbox.record_sent(
+            [j.reminder_id for j, _p in outcomes.sent if j.reminder_id in marked and _is_notice(j)],
+            clock,
+        )
         # Events only for the rows this claim still held: another dispatcher's are its own.
         add_events(
             row
@@ -221,6 +230,8 @@ def record_outcomes(
         if final:
             result.failed += 1
             add_events(_events("reminder_failed", job.reminder, clock))
+            if _is_notice(job):
+                notice_outbox.record_failed([job.reminder_id], clock, error.reason)
         else:
             result.retried += 1
         metrics.count_failure(

@@ -105,6 +105,7 @@ def sent_this_week(owners: Sequence[Any], todays: dict[int, date]) -> dict[int, 
             id_in(Reminder.owner_id, [owner.id for owner in owners]),
             Reminder.send_on >= first,
             Reminder.status.in_(COUNTED_STATES),
+            Reminder.kind != "notice",  # safety notices never count against the cap
         )
         .group_by(Reminder.owner_id, Reminder.send_on)
     )
