@@ -1,7 +1,6 @@
-"""`maintenance notices ...`: recalls and service notices for an admin at the command line.
+"""`maintenance notices ...`: recalls and service notices for an admin at the command line."""
 
-Every change is made as a named staff user (--email), so the audit log says who did it.
-"""
+# Every change is made as a named staff user (--email), so the audit log says who did it.
 
 from __future__ import annotations
 

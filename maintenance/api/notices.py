@@ -1,8 +1,7 @@
-"""POST /api/v1/notices (?dry_run=true), GET /api/v1/notices/<id>, POST .../versions.
+"""POST /api/v1/notices (?dry_run=true), GET /api/v1/notices/<id>, POST .../versions."""
 
-A manufacturer's PIM or recall system sends a notice the way its safety officer would in the web
-page: a dry run first, then the real thing. Errors are located like protocol errors.
-"""
+# A manufacturer's PIM or recall system sends a notice the way its safety officer would in the web
+# page: a dry run first, then the real thing. Errors are located like protocol errors.
 
 from __future__ import annotations
 

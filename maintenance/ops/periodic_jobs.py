@@ -1,10 +1,9 @@
-"""The scheduler process: one table of periodic jobs, each a thin call that logs its counts.
+"""The scheduler process: one table of periodic jobs, each a thin call that logs its counts."""
 
-Runs in its own process (`maintenance scheduler`), never in web workers. Several may run side by
-side on PostgreSQL: claims use row locks, so each reminder still goes out once. Jobs do not
-fire late and are not dropped: misfire_grace_time=None runs a late job whenever it can,
-coalesce=True folds missed runs into one, max_instances=1 never overlaps a job with itself.
-"""
+# Runs in its own process (`maintenance scheduler`), never in web workers. Several may run side by
+# side on PostgreSQL: claims use row locks, so each reminder still goes out once. Jobs do not
+# fire late and are not dropped: misfire_grace_time=None runs a late job whenever it can,
+# coalesce=True folds missed runs into one, max_instances=1 never overlaps a job with itself.
 
 from __future__ import annotations
 

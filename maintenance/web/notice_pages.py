@@ -1,12 +1,12 @@
-"""Notices where people look: the page behind a message's link ("I have done this", stop), the
-public notice page, the banner on unit and model pages and in "my appliances", and the
-resolver's gs1:recallStatus link.
+"""Notices where people look: a message's link, the notice page, banners, gs1:recallStatus."""
 
-A GET of the message's page counts it as opened (mail scanners that follow links make that
-figure an upper bound); "I have done this" and stop change nothing until their button is
-pressed, except stop's one-click POST from a mail client (RFC 8058), which the signed token
-authenticates.
-"""
+# The page behind a message's link offers "I have done this" and stop; the banner shows on unit
+# and model pages and in "my appliances".
+#
+# A GET of the message's page counts it as opened (mail scanners that follow links make that
+# figure an upper bound); "I have done this" and stop change nothing until their button is
+# pressed, except stop's one-click POST from a mail client (RFC 8058), which the signed token
+# authenticates.
 
 from __future__ import annotations
 

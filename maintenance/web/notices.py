@@ -1,8 +1,7 @@
-"""Manufacturer pages for notices: draft (serials, texts in nl and en), dry run, send, follow.
+"""Manufacturer pages for notices: draft (serials, texts in nl and en), dry run, send, follow."""
 
-The form is turned into the same body the API takes (services/notices), so both are checked by
-one set of rules; errors are shown beside their fields and nothing is stored while any exists.
-"""
+# The form is turned into the same body the API takes (services/notices), so both are checked by
+# one set of rules; errors are shown beside their fields and nothing is stored while any exists.
 
 from __future__ import annotations
 

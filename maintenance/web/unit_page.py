@@ -1,17 +1,16 @@
-"""The page a person lands on after scanning a unit's (or model's) QR code.
+"""The page a person lands on after scanning a unit's (or model's) QR code."""
 
-Scans are the busiest requests the service answers, so the page is put together from parts that
-are rendered once: its body once per model, protocol version, language, kind of code and kind of
-visitor; each task once per version and language; each due date once per day and language. For
-an anonymous visitor (no session, see visitors.py) the whole page is kept, header included. The
-parts carry markers where a unit's own values go (its serial or code, the order and due dates of
-its tasks, the way back after switching language, a signed-in visitor's form token) and a scan
-only fills those in, on UTF-8 bytes (the page's texts are not all Latin-1, and replacing in
-wide strings and encoding the result cost more than the rest of the filling in). The templates
-stay the one source of the markup: the same ones render every variant. The body includes the
-protocol's "Something is wrong?" section (public/_troubleshooting.html), so it costs a scan only
-its bytes; its "Still not right?" forms carry the same GTIN and code markers.
-"""
+# Scans are the busiest requests the service answers, so the page is put together from parts that
+# are rendered once: its body once per model, protocol version, language, kind of code and kind of
+# visitor; each task once per version and language; each due date once per day and language. For
+# an anonymous visitor (no session, see visitors.py) the whole page is kept, header included. The
+# parts carry markers where a unit's own values go (its serial or code, the order and due dates of
+# its tasks, the way back after switching language, a signed-in visitor's form token) and a scan
+# only fills those in, on UTF-8 bytes (the page's texts are not all Latin-1, and replacing in
+# wide strings and encoding the result cost more than the rest of the filling in). The templates
+# stay the one source of the markup: the same ones render every variant. The body includes the
+# protocol's "Something is wrong?" section (public/_troubleshooting.html), so it costs a scan only
+# its bytes; its "Still not right?" forms carry the same GTIN and code markers.
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""What an owner does with a notice: open it, confirm "I have done this", or stop its messages.
+"""What an owner does with a notice: open it, confirm "I have done this", or stop its messages."""
 
-Each is idempotent: a second tap finds the first one's result and changes nothing.
-"""
+# Each is idempotent: a second tap finds the first one's result and changes nothing.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""Draft, check, dry-run, send, update and close notices; each change is in the audit log.
+"""Draft, check, dry-run, send, update and close notices; each change is in the audit log."""
 
-A draft's texts may be replaced until it is sent. Once sent, its version is never changed: a
-change is a new version, queued to the same owners as an update. The selection of units is
-fixed when the notice is sent (a wider recall is a new notice).
-"""
+# A draft's texts may be replaced until it is sent. Once sent, its version is never changed: a
+# change is a new version, queued to the same owners as an update. The selection of units is
+# fixed when the notice is sent (a wider recall is a new notice).
 
 from __future__ import annotations
 

@@ -1,14 +1,13 @@
-"""Queue a notice's messages in the reminder outbox: every confirmed owner of an affected unit.
+"""Queue a notice's messages in the reminder outbox: every confirmed owner of an affected unit."""
 
-A sent notice is worked off in chunks of units in id order; each chunk commits with the
-notice's cursor (Notice.queued_after_unit_id), so a crash resumes at the next chunk and a
-second scheduler skips the notice while the first holds its row lock. Per owner there is one
-delivery however many affected units they own, and per delivery at most one message per
-version (the outbox's dedupe key): a new version is an update to the same owners, never a
-duplicate. Safety notices go to owners who paused their maintenance reminders too, and are not
-held by the send hour or the weekly cap (GPSR Art. 35(3)); never to an address that bounced or
-a number that sent STOP.
-"""
+# A sent notice is worked off in chunks of units in id order; each chunk commits with the
+# notice's cursor (Notice.queued_after_unit_id), so a crash resumes at the next chunk and a
+# second scheduler skips the notice while the first holds its row lock. Per owner there is one
+# delivery however many affected units they own, and per delivery at most one message per
+# version (the outbox's dedupe key): a new version is an update to the same owners, never a
+# duplicate. Safety notices go to owners who paused their maintenance reminders too, and are not
+# held by the send hour or the weekly cap (GPSR Art. 35(3)); never to an address that bounced or
+# a number that sent STOP.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""Figures per notice, for the manufacturer and a market surveillance authority.
+"""Figures per notice, for the manufacturer and a market surveillance authority."""
 
-Units affected, owners reached, opened, confirmed acted, unreachable (no owner, bounced); per day
-as a chart and CSV with the same small-count rule as the other dashboards ("<5"); and a CSV of
-the affected serials with their status, which names units, never people.
-"""
+# Units affected, owners reached, opened, confirmed acted, unreachable (no owner, bounced); per day
+# as a chart and CSV with the same small-count rule as the other dashboards ("<5"); and a CSV of
+# the affected serials with their status, which names units, never people.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""The signed links in a notice message: one short token per delivery, for email and SMS alike.
+"""The signed links in a notice message: one short token per delivery, for email and SMS alike."""
 
-Like the reminder links (services/reminders/links.py): signed with SECRET_KEY under a salt of
-their own and timestamped, but kept valid for a year, because a recall notice is read, forwarded
-and acted on long after a maintenance reminder would be stale.
-"""
+# Like the reminder links (services/reminders/links.py): signed with SECRET_KEY under a salt of
+# their own and timestamped, but kept valid for a year, because a recall notice is read, forwarded
+# and acted on long after a maintenance reminder would be stale.
 
 from __future__ import annotations
 

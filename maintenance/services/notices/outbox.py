@@ -1,10 +1,9 @@
-"""Notice messages in the reminder outbox: what the dispatcher reads, decides and records.
+"""Notice messages in the reminder outbox: what the dispatcher reads, decides and records."""
 
-The dispatcher claims notice rows (Reminder.kind "notice", priority 1) with the maintenance
-reminders, asks `contents` for a batch's notices in a few queries, `decide`s per row (send now,
-hold an SMS through the quiet hours unless urgent, or cancel), renders with `render`, and
-reports outcomes to `record_sent` / `record_failed`, which keep each delivery's figures.
-"""
+# The dispatcher claims notice rows (Reminder.kind "notice", priority 1) with the maintenance
+# reminders, asks `contents` for a batch's notices in a few queries, `decide`s per row (send now,
+# hold an SMS through the quiet hours unless urgent, or cancel), renders with `render`, and
+# reports outcomes to `record_sent` / `record_failed`, which keep each delivery's figures.
 
 from __future__ import annotations
 

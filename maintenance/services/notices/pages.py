@@ -1,10 +1,9 @@
-"""Where people look: the open notices of a unit or model, for pages, feeds and the resolver.
+"""Where people look: the open notices of a unit or model, for pages, feeds and the resolver."""
 
-Scans are the busiest requests and most GTINs never have a notice: each process keeps the set
-of GTINs with an open notice for GTIN_CACHE_SECONDS, so a scan of any other GTIN costs no query.
-Sending or closing a notice clears this process's set at once; other processes see the change
-within GTIN_CACHE_SECONDS.
-"""
+# Scans are the busiest requests and most GTINs never have a notice: each process keeps the set
+# of GTINs with an open notice for GTIN_CACHE_SECONDS, so a scan of any other GTIN costs no query.
+# Sending or closing a notice clears this process's set at once; other processes see the change
+# within GTIN_CACHE_SECONDS.
 
 from __future__ import annotations
 

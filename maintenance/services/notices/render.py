@@ -1,9 +1,8 @@
-"""Render a notice as an email in the Art. 36 layout or as one short SMS line with a link.
+"""Render a notice as an email in the Art. 36 layout or as one short SMS line with a link."""
 
-Both carry "I have done this" and the manufacturer's contact; the email has a one-step stop
-(List-Unsubscribe with one-click POST) for this notice's messages. Texts come in the owner's
-language (the notice's texts fall back to the other language where one is missing).
-"""
+# Both carry "I have done this" and the manufacturer's contact; the email has a one-step stop
+# (List-Unsubscribe with one-click POST) for this notice's messages. Texts come in the owner's
+# language (the notice's texts fall back to the other language where one is missing).
 
 from __future__ import annotations
 

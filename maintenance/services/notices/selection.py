@@ -1,11 +1,10 @@
-"""Which units a notice affects: GTINs, then optional serial ranges or lists and a sale window.
+"""Which units a notice affects: GTINs, then optional serial ranges or lists and a sale window."""
 
-A serial range names its first and last serial, e.g. SN0100 to SN0199: both ends have the same
-letters before a number at the end, and a serial is in the range when it has those letters and
-a number between the two (with as many digits, when both ends have the same number of digits,
-so SN0150 is in SN0100-SN0199 but SN150 is not). A unit with no recorded sale date stays in a
-notice with a sale window: for a safety recall, one message too many is better than one too few.
-"""
+# A serial range names its first and last serial, e.g. SN0100 to SN0199: both ends have the same
+# letters before a number at the end, and a serial is in the range when it has those letters and
+# a number between the two (with as many digits, when both ends have the same number of digits,
+# so SN0150 is in SN0100-SN0199 but SN150 is not). A unit with no recorded sale date stays in a
+# notice with a sale window: for a safety recall, one message too many is better than one too few.
 
 from __future__ import annotations
 

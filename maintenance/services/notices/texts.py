@@ -1,12 +1,11 @@
-"""The texts of a notice version, checked for the elements GPSR Art. 36 requires of a recall.
+"""The texts of a notice version, checked for the elements GPSR Art. 36 requires of a recall."""
 
-A recall notice (Regulation (EU) 2023/988, Art. 36; template in Implementing Regulation (EU)
-2024/1435) has: the heading, a product description with its identification numbers, where and
-when it was sold, a picture where there is one, the hazard without words that play it down,
-what to do (at least: stop using it), the remedy (repair, replacement or refund, free of
-charge) and contacts. Every text is given in each of LANGUAGES. Errors are located by path
-("texts.en.hazard"), like protocol errors, and nothing is stored while any exists.
-"""
+# A recall notice (Regulation (EU) 2023/988, Art. 36; template in Implementing Regulation (EU)
+# 2024/1435) has: the heading, a product description with its identification numbers, where and
+# when it was sold, a picture where there is one, the hazard without words that play it down,
+# what to do (at least: stop using it), the remedy (repair, replacement or refund, free of
+# charge) and contacts. Every text is given in each of LANGUAGES. Errors are located by path
+# ("texts.en.hazard"), like protocol errors, and nothing is stored while any exists.
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""What the links in a reminder do: mark done, snooze a week, show the steps, unsubscribe.
+"""What the links in a reminder do: mark done, snooze a week, show the steps, unsubscribe."""
 
-Every action is idempotent: a second click finds the first one's result and changes nothing.
-"""
+# Every action is idempotent: a second click finds the first one's result and changes nothing.
 
 from __future__ import annotations
 

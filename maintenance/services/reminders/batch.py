@@ -1,8 +1,7 @@
-"""A claimed batch of reminders: read once as plain data, then rendered into messages to send.
+"""A claimed batch of reminders: read once as plain data, then rendered into messages to send."""
 
-What must not go now is set aside as an outcome: cancelled (owner unreachable, nothing left to
-remind), deferred (the owner's quiet hours) or failed (the message could not be rendered).
-"""
+# What must not go now is set aside as an outcome: cancelled (owner unreachable, nothing left to
+# remind), deferred (the owner's quiet hours) or failed (the message could not be rendered).
 
 from __future__ import annotations
 

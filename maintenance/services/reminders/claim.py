@@ -1,20 +1,19 @@
-"""Claim a batch of due reminders with a lease, so that parallel dispatchers never share one.
+"""Claim a batch of due reminders with a lease, so that parallel dispatchers never share one."""
 
-A claimed reminder is "sending" until its lease ends. A dispatcher that dies mid-batch leaves its
-leases to expire; the next claim after that takes those reminders again, so none is lost.
-The lease_until value a claim writes doubles as its ticket: marking a reminder sent or failed
-only succeeds while it still holds that exact value, so a dispatcher that lost its lease to
-another cannot overwrite the other's outcome.
-
-Safety notices (priority 1) are claimed ahead of maintenance reminders, but never the whole
-batch: NOTICE_SHARE of it at most while reminders are due, so a notice to a hundred thousand
-owners holds no reminder back for longer than one batch; room the reminders leave goes to
-notices again.
-
-On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED, so concurrent claims
-skip each other's rows instead of waiting; SQLite runs one writer at a time, so the same single
-UPDATE ... WHERE id IN (SELECT ... LIMIT n) is atomic there without it.
-"""
+# A claimed reminder is "sending" until its lease ends. A dispatcher that dies mid-batch leaves its
+# leases to expire; the next claim after that takes those reminders again, so none is lost.
+# The lease_until value a claim writes doubles as its ticket: marking a reminder sent or failed
+# only succeeds while it still holds that exact value, so a dispatcher that lost its lease to
+# another cannot overwrite the other's outcome.
+#
+# Safety notices (priority 1) are claimed ahead of maintenance reminders, but never the whole
+# batch: NOTICE_SHARE of it at most while reminders are due, so a notice to a hundred thousand
+# owners holds no reminder back for longer than one batch; room the reminders leave goes to
+# notices again.
+#
+# On PostgreSQL the candidate rows are locked with FOR UPDATE SKIP LOCKED, so concurrent claims
+# skip each other's rows instead of waiting; SQLite runs one writer at a time, so the same single
+# UPDATE ... WHERE id IN (SELECT ... LIMIT n) is atomic there without it.
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""One dispatch pass: claim batches, render, send over one connection per channel, record outcomes.
+"""One dispatch pass: claim batches, render, send on one connection per channel, record outcomes."""
 
-Nothing is held locked while messages go out: a claim commits its lease first, and outcomes are
-written afterwards, guarded by that lease. A message is marked sent right after its batch chunk
-is sent, so only a crash between sending and marking can send it twice.
-"""
+# Nothing is held locked while messages go out: a claim commits its lease first, and outcomes are
+# written afterwards, guarded by that lease. A message is marked sent right after its batch chunk
+# is sent, so only a crash between sending and marking can send it twice.
 
 from __future__ import annotations
 

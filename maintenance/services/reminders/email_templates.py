@@ -1,9 +1,8 @@
-"""The reminder email's templates per language, rendered once with placeholders and filled in.
+"""The reminder email's templates per language, rendered once with placeholders and filled in."""
 
-Only a few values differ from one message to the next (the subject, the links, each task's
-texts), so each part is rendered by Jinja once per language and variant and then filled in.
-Why: docs/benchmarks.md; tests/services/reminders/test_render.py compares every fill with Jinja.
-"""
+# Only a few values differ from one message to the next (the subject, the links, each task's
+# texts), so each part is rendered by Jinja once per language and variant and then filled in.
+# Why: docs/benchmarks.md; tests/services/reminders/test_render.py compares every fill with Jinja.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""The task schedules a materialise pass locks, as plain data: read, rolled on, written back.
+"""The task schedules a materialise pass locks, as plain data: read, rolled on, written back."""
 
-An occurrence left alone until its roll-over day is logged as missed (in the unit's history and
-as an anonymous event) and the task's next occurrence takes its place.
-"""
+# An occurrence left alone until its roll-over day is logged as missed (in the unit's history and
+# as an anonymous event) and the task's next occurrence takes its place.
 
 from __future__ import annotations
 

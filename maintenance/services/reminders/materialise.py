@@ -1,24 +1,23 @@
-"""Turn the task schedules whose next action has come into reminder rows (the outbox).
+"""Turn the task schedules whose next action has come into reminder rows (the outbox)."""
 
-Each schedule stores the day it next needs the scheduler (TaskSchedule.next_action_on): its
-reminder, its follow-up, or its occurrence rolling on as missed. A pass reads only those, so it
-costs what is due today, not what was ever ignored.
-
-- Reminder: one per owner, channel and send date: a digest of every task whose reminder date
-  falls within a week of the first one (due_dates.tasks_due_within), or one per task when the
-  owner chose that. A task is reminded once per reminder date (its due date, or a snooze's end).
-- Follow-up: one, FOLLOW_UP_DAYS after the delivered reminder, while the task is still open and
-  the occurrence has not rolled on by then.
-- Missed: an occurrence left alone until due_dates.roll_over_date is logged as missed (an
-  anonymous event too) and the task's next occurrence takes its place, with its own reminder and
-  follow-up. From schedules.ASK_AFTER_MISSED misses in a row the reminder asks whether the
-  interval suits the household.
-- At most MAX_MESSAGES_PER_WEEK reminders per owner in any 7 days: tasks over the cap wait a day.
-
-Several scheduler processes divide a pass: each locks chunks of owners (and their schedules)
-with FOR UPDATE SKIP LOCKED, in its own random order, and never waits for another; what one
-skips, the other is doing. The unique dedupe_key stays the last line of defence.
-"""
+# Each schedule stores the day it next needs the scheduler (TaskSchedule.next_action_on): its
+# reminder, its follow-up, or its occurrence rolling on as missed. A pass reads only those, so it
+# costs what is due today, not what was ever ignored.
+#
+# - Reminder: one per owner, channel and send date: a digest of every task whose reminder date
+#   falls within a week of the first one (due_dates.tasks_due_within), or one per task when the
+#   owner chose that. A task is reminded once per reminder date (its due date, or a snooze's end).
+# - Follow-up: one, FOLLOW_UP_DAYS after the delivered reminder, while the task is still open and
+#   the occurrence has not rolled on by then.
+# - Missed: an occurrence left alone until due_dates.roll_over_date is logged as missed (an
+#   anonymous event too) and the task's next occurrence takes its place, with its own reminder and
+#   follow-up. From schedules.ASK_AFTER_MISSED misses in a row the reminder asks whether the
+#   interval suits the household.
+# - At most MAX_MESSAGES_PER_WEEK reminders per owner in any 7 days: tasks over the cap wait a day.
+#
+# Several scheduler processes divide a pass: each locks chunks of owners (and their schedules)
+# with FOR UPDATE SKIP LOCKED, in its own random order, and never waits for another; what one
+# skips, the other is doing. The unique dedupe_key stays the last line of defence.
 
 from __future__ import annotations
 

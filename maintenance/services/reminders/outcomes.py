@@ -1,9 +1,8 @@
-"""Write what happened to a batch's reminders, each change only while the claim's lease holds.
+"""Write what happened to a batch's reminders, each change only while the claim's lease holds."""
 
-Failures retry with exponential backoff and jitter (never into the owner's quiet hours); after
-REMINDER_MAX_ATTEMPTS the reminder is failed with its reason. A permanent failure (hard bounce,
-invalid or opted-out number) suppresses that address and cancels its other pending reminders.
-"""
+# Failures retry with exponential backoff and jitter (never into the owner's quiet hours); after
+# REMINDER_MAX_ATTEMPTS the reminder is failed with its reason. A permanent failure (hard bounce,
+# invalid or opted-out number) suppresses that address and cancels its other pending reminders.
 
 from __future__ import annotations
 

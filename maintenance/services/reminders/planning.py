@@ -1,8 +1,7 @@
-"""Which reminders an owner needs today: digests or one per task, follow-ups; inserted in bulk.
+"""Which reminders an owner needs today: digests or one per task, follow-ups; inserted in bulk."""
 
-Also each schedule's next action: the next day it needs the scheduler, given what its owners
-have been sent.
-"""
+# Also each schedule's next action: the next day it needs the scheduler, given what its owners
+# have been sent.
 
 from __future__ import annotations
 
