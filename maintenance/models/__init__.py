@@ -12,6 +12,7 @@ from maintenance.models.organisation import (
     User,
 )
 from maintenance.models.owner import Consent, Owner, Ownership
+from maintenance.models.partner import PartnerArea, PartnerProfile, ServiceRequest
 from maintenance.models.protocol import Protocol, ProtocolVersion, Task
 from maintenance.models.reminder import DeliveryEvent, Reminder, ReminderItem
 from maintenance.models.schedule import MaintenanceLog, ReplanQueue, TaskSchedule
@@ -33,6 +34,8 @@ __all__ = [
     "Organisation",
     "Owner",
     "Ownership",
+    "PartnerArea",
+    "PartnerProfile",
     "ProductLink",
     "ProductModel",
     "Protocol",
@@ -41,6 +44,7 @@ __all__ = [
     "ReminderItem",
     "ReplanQueue",
     "ScanEvent",
+    "ServiceRequest",
     "Task",
     "TaskSchedule",
     "Unit",

@@ -72,6 +72,10 @@ class MaintenanceLog(Model):
     # "page", "reminder", "owner"; with reminder_id when it came from a message link.
     source: Mapped[str] = mapped_column(String(20), default="page")
     reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id", ondelete="SET NULL"))
+    # The service partner that did it (source "partner"): the history says "done by" it.
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL")
+    )
 
 
 class ReplanQueue(Model):
