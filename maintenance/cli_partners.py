@@ -25,7 +25,7 @@ def partners_group() -> None:
 @click.option("--repair-cafe", is_flag=True)
 @click.option("--opening-days", help="A repair café's opening days, as shown to owners.")
 @click.option("--free", is_flag=True)
-def partners_add(  # noqa: PLR0913 - one option per field of the profile
+def partners_add(
     name: str,
     areas: tuple[str, ...],
     categories: tuple[str, ...],

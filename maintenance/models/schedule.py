@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
+from maintenance.models.organisation import Organisation
 from maintenance.models.unit import Unit
 
 
@@ -76,6 +77,8 @@ class MaintenanceLog(Model):
     partner_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL")
     )
+
+    partner: Mapped[Organisation | None] = relationship()
 
 
 class ReplanQueue(Model):

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from maintenance.extensions import db
 from maintenance.clock import now_utc
+from maintenance.extensions import db
 from maintenance.models import Organisation, PartnerProfile
 from maintenance.services.audit import action_names, list_events
 from maintenance.services.gs1_prefixes import (
