@@ -1,4 +1,4 @@
-"""The owner asks a partner for a visit from a professional task; the partner answers in its inbox."""
+"""The owner asks a partner for a visit from a professional task; the partner answers."""
 
 from __future__ import annotations
 

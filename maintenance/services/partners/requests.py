@@ -92,13 +92,23 @@ def create_request(
     return request
 
 
-def requests_for_partner(partner: Organisation, status: str | None = None) -> list[ServiceRequest]:
-    """A partner's requests, open ones first, newest first."""
+def requests_for_partner(partner: Organisation) -> list[ServiceRequest]:
+    """A partner's requests for its inbox, open ones first, newest first."""
     query = select(ServiceRequest).where(ServiceRequest.partner_id == partner.id)
-    if status is not None:
-        query = query.where(ServiceRequest.status == status)
     rows = db.session.scalars(query.order_by(ServiceRequest.id.desc())).all()
     return sorted(rows, key=lambda row: row.status not in OPEN_STATES)
+
+
+def requests_page(
+    partner: Organisation, limit: int, below: int | None, status: str | None
+) -> list[ServiceRequest]:
+    """Up to `limit` of a partner's requests, newest first, with ids below `below` (the API)."""
+    query = select(ServiceRequest).where(ServiceRequest.partner_id == partner.id)
+    if below is not None:
+        query = query.where(ServiceRequest.id < below)
+    if status is not None:
+        query = query.where(ServiceRequest.status == status)
+    return list(db.session.scalars(query.order_by(ServiceRequest.id.desc()).limit(limit)))
 
 
 def request_of(partner: Organisation, request_id: int) -> ServiceRequest | None:
