@@ -14,6 +14,7 @@ from maintenance.services.identifiers import (
     normalize_unit_code,
     validate_serial,
 )
+from maintenance.services.partners.profiles import PartnerError, parse_postcode
 from maintenance.services.repair import SubjectNotFound, find_subject, repair_options
 from maintenance.web.errors import ApiError
 
@@ -25,13 +26,21 @@ _SYMPTOM_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 @bp.get("/repair")
 def options() -> str:
-    """Who can repair the appliance: ?gtin=...[&serial=...|&code=...][&symptom=...]."""
+    """Who can repair it: ?gtin=...[&serial=...|&code=...][&symptom=...][&postcode=...]."""
     link = _link()
     symptom_id = request.args.get("symptom") or None
     if symptom_id is not None and not (len(symptom_id) <= 64 and _SYMPTOM_ID.fullmatch(symptom_id)):
         raise ApiError(400, _("symptom must be a symptom id such as does-not-drain"))
+    postcode = None
+    if request.args.get("postcode"):
+        try:
+            postcode = parse_postcode(request.args["postcode"])
+        except PartnerError:
+            raise ApiError(
+                400, _("postcode must be like 1234 AB, or BE 1000 for Belgium")
+            ) from None
     try:
-        subject = find_subject(link, symptom_id)
+        subject = find_subject(link, symptom_id, postcode)
     except SubjectNotFound:
         raise ApiError(404, _("We could not find that page.")) from None
     back = link.path + (f"#symptom-{symptom_id}" if subject.symptom else "")
@@ -41,6 +50,7 @@ def options() -> str:
         symptom=subject.symptom,
         options=repair_options(subject),
         back=back,
+        postcode=request.args.get("postcode", ""),
     )
 
 

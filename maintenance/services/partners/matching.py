@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from maintenance.extensions import db
-from maintenance.models import PartnerArea, PartnerProfile, Unit
+from maintenance.models import PartnerArea, PartnerProfile, ProductModel, Unit
 from maintenance.services.partners.profiles import Postcode
 
 
@@ -34,6 +34,13 @@ def does(profile: PartnerProfile, category: str, task_key: str | None) -> bool:
 
 def find_partners(unit: Unit, task_key: str | None, postcode: Postcode) -> list[Match]:
     """Approved partners covering the postcode for the unit: its shop, then authorised, by name."""
+    return partners_covering(unit.product_model, unit.retailer_id, task_key, postcode)
+
+
+def partners_covering(
+    model: ProductModel, retailer_id: int | None, task_key: str | None, postcode: Postcode
+) -> list[Match]:
+    """Approved partners covering the postcode for a model (and task, when given), best first."""
     covering = db.session.scalars(
         select(PartnerProfile)
         .join(PartnerArea, PartnerArea.partner_id == PartnerProfile.organisation_id)
@@ -45,11 +52,10 @@ def find_partners(unit: Unit, task_key: str | None, postcode: Postcode) -> list[
         )
         .distinct()
     ).all()
-    model = unit.product_model
     matches = [
         Match(
             profile,
-            sold_it=profile.organisation_id == unit.retailer_id,
+            sold_it=retailer_id is not None and profile.organisation_id == retailer_id,
             authorised=model.brand in profile.brands,
         )
         for profile in covering
