@@ -12,7 +12,12 @@ from maintenance.models.organisation import (
     User,
 )
 from maintenance.models.owner import Consent, Owner, Ownership
-from maintenance.models.partner import PartnerArea, PartnerProfile, ServiceRequest
+from maintenance.models.partner import (
+    PartnerArea,
+    PartnerProfile,
+    RepairOutcome,
+    ServiceRequest,
+)
 from maintenance.models.protocol import Protocol, ProtocolVersion, Task
 from maintenance.models.reminder import DeliveryEvent, Reminder, ReminderItem
 from maintenance.models.schedule import MaintenanceLog, ReplanQueue, TaskSchedule
@@ -42,6 +47,7 @@ __all__ = [
     "ProtocolVersion",
     "Reminder",
     "ReminderItem",
+    "RepairOutcome",
     "ReplanQueue",
     "ScanEvent",
     "ServiceRequest",

@@ -130,3 +130,18 @@ class ServiceRequest(Model):
             "decline_reason": self.decline_reason,
             "done_on": self.done_on.isoformat() if self.done_on else None,
         }
+
+
+class RepairOutcome(Model):
+    """How a repair ended, as an owner told it: anonymous (no owner), for the repair figures."""
+
+    __tablename__ = "repair_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_model_id: Mapped[int] = mapped_column(ForeignKey("product_model.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    # "fixed-myself", "repaired-by-partner" or "not-repairable" (with an ORDS barrier).
+    outcome: Mapped[str] = mapped_column(String(20))
+    barrier: Mapped[str | None] = mapped_column(String(40))
+    symptom_id: Mapped[str | None] = mapped_column(String(64))
+    recorded_on: Mapped[date] = mapped_column(Date)

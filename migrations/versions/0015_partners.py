@@ -1,5 +1,5 @@
 """Service partners: a profile per partner organisation, its postcode areas, service requests,
-and which partner did a logged task.
+which partner did a logged task, and owners' anonymous repair outcomes.
 
 New tables and one nullable column: nothing to backfill. Existing logs were done by owners.
 
@@ -105,6 +105,31 @@ def upgrade() -> None:
     op.create_index(op.f("ix_service_request_partner_id"), "service_request", ["partner_id"])
     op.create_index(op.f("ix_service_request_unit_id"), "service_request", ["unit_id"])
     op.create_index(op.f("ix_service_request_owner_id"), "service_request", ["owner_id"])
+    op.create_table(
+        "repair_outcome",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("product_model_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("barrier", sa.String(length=40), nullable=True),
+        sa.Column("symptom_id", sa.String(length=64), nullable=True),
+        sa.Column("recorded_on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_model_id"],
+            ["product_model.id"],
+            name=op.f("fk_repair_outcome_product_model_id_product_model"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_id"],
+            ["unit.id"],
+            name=op.f("fk_repair_outcome_unit_id_unit"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_repair_outcome")),
+    )
+    op.create_index(
+        op.f("ix_repair_outcome_product_model_id"), "repair_outcome", ["product_model_id"]
+    )
     with op.batch_alter_table("maintenance_log") as batch:
         batch.add_column(sa.Column("partner_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
@@ -122,6 +147,7 @@ def downgrade() -> None:
             batch.f("fk_maintenance_log_partner_id_organisation"), type_="foreignkey"
         )
         batch.drop_column("partner_id")
+    op.drop_table("repair_outcome")
     op.drop_table("service_request")
     op.drop_table("partner_area")
     op.drop_table("partner_profile")

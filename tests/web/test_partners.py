@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from maintenance.extensions import db
-from maintenance.models import Owner, Unit
+from maintenance.models import Owner, RepairOutcome, Unit
 from maintenance.services.partners.profiles import approve_partner, profile_named, register_partner
 from maintenance.services.partners.requests import create_request
 from maintenance.services.protocols import load_protocol
@@ -133,3 +133,20 @@ def test_the_partner_gets_a_located_error_for_a_bad_date(owner_client, partner_c
 def test_other_staff_cannot_open_the_inbox(client, login, make_user) -> None:
     login(make_user(role="retailer"))
     assert client.get("/partner/requests").status_code == 403
+
+
+def test_a_visitor_tells_how_the_repair_ended(client: FlaskClient, ctx) -> None:
+    make_unit()
+    from tests.builders import GTIN
+
+    page = client.get(f"/repair?gtin={GTIN}&serial=SN0001", headers=EN).get_data(as_text=True)
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1).replace("&amp;", "&")
+    missing = client.post(action, data={"outcome": "not-repairable"}, headers=EN)
+    assert missing.status_code == 422
+    assert "say why it could not be repaired" in missing.get_data(as_text=True)
+    told = client.post(
+        action, data={"outcome": "not-repairable", "barrier": "parts-unavailable"}, headers=EN
+    )
+    assert told.status_code == 303 and told.location.endswith("/21/SN0001")
+    outcome = db.session.query(RepairOutcome).one()
+    assert (outcome.outcome, outcome.barrier) == ("not-repairable", "parts-unavailable")
