@@ -88,3 +88,12 @@ def partners_list() -> None:
             for a in profile.areas
         )
         click.echo(f"{profile.organisation.name}: {state}; {areas}")
+
+
+@partners_group.command("ords-export")
+@click.option("--country", default="NLD", help="ISO 3166 alpha-3 code of the repairs' country.")
+def partners_ords_export(country: str) -> None:
+    """Owners' repair outcomes as an Open Repair Data Standard (v0.3) CSV on stdout."""
+    from maintenance.services.partners.outcomes import ords_csv
+
+    click.echo(ords_csv(country), nl=False)
