@@ -12,6 +12,7 @@ import io
 from collections import Counter
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from maintenance.db.transactions import transactional
@@ -84,9 +85,7 @@ def record_outcome(
     if outcome not in OUTCOMES:
         raise PartnerError("outcome", f"must be one of {', '.join(OUTCOMES)}")
     if outcome == "not-repairable" and barrier not in BARRIERS:
-        raise PartnerError(
-            "barrier", f"say why it could not be repaired: one of {', '.join(BARRIERS)}"
-        )
+        raise PartnerError("barrier", _("say why it could not be repaired"))
     row = RepairOutcome(
         product_model_id=model.id,
         unit_id=unit.id if unit is not None else None,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from maintenance.db.transactions import transactional
@@ -41,10 +42,10 @@ def parse_postcode(text: str) -> Postcode:
     """Read a Dutch ("1234 AB") or Belgian ("BE 1000") postcode; PartnerError when it is none."""
     match = _POSTCODE.match(text.strip().upper())
     if match is None or match.group(2)[0] == "0":
-        raise PartnerError("postcode", "give a postcode like 1234 AB, or BE 1000 for Belgium")
+        raise PartnerError("postcode", _("give a postcode like 1234 AB, or BE 1000 for Belgium"))
     country = "BE" if match.group(1) in ("BE", "B") else "NL"
     if country == "BE" and match.group(3):
-        raise PartnerError("postcode", "a Belgian postcode has four digits and no letters")
+        raise PartnerError("postcode", _("a Belgian postcode has four digits and no letters"))
     return Postcode(country, int(match.group(2)))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from maintenance.db.transactions import transactional
@@ -32,9 +33,9 @@ class RequestError(PartnerError):
 def _text(value: str | None, field: str, limit: int, *, required: bool = False) -> str | None:
     cleaned = (value or "").strip()
     if required and not cleaned:
-        raise RequestError(field, "this is required")
+        raise RequestError(field, _("this is required"))
     if len(cleaned) > limit:
-        raise RequestError(field, f"at most {limit} characters")
+        raise RequestError(field, _("at most %(limit)s characters", limit=limit))
     return cleaned or None
 
 
@@ -60,18 +61,18 @@ def create_request(
     """Store a request to one partner, sharing the owner's contact only with explicit consent."""
     unit = owned_unit(owner, unit_id)
     if unit is None:
-        raise RequestError("unit", "this is not one of your appliances")
+        raise RequestError("unit", _("this is not one of your appliances"))
     if task_key not in task_keys(unit):
-        raise RequestError("task", f"this appliance has no task {task_key!r}")
+        raise RequestError("task", _("this appliance has no task %(task)s", task=task_key))
     if not consent:
-        raise RequestError("consent", "tick the box to share your contact with this partner")
+        raise RequestError("consent", _("tick the box to share your contact with this partner"))
     place = parse_postcode(postcode)
     try:
         match = partner_for(unit, task_key, place, partner_id)
     except LookupError:
-        raise RequestError("partner", "this partner does not cover your postcode") from None
+        raise RequestError("partner", _("this partner does not cover your postcode")) from None
     if match.profile.booking_mode != "request":
-        raise RequestError("partner", "book this partner on its own website or by phone")
+        raise RequestError("partner", _("book this partner on its own website or by phone"))
     request = ServiceRequest(
         partner_id=partner_id,
         unit_id=unit.id,
@@ -130,7 +131,10 @@ def requests_of_owner(owner: Owner) -> list[ServiceRequest]:
 
 def _require(request: ServiceRequest, *states: str) -> None:
     if request.status not in states:
-        raise RequestError("status", f"this request is {request.status}")
+        raise RequestError(
+            "status",
+            _("this request can no longer be answered (%(status)s)", status=request.status),
+        )
 
 
 @transactional
@@ -156,9 +160,9 @@ def complete_request(
     """After the visit: log the task done by the partner; its schedule moves as usual."""
     _require(request, "open", "accepted")
     if done_on > now.date():
-        raise RequestError("done_on", "the visit date cannot be in the future")
+        raise RequestError("done_on", _("the visit date cannot be in the future"))
     if done_on < request.created_at.date():
-        raise RequestError("done_on", "the visit date is before the request was made")
+        raise RequestError("done_on", _("the visit date is before the request was made"))
     cleaned = _text(note, "note", MAX_NOTE)
     recorded = record_done(request.unit, request.task_key, done_on, source="partner", note=cleaned)
     recorded.log.partner_id = recorded.log.partner_id or request.partner_id
