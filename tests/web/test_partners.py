@@ -15,7 +15,7 @@ from maintenance.services.partners.profiles import approve_partner, profile_name
 from maintenance.services.partners.requests import create_request
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from tests.builders import make_unit
+from tests.builders import GTIN, make_unit
 from tests.conftest import EN, PASSWORD, csrf_token, sign_in
 
 PROTOCOL = {
@@ -137,8 +137,6 @@ def test_other_staff_cannot_open_the_inbox(client, login, make_user) -> None:
 
 def test_a_visitor_tells_how_the_repair_ended(client: FlaskClient, ctx) -> None:
     make_unit()
-    from tests.builders import GTIN
-
     page = client.get(f"/repair?gtin={GTIN}&serial=SN0001", headers=EN).get_data(as_text=True)
     action = re.search(r'<form method="post" action="([^"]+)"', page).group(1).replace("&amp;", "&")
     missing = client.post(action, data={"outcome": "not-repairable"}, headers=EN)
