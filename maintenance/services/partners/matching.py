@@ -41,16 +41,16 @@ def partners_covering(
     model: ProductModel, retailer_id: int | None, task_key: str | None, postcode: Postcode
 ) -> list[Match]:
     """Approved partners covering the postcode for a model (and task, when given), best first."""
+    # IN, not JOIN + DISTINCT: PostgreSQL cannot compare the profile's JSON columns.
+    areas = select(PartnerArea.partner_id).where(
+        PartnerArea.country == postcode.country,
+        PartnerArea.first <= postcode.number,
+        PartnerArea.last >= postcode.number,
+    )
     covering = db.session.scalars(
-        select(PartnerProfile)
-        .join(PartnerArea, PartnerArea.partner_id == PartnerProfile.organisation_id)
-        .where(
-            PartnerProfile.approved_at.is_not(None),
-            PartnerArea.country == postcode.country,
-            PartnerArea.first <= postcode.number,
-            PartnerArea.last >= postcode.number,
+        select(PartnerProfile).where(
+            PartnerProfile.approved_at.is_not(None), PartnerProfile.organisation_id.in_(areas)
         )
-        .distinct()
     ).all()
     matches = [
         Match(
