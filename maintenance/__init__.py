@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from maintenance.web.notices import bp as notices_bp
     from maintenance.web.organisation import bp as organisation_bp
     from maintenance.web.owner import bp as owner_bp
+    from maintenance.web.partners import bp as partners_bp
     from maintenance.web.public import bp as public_bp
     from maintenance.web.repair import bp as repair_bp
     from maintenance.web.resolver import bp as resolver_bp
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notice_pages_bp)
     app.register_blueprint(retailer_bp)
     app.register_blueprint(owner_bp)
+    app.register_blueprint(partners_bp)
     app.register_blueprint(api)
     app.register_blueprint(actions_bp)
     app.register_blueprint(admin_bp)

@@ -33,6 +33,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     app.cli.add_command(organisations_group)
+    from maintenance.cli_partners import partners_group
+
+    app.cli.add_command(partners_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve_command)
     app.cli.add_command(scheduler_command)
@@ -143,7 +146,9 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["manufacturer", "retailer", "admin"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["manufacturer", "retailer", "admin", "partner"])
+)
 @click.option("--organisation", required=True, help="Created when it does not exist yet.")
 @click.option("--password", help="Asked for when omitted; leave empty for an API-only user.")
 def users_create(email: str, role: str, organisation: str, password: str | None) -> None:

@@ -7,4 +7,12 @@ from maintenance.extensions import csrf
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)  # bearer tokens, not cookies: no cross-site request can carry them
 
-from maintenance.api import labels, models, notices, openapi, protocols, units  # noqa: E402, F401
+from maintenance.api import (  # noqa: E402, F401
+    labels,
+    models,
+    notices,
+    openapi,
+    protocols,
+    service_requests,
+    units,
+)

@@ -18,6 +18,7 @@ from maintenance.api.openapi_integrations import (
     INTEGRATION_SCHEMAS,
     LIST_PROTOCOLS,
 )
+from maintenance.api.openapi_partners import PARTNER_PATHS, PARTNER_SCHEMAS
 from maintenance.api.openapi_parts import PAGINATION, error_responses, json_content, query, ref
 from maintenance.services.labels.sheets import LAYOUTS
 from maintenance.services.units.batch import MAX_BATCH_ROWS
@@ -300,7 +301,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         },
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
-        "paths": {**PATHS, **INTEGRATION_PATHS},
+        "paths": {**PATHS, **INTEGRATION_PATHS, **PARTNER_PATHS},
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -309,7 +310,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     "description": "A token from `maintenance tokens create --email E`.",
                 }
             },
-            "schemas": {**SCHEMAS, **INTEGRATION_SCHEMAS},
+            "schemas": {**SCHEMAS, **INTEGRATION_SCHEMAS, **PARTNER_SCHEMAS},
         },
     }
 

@@ -20,6 +20,12 @@ from maintenance.models.organisation import (
     User,
 )
 from maintenance.models.owner import Consent, Owner, Ownership
+from maintenance.models.partner import (
+    PartnerArea,
+    PartnerProfile,
+    RepairOutcome,
+    ServiceRequest,
+)
 from maintenance.models.protocol import Protocol, ProtocolVersion, Task
 from maintenance.models.reminder import DeliveryEvent, Reminder, ReminderItem
 from maintenance.models.schedule import MaintenanceLog, ReplanQueue, TaskSchedule
@@ -47,14 +53,18 @@ __all__ = [
     "Organisation",
     "Owner",
     "Ownership",
+    "PartnerArea",
+    "PartnerProfile",
     "ProductLink",
     "ProductModel",
     "Protocol",
     "ProtocolVersion",
     "Reminder",
     "ReminderItem",
+    "RepairOutcome",
     "ReplanQueue",
     "ScanEvent",
+    "ServiceRequest",
     "Task",
     "TaskSchedule",
     "Unit",

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
 
-ORGANISATION_KINDS = ("manufacturer", "retailer", "coordinator")
-ROLES = ("manufacturer", "retailer", "admin")
+ORGANISATION_KINDS = ("manufacturer", "retailer", "coordinator", "partner")
+ROLES = ("manufacturer", "retailer", "admin", "partner")
 
 
 class Organisation(Model):
-    """A manufacturer, a retailer or the sector coordinator."""
+    """A manufacturer, a retailer, a service partner or the sector coordinator."""
 
     __tablename__ = "organisation"
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance.extensions import Model
 from maintenance.models._base import UtcDateTime, utcnow
+from maintenance.models.organisation import Organisation
 from maintenance.models.unit import Unit
 
 
@@ -72,6 +73,12 @@ class MaintenanceLog(Model):
     # "page", "reminder", "owner"; with reminder_id when it came from a message link.
     source: Mapped[str] = mapped_column(String(20), default="page")
     reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id", ondelete="SET NULL"))
+    # The service partner that did it (source "partner"): the history says "done by" it.
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL")
+    )
+
+    partner: Mapped[Organisation | None] = relationship()
 
 
 class ReplanQueue(Model):

@@ -22,6 +22,7 @@ ROLE_ORGANISATION_KIND = {
     "manufacturer": "manufacturer",
     "retailer": "retailer",
     "admin": "coordinator",
+    "partner": "partner",
 }
 
 

@@ -1,4 +1,4 @@
-"""Admin pages: delivery health, manufacturers' GS1 prefixes and GTINs, and the audit log."""
+"""Admin pages: delivery health, GS1 prefixes and GTINs, partner approval, the audit log."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from maintenance.clock import now_utc
 from maintenance.extensions import db
-from maintenance.models import Organisation
+from maintenance.models import Organisation, PartnerProfile
 from maintenance.services.audit import action_names, list_events
 from maintenance.services.gs1_prefixes import (
     PrefixError,
@@ -18,6 +19,7 @@ from maintenance.services.gs1_prefixes import (
     set_prefixes,
     unassign_gtin,
 )
+from maintenance.services.partners.profiles import all_profiles, approve_partner
 from maintenance.services.reminders.delivery import failed_reminders
 from maintenance.web.access import role_required
 from maintenance.web.security import MAX_DATABASE_INT
@@ -47,7 +49,11 @@ def _organisations_page(error: str | None = None, organisation_id: int | None = 
     )
     rows = [(org, prefixes_of(org), assignments_of(org)) for org in makers]
     return render_template(
-        "admin/organisations.html", rows=rows, error=error, error_for=organisation_id
+        "admin/organisations.html",
+        rows=rows,
+        error=error,
+        error_for=organisation_id,
+        partners=all_profiles(),
     )
 
 
@@ -93,6 +99,18 @@ def remove_gtin() -> Response | tuple[str, int]:
         unassign_gtin(request.form.get("gtin", ""))
     except PrefixError as exc:
         return _organisations_page(str(exc)), 422
+    return redirect(url_for("admin.organisations"))
+
+
+@bp.post("/organisations/<int:organisation_id>/approve-partner")
+@role_required("admin")
+def approve_partner_view(organisation_id: int) -> Response:
+    """Approve a registered service partner: owners are offered it from now on."""
+    profile = db.session.get(PartnerProfile, organisation_id)
+    if profile is None:
+        abort(404)
+    approve_partner(profile, now_utc())
+    flash(_("%(name)s is approved as a service partner.", name=profile.organisation.name), "ok")
     return redirect(url_for("admin.organisations"))
 
 

@@ -35,11 +35,13 @@ from maintenance.models import (
     Protocol,
     ProtocolVersion,
     ScanEvent,
+    ServiceRequest,
     Task,
     Unit,
     User,
 )
 from maintenance.services.accounts import create_token, create_user
+from maintenance.services.partners.profiles import register_partner
 from maintenance.services.units.create import create_unit
 from tests.builders import make_model
 
@@ -61,6 +63,7 @@ MAIN_TABLES = (
     ApiToken,
     AuditEvent,
     ScanEvent,
+    ServiceRequest,
 )
 CHECKS = [
     not_a_server_error,
@@ -91,7 +94,10 @@ def tokens(app: Flask) -> Iterator[dict[str, dict[str, str]]]:
         # The maker of the example model, so its model operations can succeed too.
         maker = create_user("pim@example.com", "manufacturer", EXAMPLE_MAKER, "pw-1234567890")
         create_unit(retailer.organisation, EXAMPLE_GTIN, serial="SN1", created_by=retailer)
+        register_partner("Fix It", areas=["3500-3599"], email="desk@fixit.example")
+        fixer = create_user("fien@example.com", "partner", "Fix It", "pw-1234567890")
         headers = {
+            "partner": {"Authorization": f"Bearer {create_token(fixer)}"},
             "retailer": {"Authorization": f"Bearer {create_token(retailer)}"},
             "manufacturer": {"Authorization": f"Bearer {create_token(maker)}"},
         }
@@ -118,6 +124,7 @@ def test_the_api_keeps_its_contract_under_fuzzing(
 ) -> None:
     manufacturer = any(part in case.path for part in ("/protocols", "/models", "/notices"))
     role = "manufacturer" if manufacturer else "retailer"
+    role = "partner" if "/service-requests" in case.path else role
     headers = tokens[role]
     before = row_counts(app)
     response = case.call(headers=headers, app=app)

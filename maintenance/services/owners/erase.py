@@ -18,6 +18,7 @@ from maintenance.models import (
     Reminder,
     ReminderItem,
 )
+from maintenance.services.partners.requests import erase_owner_requests
 
 UNCONFIRMED_DAYS = 7
 
@@ -34,6 +35,7 @@ def _erase(owner_ids: list[int]) -> None:
     db.session.execute(delete(Confirmation).where(Confirmation.owner_id.in_(owner_ids)))
     db.session.execute(delete(Consent).where(Consent.owner_id.in_(owner_ids)))
     db.session.execute(delete(Ownership).where(Ownership.owner_id.in_(owner_ids)))
+    erase_owner_requests(owner_ids)
     # Notes are free text a person wrote: they go too; dates and tasks stay for the unit.
     db.session.execute(
         update(MaintenanceLog)

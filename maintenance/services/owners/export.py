@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from maintenance.extensions import db
 from maintenance.models import Consent, MaintenanceLog, Owner, Ownership, Reminder, TaskSchedule
+from maintenance.services.partners.requests import export_requests
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -95,6 +96,7 @@ def export_data(owner: Owner) -> dict[str, Any]:
             for consent in consents
         ],
         "units": units,
+        "service_requests": export_requests(owner),
         "messages": [
             {
                 "channel": reminder.channel,

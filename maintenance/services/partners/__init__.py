@@ -1,0 +1,1 @@
+"""Service partners: profiles and approval, finding one for a postcode, and service requests."""

@@ -1,0 +1,172 @@
+"""Service partners on the web: the owner finds one and asks for a visit; the partner's inbox."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from maintenance.clock import now_utc
+from maintenance.extensions import db
+from maintenance.models import Organisation, PartnerProfile, ServiceRequest, Unit
+from maintenance.services.owners.ownership import owned_unit
+from maintenance.services.partners.matching import find_partners
+from maintenance.services.partners.messages import tell_owner, tell_partner
+from maintenance.services.partners.profiles import PartnerError, parse_postcode
+from maintenance.services.partners.requests import (
+    RequestError,
+    accept_request,
+    complete_request,
+    create_request,
+    decline_request,
+    request_of,
+    requests_for_partner,
+    task_keys,
+)
+from maintenance.web.access import role_required
+from maintenance.web.owner.session import owner_required, see_other, signed_in_owner
+
+bp = Blueprint("partners", __name__)
+
+
+def _my_unit(unit_id: int, task_key: str) -> Unit:
+    unit = owned_unit(signed_in_owner(), unit_id)
+    if unit is None or task_key not in task_keys(unit):
+        abort(404)
+    return unit
+
+
+@bp.get("/me/units/<int:unit_id>/tasks/<task_key>/partners")
+@owner_required
+def find(unit_id: int, task_key: str) -> tuple[str, int] | str:
+    """Enter a postcode; see the partners that cover it for this appliance and task."""
+    unit = _my_unit(unit_id, task_key)
+    postcode = request.args.get("postcode", "").strip()
+    return _find_page(unit, task_key, postcode)
+
+
+def _find_page(
+    unit: Unit, task_key: str, postcode: str, error: PartnerError | None = None
+) -> tuple[str, int] | str:
+    matches, problem = [], error
+    if postcode and problem is None:
+        try:
+            matches = find_partners(unit, task_key, parse_postcode(postcode))
+        except PartnerError as exc:
+            problem = exc
+    page = render_template(
+        "partners/find.html",
+        unit=unit,
+        task_key=task_key,
+        postcode=postcode,
+        matches=matches,
+        error=problem,
+    )
+    return (page, 422) if problem is not None else page
+
+
+@bp.post("/me/units/<int:unit_id>/tasks/<task_key>/partners")
+@owner_required
+def ask(unit_id: int, task_key: str) -> BaseResponse | tuple[str, int] | str:
+    """Send a request for a visit to the partner the owner picked, with their consent."""
+    owner = signed_in_owner()
+    unit = _my_unit(unit_id, task_key)
+    form = request.form
+    postcode = form.get("postcode", "")
+    try:
+        partner_id = int(form.get("partner", ""))
+    except ValueError:
+        return _find_page(unit, task_key, postcode, RequestError("partner", _("Pick a partner.")))
+    try:
+        sent = create_request(
+            owner,
+            unit.id,
+            task_key,
+            partner_id=partner_id,
+            postcode=postcode,
+            consent=form.get("consent") == "yes",
+            now=now_utc(),
+            preferred_days=form.get("preferred_days"),
+            note=form.get("note"),
+        )
+    except PartnerError as exc:
+        return _find_page(unit, task_key, postcode, exc)
+    tell_partner(sent)
+    flash(
+        _("Your request went to %(partner)s. You will hear from them.", partner=sent.partner.name)
+    )
+    return see_other(url_for("owner.unit_detail", unit_id=unit.id))
+
+
+# --- the partner's inbox --------------------------------------------------------------------
+
+
+def _partner() -> Organisation:
+    """The signed-in staff member's organisation, if it is a partner (else 403)."""
+    organisation = current_user.organisation
+    if db.session.get(PartnerProfile, organisation.id) is None:
+        abort(403)
+    return organisation
+
+
+@bp.get("/partner/requests")
+@role_required("partner", "retailer")
+def inbox() -> str:
+    """The partner's service requests, open ones first."""
+    partner = _partner()
+    return render_template(
+        "partners/inbox.html",
+        partner=partner,
+        rows=requests_for_partner(partner),
+        error=None,
+        today=now_utc().date(),
+    )
+
+
+def _answer(request_id: int) -> ServiceRequest:
+    row = request_of(_partner(), request_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.post("/partner/requests/<int:request_id>/<action>")
+@role_required("partner", "retailer")
+def answer(request_id: int, action: str) -> BaseResponse | tuple[str, int]:
+    """Accept (with a proposed time), decline (with a reason) or mark done (date and note)."""
+    row = _answer(request_id)
+    now = now_utc()
+    try:
+        if action == "accept":
+            accept_request(row, request.form.get("proposed_time", ""), now)
+        elif action == "decline":
+            decline_request(row, request.form.get("reason", ""), now)
+        elif action == "done":
+            complete_request(
+                row, _day(request.form.get("done_on", "")), request.form.get("note"), now
+            )
+        else:
+            abort(404)
+    except PartnerError as exc:
+        page = render_template(
+            "partners/inbox.html",
+            partner=row.partner,
+            rows=requests_for_partner(row.partner),
+            error=exc,
+            error_for=row.id,
+            today=now.date(),
+        )
+        return page, 422
+    tell_owner(row)
+    flash(_("Request %(number)s: saved.", number=row.id), "ok")
+    return see_other(url_for("partners.inbox"))
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise RequestError("done_on", _("Give the date of the visit as YYYY-MM-DD.")) from None
