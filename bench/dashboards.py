@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade
 
 from maintenance import create_app
+from maintenance.clock import service_today
 from maintenance.config import ROOT, Config
 from maintenance.demo.activity import generate_activity
 from maintenance.demo.data import DEMO_PASSWORD, load_demo
 from maintenance.services.figures.cache import forget
-from maintenance.services.units.create import local_today
 
 PAGES = (
     ("manufacturer", "fabrikant@example.com", "/dashboards/manufacturer"),
@@ -60,7 +60,7 @@ def main() -> None:
             upgrade(directory=str(ROOT / "migrations"))
             list(load_demo(ROOT / "protocols" / "library"))
             started = time.perf_counter()
-            made = generate_activity(local_today(), units=args.units)
+            made = generate_activity(service_today(), units=args.units)
             print(
                 f"generated {made.units} units, {made.scans} scans, {made.owners} owners, "
                 f"{made.events} events in {time.perf_counter() - started:.1f} s"

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import current_app
+
 from maintenance.services.due_dates import DEFAULT_TIME_ZONE
 
 
@@ -27,3 +29,8 @@ def time_zone(name: str | None) -> ZoneInfo:
 def local_today(zone: str | None, now: datetime) -> date:
     """The calendar date at `now` in a time zone (the default zone when it is unknown)."""
     return now.astimezone(time_zone(zone)).date()
+
+
+def service_today() -> date:
+    """Today's date in the service's default time zone (sale dates and dashboards use it)."""
+    return local_today(current_app.config["DEFAULT_TIME_ZONE"], now_utc())

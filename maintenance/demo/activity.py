@@ -120,15 +120,15 @@ def generate_activity_command(units: int, seed: int, days: int) -> None:
     """Make a year of activity (units, scans, sign-ups, reminders, tasks) for the dashboards."""
     from pathlib import Path
 
+    from maintenance.clock import service_today
     from maintenance.config import ROOT
     from maintenance.demo.data import load_demo
-    from maintenance.services.units.create import local_today
 
     for _line in load_demo(Path(ROOT / "protocols" / "library")):
         pass  # the demo catalogue and logins, quietly (safe to run again)
     started = perf_counter()
     try:
-        made = generate_activity(local_today(), units=units, seed=seed, days=days)
+        made = generate_activity(service_today(), units=units, seed=seed, days=days)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(

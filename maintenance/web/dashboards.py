@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
+from maintenance.clock import service_today
 from maintenance.models import Organisation, ProductModel
 from maintenance.services.accounts import organisations_of_kind
 from maintenance.services.figures import (
@@ -24,7 +25,6 @@ from maintenance.services.figures import (
 from maintenance.services.figures.cache import cached_dashboard
 from maintenance.services.figures.charts import chart_for
 from maintenance.services.figures.queries import models_of
-from maintenance.services.units.create import local_today
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 
@@ -89,7 +89,7 @@ def _organisation(kind: str) -> Organisation | None:
 
 def _build(kind: str) -> tuple[Dashboard, Period, dict[str, object]]:
     """The dashboard of a kind for the current user and request filters."""
-    period = period_from(request.args, local_today())
+    period = period_from(request.args, service_today())
     context: dict[str, object] = {"models": [], "chosen": [], "organisations": []}
     if kind == "sector":
         if not _may_see_sector():

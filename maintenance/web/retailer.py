@@ -10,6 +10,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
+from maintenance.clock import service_today
 from maintenance.models import Unit
 from maintenance.services.catalog import find_model_by_gtin
 from maintenance.services.identifiers import IdentifierError, normalize_gtin
@@ -17,7 +18,7 @@ from maintenance.services.labels import render_labels
 from maintenance.services.labels.qr import qr_svg
 from maintenance.services.labels.sheets import LAYOUTS
 from maintenance.services.units.batch import BatchInvalid, batch_labels
-from maintenance.services.units.create import create_unit, local_today, void_unit
+from maintenance.services.units.create import create_unit, void_unit
 from maintenance.services.units.errors import UnitError, UnitNotFound
 from maintenance.services.units.find import get_unit_for, recent_units
 from maintenance.services.units.printing import (
@@ -59,7 +60,7 @@ def _till(
         focus=focus,
         model=model,
         units=recent_units(current_user.organisation_id),
-        today=local_today().isoformat(),
+        today=service_today().isoformat(),
     ), status
 
 

@@ -27,13 +27,13 @@ from flask_babel import format_date
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from maintenance.clock import service_today
 from maintenance.i18n import language_url, select_locale
 from maintenance.services.catalog import VersionInfo, VersionKey
 from maintenance.services.owners.login import get_owner
 from maintenance.services.owners.ownership import owned_unit
 from maintenance.services.owners.signup import CONSENT_TEXT_VERSION
 from maintenance.services.schedules.preview import due_order
-from maintenance.services.units.create import local_today
 from maintenance.services.units.find import ScannedModel, ScannedUnit
 from maintenance.web.notice_pages import unit_banner
 from maintenance.web.product_links import links_block
@@ -183,7 +183,7 @@ def render_unit(
 
     unit_has_records=False (known from the lookup) skips reading schedules and logs.
     """
-    today = local_today()
+    today = service_today()
     # The request's language as Flask-Babel would choose it, without building its Locale.
     language = select_locale()
     anonymous = is_anonymous_visit()

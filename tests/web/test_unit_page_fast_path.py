@@ -31,7 +31,7 @@ AWKWARD_SERIAL = "A&B\"<'1>"
 @pytest.fixture(autouse=True)
 def _fixed_day(app, monkeypatch: pytest.MonkeyPatch) -> None:
     limiter.reset()
-    monkeypatch.setattr(unit_page, "local_today", lambda: TODAY)
+    monkeypatch.setattr(unit_page, "service_today", lambda: TODAY)
 
 
 def reference_page(app: Flask, path: str, serial: str | None, unit_code: str | None) -> bytes:

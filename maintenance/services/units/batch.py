@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from maintenance.clock import service_today
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import Organisation, Unit, User
@@ -16,7 +17,6 @@ from maintenance.services import audit
 from maintenance.services.units.create import (
     CheckedUnit,
     check_unit_request,
-    local_today,
     parse_sale_date,
     store_unit,
 )
@@ -142,7 +142,7 @@ def create_units_from_csv(
     No label is counted: print them with print_labels (batch_labels does both at once).
     """
     rows, errors = read_units_csv(data)
-    today = local_today()
+    today = service_today()
     checked: list[CheckedUnit] = []
     seen: dict[tuple[str, str], int] = {}
     for line, row in rows:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -50,11 +49,6 @@ class CheckedUnit:
     retailer_ref: str | None
     model: ProductModel
     existing: Unit | None
-
-
-def local_today() -> date:
-    """Today's date in the service's default time zone (sale dates are local dates)."""
-    return clock.local_today(current_app.config["DEFAULT_TIME_ZONE"], clock.now_utc())
 
 
 def parse_sale_date(text: str) -> date:
@@ -188,7 +182,9 @@ def create_unit(
     The same shop registering the same GTIN + serial again gets the existing unit back (created
     False), reactivated if it had voided it: a till that scans twice should just reprint.
     """
-    checked = check_unit_request(retailer, gtin, serial, sold_on, retailer_ref, local_today())
+    checked = check_unit_request(
+        retailer, gtin, serial, sold_on, retailer_ref, clock.service_today()
+    )
     result = store_unit(retailer, checked, created_by)
     try:
         db.session.flush()

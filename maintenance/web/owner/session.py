@@ -11,11 +11,10 @@ from flask import redirect, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.clock import local_today as clock_today
-from maintenance.clock import now_utc
+from maintenance.clock import now_utc, service_today
 from maintenance.extensions import limiter
 from maintenance.models import Owner
 from maintenance.services.owners.login import get_owner
-from maintenance.services.units.create import local_today
 from maintenance.web.owner import bp
 from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY
 
@@ -74,7 +73,7 @@ def log_in(owner: Owner) -> None:
 def today_for(owner: Owner | None) -> date:
     """Today in the owner's time zone (the default if unknown); a visitor's: the service's."""
     if owner is None:
-        return local_today()
+        return service_today()
     return clock_today(owner.time_zone, now_utc())
 
 
