@@ -48,7 +48,10 @@ def _database_url(tmp: Path) -> str:
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{own.database}"'))
     engine.dispose()
-    return own.render_as_string(hide_password=False)
+    own_url = own.render_as_string(hide_password=False)
+    # Processes a test starts (dispatchers, gunicorn) read TEST_DATABASE_URL: the worker's own.
+    os.environ["TEST_DATABASE_URL"] = own_url
+    return own_url
 
 
 def _reset_schema(app: Flask) -> None:
