@@ -14,6 +14,7 @@ from maintenance.extensions import db
 from maintenance.models import Owner, ProductModel, Task, Unit
 from maintenance.services.catalog import current_version_for_model
 from maintenance.services.due_dates import TaskRule, first_due, next_due_after_done
+from maintenance.services.events import UnitFacts, event_row
 
 CHUNK = 5_000
 
@@ -102,23 +103,18 @@ class Year:
         }
 
     def event(self, kind: str, unit: dict[str, Any] | None, day: date, **extra: Any) -> None:
-        """One anonymous event row, filled in from the unit's model."""
-        row: dict[str, Any] = dict.fromkeys(_EVENT_COLUMNS)
-        row.update(kind=kind, day=day, at=at(day, self.rng), from_reminder=False)
+        """One anonymous event row, as the service records it, filled in from the unit's model."""
+        facts = None
         if unit is not None:
             model = self.by_id[unit["product_model_id"]]
-            row.update(
-                unit_id=self.ids[unit["serial"]],
-                product_model_id=model.id,
-                manufacturer_id=model.organisation_id,
-                retailer_id=unit["retailer_id"],
-                category=model.category,
+            facts = UnitFacts(
+                self.ids[unit["serial"]],
+                model.id,
+                model.organisation_id,
+                unit["retailer_id"],
+                model.category,
             )
-        row.update(extra)
-        row["month"] = day.replace(day=1)
-        if row["due_on"] is not None:
-            row["days_late"] = (day - row["due_on"]).days
-        self.events.append(row)
+        self.events.append(event_row(kind, facts=facts, day=day, at=at(day, self.rng), **extra))
 
     def scan_and_sign_up(self) -> None:
         """Most labels get scanned; some scanners sign up and most of those confirm."""
@@ -248,20 +244,6 @@ class Year:
                 "source": "reminder" if via_link else "page",
             }
         )
-
-
-_EVENT_COLUMNS = (
-    "unit_id",
-    "product_model_id",
-    "manufacturer_id",
-    "retailer_id",
-    "category",
-    "task_key",
-    "version_id",
-    "channel",
-    "due_on",
-    "days_late",
-)
 
 
 def _scan(
