@@ -31,6 +31,11 @@ def local_today(zone: str | None, now: datetime) -> date:
     return now.astimezone(time_zone(zone)).date()
 
 
+def service_date(now: datetime) -> date:
+    """The calendar date at `now` in the service's default time zone."""
+    return local_today(current_app.config["DEFAULT_TIME_ZONE"], now)
+
+
 def service_today() -> date:
     """Today's date in the service's default time zone (sale dates and dashboards use it)."""
-    return local_today(current_app.config["DEFAULT_TIME_ZONE"], now_utc())
+    return service_date(now_utc())

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from maintenance.clock import now_utc
+from maintenance.clock import now_utc, service_today
 from maintenance.extensions import db
 from maintenance.models import Organisation, PartnerProfile, ServiceRequest, Unit
 from maintenance.services.owners.ownership import owned_unit
@@ -51,12 +51,13 @@ def find(unit_id: int, task_key: str) -> tuple[str, int] | str:
 def _find_page(
     unit: Unit, task_key: str, postcode: str, error: PartnerError | None = None
 ) -> tuple[str, int] | str:
+    # After a refused request the list stays, with what the owner typed, so nothing is lost.
     matches, problem = [], error
-    if postcode and problem is None:
+    if postcode:
         try:
             matches = find_partners(unit, task_key, parse_postcode(postcode))
         except PartnerError as exc:
-            problem = exc
+            problem = problem or exc
     page = render_template(
         "partners/find.html",
         unit=unit,
@@ -64,6 +65,7 @@ def _find_page(
         postcode=postcode,
         matches=matches,
         error=problem,
+        typed=request.form,
     )
     return (page, 422) if problem is not None else page
 
@@ -122,7 +124,7 @@ def inbox() -> str:
         partner=partner,
         rows=requests_for_partner(partner),
         error=None,
-        today=now_utc().date(),
+        today=service_today(),
     )
 
 
@@ -157,7 +159,7 @@ def answer(request_id: int, action: str) -> BaseResponse | tuple[str, int]:
             rows=requests_for_partner(row.partner),
             error=exc,
             error_for=row.id,
-            today=now.date(),
+            today=service_today(),
         )
         return page, 422
     tell_owner(row)

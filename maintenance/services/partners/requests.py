@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from maintenance.clock import service_date
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import MaintenanceLog, Organisation, Owner, ServiceRequest, Unit
@@ -159,7 +160,8 @@ def complete_request(
 ) -> MaintenanceLog:
     """After the visit: log the task done by the partner; its schedule moves as usual."""
     _require(request, "open", "accepted")
-    if done_on > now.date():
+    # The partner's today is the service zone's: at 00:30 in Amsterdam it is still yesterday in UTC.
+    if done_on > service_date(now):
         raise RequestError("done_on", _("the visit date cannot be in the future"))
     if done_on < request.created_at.date():
         raise RequestError("done_on", _("the visit date is before the request was made"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -100,6 +100,14 @@ def test_the_visit_date_cannot_be_in_the_future(planned) -> None:
     with pytest.raises(RequestError) as error:
         complete_request(request, NOW.date() + timedelta(days=1), None, NOW)
     assert error.value.field == "done_on"
+
+
+def test_just_after_midnight_in_amsterdam_the_visit_can_be_dated_today(planned) -> None:
+    unit, owner = planned
+    late = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # 00:30 on 3 March in Amsterdam
+    request = ask(owner, unit, partner("Utrecht Service"), now=late)
+    log = complete_request(request, date(2026, 3, 3), None, late)
+    assert log.done_on == date(2026, 3, 3)
 
 
 def test_the_export_holds_the_requests(planned) -> None:
