@@ -1,6 +1,7 @@
 """Repair outcomes as owners tell them, and their export in the Open Repair Data Standard.
 
-ORDS (standard.openrepair.org, v0.3): one row per repair attempt, its fields and code lists.
+ORDS v0.3 as the Open Repair Alliance publishes it (the tableschema.json of openrepair/data):
+one row per repair attempt, its fields and code lists.
 Outcomes are stored without any owner; the export leaves out every product category with fewer than
 MIN_PEOPLE outcomes, the dashboards' small-count rule, so a rare case cannot point at a person.
 """
@@ -31,10 +32,10 @@ OUTCOMES = {
 BARRIERS = {
     "parts-unavailable": "Spare parts not available",
     "parts-too-expensive": "Spare parts too expensive",
-    "cannot-open": "No way to open the product",
+    "cannot-open": "No way to open product",
     "no-information": "Repair information not available",
     "no-equipment": "Lack of equipment",
-    "worn-out": "Product too worn out",
+    "worn-out": "Too worn out",
 }
 ORDS_FIELDS = (
     "id",
@@ -64,8 +65,8 @@ ORDS_CATEGORIES = {
     "fridge-freezer": LARGE,
     "heat-pump": LARGE,
     "water-heater": LARGE,
-    "air-conditioner": (1, "Aircon/dehumidifier"),
-    "coffee-machine": (36, "Coffee maker"),
+    "air-conditioner": (1, "Aircon / dehumidifier"),
+    "coffee-machine": (36, "Coffee Maker"),
     "vacuum-cleaner": (34, "Vacuum"),
 }
 MISC = (18, "Misc")
