@@ -6,7 +6,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from maintenance.demo.data import PARTNER
 from maintenance.models import Protocol, ProtocolVersion, Unit, User
+from maintenance.services.partners.matching import find_partners
+from maintenance.services.partners.profiles import parse_postcode
 from tests.builders import gtin, protocol_yaml
 from tests.conftest import LIBRARY
 
@@ -71,6 +74,11 @@ def test_demo_loads_library_logins_and_units_and_can_run_twice(app, ctx, db) -> 
     ]
     assert counts == again
     assert counts[0] >= 14
+    # Around Utrecht the demo heat pump's yearly service finds the demo partner, authorised.
+    heat_pump = db.session.scalar(select(Unit).where(Unit.serial == "DEMO0005"))
+    offered = find_partners(heat_pump, "professional-service", parse_postcode("3511 AB"))
+    assert [(m.name, m.authorised) for m in offered] == [(PARTNER, True)]
+    assert "partner@example.com" in first.output
 
 
 def test_an_admin_sets_prefixes_and_exceptions_from_the_command_line(app, ctx, db, make_user):
