@@ -72,6 +72,7 @@ def check(
     problems = _check_outbox(plan, rows, states)
     problems += _check_received(rows, sink_file, inflight, figures)
     problems += _check_requests(load, restart_window, figures)
+    problems += _check_signups(load, figures)
     figures.update(_dispatch_figures(metrics_text))
     figures.update(job_durations(sink_file.parent))
     print(json.dumps(figures, indent=2, default=str))
@@ -177,6 +178,17 @@ def _check_requests(
         )
         figures[f"{kind}_statuses"] = dict(Counter(hit.status for hit in hits))
     return problems
+
+
+def _check_signups(load: Load, figures: dict[str, Any]) -> list[str]:
+    """Sign-ups from the scan page are taken (303) and each one got its confirmation email."""
+    accepted = sum(1 for hit in load.hits if hit.kind == "signup" and hit.status == 303)
+    figures["signups_accepted"] = accepted
+    if load.signups and not accepted:
+        return [f"none of {load.signups} sign-ups was accepted"]
+    if figures["confirmation_emails"] < accepted:
+        return [f"{accepted} sign-ups accepted, {figures['confirmation_emails']} confirmations"]
+    return []
 
 
 def _dispatch_figures(metrics_text: str) -> dict[str, Any]:
