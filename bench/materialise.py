@@ -58,7 +58,13 @@ def worker(url: str, now: str, start_at: float) -> None:
     """One pass of whichever materialiser is on the path; prints its result and seconds."""
     from dataclasses import asdict
 
-    from maintenance.services.reminders.materialise import materialise_due
+    try:  # --old-ref code from before the services/ layout; the editable install's finder
+        # would otherwise fill the old package's missing services/ from today's tree
+        from maintenance.reminders.materialise import (  # type: ignore[import-not-found]
+            materialise_due,
+        )
+    except ModuleNotFoundError:
+        from maintenance.services.reminders.materialise import materialise_due
 
     app = make_app(url)
     with app.app_context():
