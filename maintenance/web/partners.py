@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from maintenance.clock import now_utc, service_today
 from maintenance.extensions import db
 from maintenance.models import Organisation, PartnerProfile, ServiceRequest, Unit
+from maintenance.services.figures.charts import chart_for
+from maintenance.services.figures.partners import partner_dashboard
 from maintenance.services.owners.ownership import owned_unit
 from maintenance.services.partners.matching import find_partners
 from maintenance.services.partners.messages import tell_owner, tell_partner
@@ -27,6 +29,7 @@ from maintenance.services.partners.requests import (
     task_keys,
 )
 from maintenance.web.access import role_required
+from maintenance.web.dashboards import period_from
 from maintenance.web.owner.session import owner_required, see_other, signed_in_owner
 
 bp = Blueprint("partners", __name__)
@@ -172,3 +175,39 @@ def _day(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise RequestError("done_on", _("Give the date of the visit as YYYY-MM-DD.")) from None
+
+
+# --- the partner's own figures ---------------------------------------------------------------
+
+
+@bp.get("/partner/figures")
+@role_required("partner", "retailer")
+def figures() -> str:
+    """The partner's requests, answers and tasks done in the chosen months, "<5" hidden."""
+    partner = _partner()
+    period = period_from(request.args, service_today())
+    dashboard = partner_dashboard(partner.id, period.start, period.end)
+    return render_template(
+        "partners/figures.html",
+        dashboard=dashboard,
+        charts={table.key: chart_for(table) for table in dashboard.tables},
+        period=period,
+        query=request.query_string.decode("utf-8", "replace"),
+    )
+
+
+@bp.get("/partner/figures/<key>.csv")
+@role_required("partner", "retailer")
+def figures_csv(key: str) -> Response:
+    """One of the partner's tables as CSV, as shown on the page."""
+    partner = _partner()
+    period = period_from(request.args, service_today())
+    table = partner_dashboard(partner.id, period.start, period.end).table(key)
+    if table is None:
+        abort(404)
+    filename = f"partner-{partner.id}-{key}-{period.first}-{period.last}.csv"
+    return Response(
+        table.to_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

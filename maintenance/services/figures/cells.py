@@ -74,7 +74,32 @@ class Rate:
         return self.percent
 
 
-Value = Count | Rate | str
+@dataclass(frozen=True)
+class Median:
+    """The middle of some measured values (hours, days), hidden when the count behind it is."""
+
+    value: float | None
+    base: Count
+
+    @property
+    def hidden(self) -> bool:
+        """True when the values come from too few rows or households to show."""
+        return self.base.hidden
+
+    @property
+    def shown(self) -> str:
+        """ "5.5", "<5" when hidden, "-" when there is nothing to take the middle of."""
+        if self.hidden:
+            return SMALL
+        return "-" if self.value is None else f"{self.value:.1f}"
+
+    @property
+    def plotted(self) -> float | None:
+        """The value to draw, or None."""
+        return None if self.hidden else self.value
+
+
+Value = Count | Rate | Median | str
 
 
 def shown(value: Value) -> str:

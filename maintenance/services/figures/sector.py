@@ -13,6 +13,7 @@ from maintenance.models import Event, Ownership, ProductModel, ScanEvent, Unit
 from maintenance.services.figures.cells import Chart, Count, Rate, Table, Value
 from maintenance.services.figures.dashboard import Dashboard
 from maintenance.services.figures.manufacturer import reminders_by_month
+from maintenance.services.figures.partners import partner_tables
 from maintenance.services.figures.queries import (
     Grouped,
     Measure,
@@ -217,6 +218,7 @@ def sector_dashboard(scope: Scope) -> Dashboard:
             per_category(scope, all_events, all_scans),
             reminders_by_channel(scope, all_events),
             reminders_by_month(by_month, months_between(scope.start, scope.end)),
+            *partner_tables(scope.start, scope.end),
             monthly_export(scope, all_events, all_scans),
         ],
     )
