@@ -15,6 +15,8 @@ from tests.web.test_dashboards import cells, page, section
 MARCH = "from=2026-03&to=2026-03"
 # Received, accepted, declined, done, withdrawn, still open, median hours, completed, tasks.
 UTRECHT_MARCH = ["10", "6", "<5", "5", "<5", "<5", "4.0", "62.5%", "5"]
+# The same as Utrecht reads them itself: its own work, every request already in its inbox.
+UTRECHT_OWN = ["10", "6", "2", "5", "1", "2", "4.0", "62.5%", "5"]
 
 
 @pytest.fixture
@@ -40,19 +42,19 @@ def test_a_partner_reads_its_own_figures_from_the_inbox(world, make_user, login,
     assert 'href="/partner/figures"' in inbox
     html = english(client, f"/partner/figures?{MARCH}")
     assert "Figures for Utrecht Service" in html
-    assert body_rows(section(html, "requests")) == [["2026-03 to 2026-03", *UTRECHT_MARCH]]
+    assert body_rows(section(html, "requests")) == [["2026-03 to 2026-03", *UTRECHT_OWN]]
     # The rival's request of unit 10, accepted after 500 hours, appears nowhere.
     assert "Rival Service" not in html and "500" not in html
     months = body_rows(
         section(english(client, "/partner/figures?from=2026-02&to=2026-03"), "requests-by-month")
     )
     assert months == [
-        ["2026-02", "<5", "0", "0", "0", "0", "<5", "-", "-", "0"],
-        ["2026-03", *UTRECHT_MARCH],
+        ["2026-02", "1", "0", "0", "0", "0", "1", "-", "-", "0"],
+        ["2026-03", *UTRECHT_OWN],
     ]
     download = client.get(f"/partner/figures/requests.csv?{MARCH}", headers=EN)
     assert download.mimetype == "text/csv"
-    assert list(csv.reader(io.StringIO(download.get_data(as_text=True))))[1][1:] == UTRECHT_MARCH
+    assert list(csv.reader(io.StringIO(download.get_data(as_text=True))))[1][1:] == UTRECHT_OWN
     assert client.get("/partner/figures/nothing.csv").status_code == 404
 
 
@@ -67,9 +69,9 @@ def test_another_partner_sees_only_its_own(world, make_user, login, client) -> N
     login(make_user("partner", organisation="Rival Service"))
     html = english(client, f"/partner/figures?{MARCH}")
     assert "Figures for Rival Service" in html and "Utrecht Service" not in html
-    # Two requests of its own: every figure about them is "<5", none of Utrecht's ten shows.
+    # Its own two requests, shown as they are; none of Utrecht's ten.
     assert body_rows(section(html, "requests")) == [
-        ["2026-03 to 2026-03", "<5", "<5", "0", "<5", "0", "<5", "<5", "<5", "<5"]
+        ["2026-03 to 2026-03", "2", "1", "0", "1", "0", "1", "500.0", "100.0%", "1"]
     ]
     # Partners do not see the sector's figures (which name the other partners).
     assert client.get(f"/dashboards/sector?{MARCH}").status_code == 403
