@@ -12,11 +12,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from maintenance.extensions import db as _db
-from maintenance.models import RepairOutcome
+from maintenance.models import ProductModel, RepairOutcome
 from maintenance.services.figures.cells import MIN_PEOPLE
 from maintenance.services.partners.outcomes import ords_rows, record_outcome
 from maintenance.services.partners.profiles import approve_partner, register_partner
 from tests.builders import make_unit, unit_path
+from tests.conftest import PASSWORD
 
 APPROVED = datetime(2025, 1, 1, tzinfo=UTC)
 CAFE = "Repair Café Lombok"
@@ -57,7 +58,9 @@ def earlier_outcomes(unit, count: int) -> None:
         record_outcome(unit.product_model, None, "fixed-myself", date(2026, 1, 5))
 
 
-def test_something_is_wrong_to_repaired_by_a_partner(ctx, page, live_server: str, library) -> None:
+def test_something_is_wrong_to_repaired_by_a_partner(
+    ctx, page, live_server: str, library, make_user
+) -> None:
     unit = make_unit(sold_on=date(2023, 4, 1))
     repairers_around_utrecht()
     earlier_outcomes(unit, MIN_PEOPLE - 1)
@@ -95,9 +98,26 @@ def test_something_is_wrong_to_repaired_by_a_partner(ctx, page, live_server: str
     assert (outcome.outcome, outcome.symptom_id) == ("repaired-by-partner", "does-not-drain")
     assert outcome.barrier is None
     rows = ords_rows()
-    _db.session.remove()
+    day = outcome.recorded_on
     # Counted: with this one the model's category reaches the small-count rule's minimum.
     assert len(rows) == MIN_PEOPLE
     mine = rows[-1]
     assert (mine["repair_status"], mine["problem"]) == ("Fixed", "does-not-drain")
     assert mine["partner_product_category"] == "dishwasher"
+
+    # And on the coordinator's dashboard: four other owners said a repairer fixed theirs that
+    # day; with this one the column shows 5 instead of "<5".
+    model = _db.session.get(ProductModel, outcome.product_model_id)
+    for _ in range(MIN_PEOPLE - 1):
+        record_outcome(model, None, "repaired-by-partner", day)
+    admin = make_user(role="admin", organisation="Lang Leve Elektronica").email
+    _db.session.remove()
+    page.goto(live_server + "/login")
+    page.fill("input[name=email]", admin)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{live_server}/dashboards/sector?from={day:%Y-%m}&to={day:%Y-%m}")
+    dishwashers = page.locator("#repair-outcomes tbody tr", has_text="Vaatwasser")
+    by_a_repairer = dishwashers.locator("td").nth(1).inner_text()
+    assert by_a_repairer == str(MIN_PEOPLE)
