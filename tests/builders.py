@@ -110,6 +110,22 @@ def three_task_protocol() -> str:
     return json.dumps({**document, "tasks": tasks})
 
 
+def professional_protocol() -> str:
+    """A dishwasher default with a yearly task for a technician (check-hoses) and an easy one."""
+    task = {
+        "id": "check-hoses",
+        "title": {"nl": "Slangen laten controleren", "en": "Have the hoses checked"},
+        "why": {"nl": "Lekt niet.", "en": "No leaks."},
+        "every": "P1Y",
+        "difficulty": "professional",
+        "steps": [{"nl": "Laat een monteur komen.", "en": "Have a technician come."}],
+    }
+    easy = json.loads(protocol_yaml())["tasks"][0]
+    title = {"nl": "Vaatwasser", "en": "Dishwasher"}
+    document = {"format": "maintenance-protocol/1", "category": "dishwasher", "title": title}
+    return json.dumps({**document, "tasks": [task, easy]})
+
+
 # Models, shops and units ----------------------------------------------------------------------
 
 

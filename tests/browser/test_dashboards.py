@@ -16,7 +16,7 @@ from PIL import Image
 
 from maintenance.demo.activity import generate_activity
 from maintenance.demo.data import DEMO_PASSWORD, load_demo
-from tests.browser.fixtures import PHONE
+from tests.browser.fixtures import PHONE, staff_login
 from tests.conftest import LIBRARY
 
 # The activity ends on this day, and the pages show the twelve months up to it (?from=&to=).
@@ -43,13 +43,6 @@ def activity(ctx) -> None:
     generate_activity(UNTIL, units=1500, seed=7)
 
 
-def log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-
-
 def overflow(page) -> int:
     """Pixels the page sticks out sideways (a table that scrolls inside its box does not count)."""
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -57,7 +50,7 @@ def overflow(page) -> int:
 
 @pytest.mark.parametrize(("kind", "email"), PAGES)
 def test_dashboard_fits_a_desk_and_a_phone(activity, page, kind: str, email: str) -> None:
-    log_in(page, email)
+    staff_login(page, email, DEMO_PASSWORD)
     for name, viewport in (("1280", DESK), ("390", PHONE)):
         page.set_viewport_size(viewport)
         page.goto(f"/dashboards/{kind}?lang=en&{PERIOD}")
@@ -86,7 +79,7 @@ def test_dashboard_fits_a_desk_and_a_phone(activity, page, kind: str, email: str
 
 @pytest.mark.parametrize("kind", sorted(DUTCH_NAMES))
 def test_a_dutch_dashboard_names_categories_and_tasks_in_dutch(activity, page, kind: str) -> None:
-    log_in(page, dict(PAGES)[kind])
+    staff_login(page, dict(PAGES)[kind], DEMO_PASSWORD)
     page.set_viewport_size(DESK)
     page.goto(f"/dashboards/{kind}?lang=nl&{PERIOD}")
     text = page.locator("main").inner_text()

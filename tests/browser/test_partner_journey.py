@@ -18,6 +18,7 @@ from maintenance.extensions import db as _db
 from maintenance.models import MaintenanceLog, ServiceRequest, TaskSchedule
 from maintenance.services.partners.profiles import approve_partner, register_partner
 from maintenance.services.schedules.plan import ensure_schedules
+from tests.browser.fixtures import staff_login
 from tests.builders import gtin, make_model, make_owner, make_unit, own, set_due
 from tests.conftest import PASSWORD
 from tests.fakes import code_in
@@ -102,11 +103,7 @@ def partner_signs_in(browser, live_server: str, email: str):
         viewport={"width": 1280, "height": 800}, base_url=live_server, locale="nl-NL"
     )
     desk = context.new_page()
-    desk.goto(live_server + "/login")
-    desk.fill("input[name=email]", email)
-    desk.fill("input[name=password]", PASSWORD)
-    desk.locator("main form button[type=submit]").click()
-    desk.wait_for_url(lambda url: "/login" not in url)
+    staff_login(desk, email, PASSWORD)
     desk.goto(live_server + "/partner/requests")
     return context, desk
 

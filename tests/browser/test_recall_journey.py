@@ -11,6 +11,7 @@ from sqlalchemy import select
 from maintenance.extensions import db as _db
 from maintenance.models import NoticeUnit
 from maintenance.services.reminders.dispatch import dispatch_once
+from tests.browser.fixtures import staff_login
 from tests.conftest import PASSWORD
 from tests.services.notices.builders import GTIN, RECALL, make_maker, make_owner, make_units
 
@@ -57,11 +58,7 @@ def test_recall_reaches_each_reachable_owner_once_and_shows_who_acted(
     phone, stop_phone, owner_email = texting.phone, stopped.phone, owner.email
     _db.session.remove()
 
-    page.goto(live_server + "/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    staff_login(page, email, PASSWORD)
 
     draft_recall(page, live_server)
     assert (count(page, "units"), count(page, "units_reachable")) == ("4", "3")

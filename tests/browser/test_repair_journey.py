@@ -16,6 +16,7 @@ from maintenance.models import ProductModel, RepairOutcome
 from maintenance.services.figures.cells import MIN_PEOPLE
 from maintenance.services.partners.outcomes import ords_rows, record_outcome
 from maintenance.services.partners.profiles import approve_partner, register_partner
+from tests.browser.fixtures import staff_login
 from tests.builders import make_unit, unit_path
 from tests.conftest import PASSWORD
 
@@ -112,11 +113,7 @@ def test_something_is_wrong_to_repaired_by_a_partner(
         record_outcome(model, None, "repaired-by-partner", day)
     admin = make_user(role="admin", organisation="Lang Leve Elektronica").email
     _db.session.remove()
-    page.goto(live_server + "/login")
-    page.fill("input[name=email]", admin)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    staff_login(page, admin, PASSWORD)
     page.goto(f"{live_server}/dashboards/sector?from={day:%Y-%m}&to={day:%Y-%m}")
     dishwashers = page.locator("#repair-outcomes tbody tr", has_text="Vaatwasser")
     by_a_repairer = dishwashers.locator("td").nth(1).inner_text()

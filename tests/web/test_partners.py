@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 
@@ -15,29 +14,13 @@ from maintenance.services.partners.profiles import approve_partner, profile_name
 from maintenance.services.partners.requests import create_request
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from tests.builders import GTIN, make_unit
+from tests.builders import GTIN, make_unit, professional_protocol
 from tests.conftest import EN, PASSWORD, csrf_token, sign_in
-
-PROTOCOL = {
-    "format": "maintenance-protocol/1",
-    "category": "dishwasher",
-    "title": {"nl": "Vaatwasser", "en": "Dishwasher"},
-    "tasks": [
-        {
-            "id": "check-hoses",
-            "title": {"nl": "Slangen laten controleren", "en": "Have the hoses checked"},
-            "why": {"nl": "Lekt niet.", "en": "No leaks."},
-            "every": "P1Y",
-            "difficulty": "professional",
-            "steps": [{"nl": "Laat een monteur komen.", "en": "Have a technician come."}],
-        }
-    ],
-}
 
 
 @pytest.fixture
 def owner_client(client: FlaskClient, mail, ctx) -> FlaskClient:
-    publish_protocol(load_protocol(json.dumps(PROTOCOL).encode(), filename="p.json"))
+    publish_protocol(load_protocol(professional_protocol().encode(), filename="p.json"))
     make_unit()
     sign_in(client, mail)
     return client

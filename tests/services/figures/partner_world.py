@@ -20,7 +20,6 @@ one washing machine fixed by its owner.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -38,35 +37,12 @@ from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
 from maintenance.services.schedules.plan import ensure_schedules
 from maintenance.services.schedules.records import record_done
-from tests.builders import gtin, make_model, make_owner, make_unit, own
+from tests.builders import gtin, make_model, make_owner, make_unit, own, professional_protocol
 
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MARCH_START, MARCH_END = date(2026, 3, 1), date(2026, 3, 31)
 # Units 0-5 are accepted this many hours after they asked; the median is 4.0.
 ACCEPT_HOURS = (1, 2, 3, 5, 8, 40)
-PROTOCOL = {
-    "format": "maintenance-protocol/1",
-    "category": "dishwasher",
-    "title": {"nl": "Vaatwasser", "en": "Dishwasher"},
-    "tasks": [
-        {
-            "id": "check-hoses",
-            "title": {"nl": "Slangen laten controleren", "en": "Have the hoses checked"},
-            "why": {"nl": "Lekt niet.", "en": "No leaks."},
-            "every": "P1Y",
-            "difficulty": "professional",
-            "steps": [{"nl": "Laat een monteur komen.", "en": "Have a technician come."}],
-        },
-        {
-            "id": "clean-filter",
-            "title": {"nl": "Filter reinigen", "en": "Clean the filter"},
-            "why": {"nl": "Schoner.", "en": "Cleaner."},
-            "every": "P1M",
-            "difficulty": "easy",
-            "steps": [{"nl": "Haal het filter eruit.", "en": "Take the filter out."}],
-        },
-    ],
-}
 
 
 @dataclass
@@ -101,7 +77,7 @@ def _ask(world: PartnerWorld, n: int, partner: Organisation, at: datetime):
 
 def build_partner_world() -> PartnerWorld:
     """Two partners, twelve owned dishwashers, and what happened to their requests."""
-    publish_protocol(load_protocol(json.dumps(PROTOCOL).encode(), filename="p.json"))
+    publish_protocol(load_protocol(professional_protocol().encode(), filename="p.json"))
     start = MARCH.date() - timedelta(days=60)
     units = [make_unit(sold_on=start) for _n in range(12)]
     owners = [make_owner(email=f"household{n}@example.nl") for n in range(12)]
