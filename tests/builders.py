@@ -91,8 +91,9 @@ THREE_TASKS = {
 }
 
 
-def three_task_protocol() -> str:
-    """The dishwasher category default the reminder tests plan with: THREE_TASKS."""
+def three_task_protocol(professional: tuple[str, ...] = ()) -> str:
+    """The dishwasher category default the reminder tests plan with: THREE_TASKS, each easy
+    unless named in `professional`."""
     tasks = [
         {
             "id": key,
@@ -100,7 +101,7 @@ def three_task_protocol() -> str:
             "why": {"nl": "Gaat langer mee.", "en": "Lasts longer."},
             "every": every,
             "duration": "PT10M",
-            "difficulty": "easy",
+            "difficulty": "professional" if key in professional else "easy",
             "steps": [{"nl": "Stap een.", "en": "Step one."}],
         }
         for key, (every, title) in THREE_TASKS.items()
@@ -172,9 +173,11 @@ def make_unit(
     return unit
 
 
-def make_planned_unit(today: date) -> Unit:
-    """A unit sold today under three_task_protocol(), its schedules planned as of today."""
-    publish_protocol(load_protocol(three_task_protocol().encode(), filename="three-tasks.json"))
+def make_planned_unit(today: date, *, professional: tuple[str, ...] = ()) -> Unit:
+    """A unit sold today under three_task_protocol(professional), its schedules planned as of
+    today."""
+    document = three_task_protocol(professional).encode()
+    publish_protocol(load_protocol(document, filename="three-tasks.json"))
     unit = make_unit(sold_on=today)
     ensure_schedules(unit, today)
     return unit

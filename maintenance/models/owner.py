@@ -36,6 +36,8 @@ class Owner(Model):
     digest: Mapped[bool] = mapped_column(default=True)
     paused: Mapped[bool] = mapped_column(default=False)
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The postcode for finding a service partner, kept only when the owner ticked to keep it.
+    postcode: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Every owner session carries this random value next to the id: a cookie opens only the
     # person it was made for, and erasing the owner erases what any old cookie could match.

@@ -103,6 +103,8 @@ class ServiceRequest(Model):
     log_id: Mapped[int | None] = mapped_column(
         ForeignKey("maintenance_log.id", ondelete="SET NULL")
     )
+    # When the owner stopped the messages about this request (the link in each of them).
+    owner_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     partner: Mapped[Organisation] = relationship()
     unit: Mapped[Unit] = relationship()

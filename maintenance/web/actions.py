@@ -1,4 +1,5 @@
-"""The targets of the links in reminders: done, snooze, steps, pace, unsubscribe, the SMS page."""
+"""The targets of the links in reminders: done, snooze, steps, pace, partners, unsubscribe, the SMS
+page."""
 
 # A GET never changes anything (mail scanners and link previews follow links): it shows a page
 # with a button, and the POST does the work. Forged or expired links get a readable 403 page.
@@ -7,18 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, flash, redirect, request, url_for
 from flask import render_template as _render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.clock import now_utc
 from maintenance.extensions import csrf
 from maintenance.i18n import LANGUAGES
 from maintenance.models import Owner
+from maintenance.services.owners.ownership import owned_unit
 from maintenance.services.reminders import actions
 from maintenance.services.reminders.links import InvalidLink, action_url
 from maintenance.services.reminders.render import PACE_CHOICES, asks_about_pace
+from maintenance.web.owner.session import current_owner, log_in_first
 
 bp = Blueprint("actions", __name__)
 
@@ -44,6 +48,8 @@ def _invalid(error: InvalidLink) -> tuple[str, int]:
 def _links(link: actions.TaskLink) -> dict[str, str]:
     payload = {"r": link.reminder.id, "s": link.schedule.id}
     links = {name: action_url(name, payload) for name in ("done", "snooze", "steps")}
+    if link.task.difficulty == "professional":
+        links["partners"] = action_url("partners", payload)
     if asks_about_pace(link.schedule.missed_in_row, link.schedule.pace):
         links.update(
             (choice, action_url("pace", {**payload, "p": choice})) for choice in PACE_CHOICES
@@ -112,6 +118,22 @@ def steps(token: str) -> str:
     """The task's steps, with the done and snooze buttons."""
     link = actions.resolve_task_link("steps", token)
     return render_template("actions/steps.html", owner=link.owner, link=link, links=_links(link))
+
+
+@bp.get("/a/partners/<token>")
+def partners(token: str) -> BaseResponse:
+    """A professional task's "Find a service partner": the owner's find page, after a login.
+
+    The signed link only says which task: the page shares the owner's contact with a partner,
+    so it opens for the owner signed in with this browser, never for whoever holds the link.
+    """
+    link = actions.resolve_task_link("partners", token)
+    target = url_for("partners.find", unit_id=link.unit.id, task_key=link.schedule.task_key)
+    owner = current_owner()
+    if owner is None or owned_unit(owner, link.unit.id) is None:
+        flash(_("Log in to find a service partner for this task."))
+        return log_in_first(target)
+    return redirect(target)
 
 
 @bp.get("/a/pace/<token>")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from maintenance.clock import now_utc, service_today
-from maintenance.extensions import db
+from maintenance.extensions import csrf, db
 from maintenance.models import Organisation, PartnerProfile, ServiceRequest, Unit
 from maintenance.services.figures.charts import chart_for
 from maintenance.services.figures.partners import partner_dashboard
@@ -27,7 +27,11 @@ from maintenance.services.partners.requests import (
     request_of,
     requests_for_partner,
     task_keys,
+    task_title,
 )
+from maintenance.services.partners.stops import resolve_stop, stop_owner_messages
+from maintenance.services.reminders.links import InvalidLink
+from maintenance.web import actions
 from maintenance.web.access import role_required
 from maintenance.web.dashboards import period_from
 from maintenance.web.owner.session import owner_required, see_other, signed_in_owner
@@ -65,7 +69,10 @@ def _find_page(
         "partners/find.html",
         unit=unit,
         task_key=task_key,
+        task=task_title(unit, task_key),
         postcode=postcode,
+        # The search box shows the postcode the owner asked us to remember, if any.
+        remembered=signed_in_owner().postcode or "",
         matches=matches,
         error=problem,
         typed=request.form,
@@ -96,6 +103,7 @@ def ask(unit_id: int, task_key: str) -> BaseResponse | tuple[str, int] | str:
             now=now_utc(),
             preferred_days=form.get("preferred_days"),
             note=form.get("note"),
+            remember_postcode=form.get("remember_postcode") == "yes",
         )
     except PartnerError as exc:
         return _find_page(unit, task_key, postcode, exc)
@@ -117,18 +125,19 @@ def _partner() -> Organisation:
     return organisation
 
 
+def _inbox_page(partner: Organisation, **context: object) -> str:
+    rows = requests_for_partner(partner)
+    titles = {row.id: task_title(row.unit, row.task_key) for row in rows}
+    return render_template(
+        "partners/inbox.html", partner=partner, rows=rows, titles=titles, **context
+    )
+
+
 @bp.get("/partner/requests")
 @role_required("partner", "retailer")
 def inbox() -> str:
     """The partner's service requests, open ones first."""
-    partner = _partner()
-    return render_template(
-        "partners/inbox.html",
-        partner=partner,
-        rows=requests_for_partner(partner),
-        error=None,
-        today=service_today(),
-    )
+    return _inbox_page(_partner(), error=None, today=service_today())
 
 
 def _answer(request_id: int) -> ServiceRequest:
@@ -156,15 +165,7 @@ def answer(request_id: int, action: str) -> BaseResponse | tuple[str, int]:
         else:
             abort(404)
     except PartnerError as exc:
-        page = render_template(
-            "partners/inbox.html",
-            partner=row.partner,
-            rows=requests_for_partner(row.partner),
-            error=exc,
-            error_for=row.id,
-            today=service_today(),
-        )
-        return page, 422
+        return _inbox_page(row.partner, error=exc, error_for=row.id, today=service_today()), 422
     tell_owner(row)
     flash(_("Request %(number)s: saved.", number=row.id), "ok")
     return see_other(url_for("partners.inbox"))
@@ -183,7 +184,7 @@ def _day(text: str) -> date:
 @bp.get("/partner/figures")
 @role_required("partner", "retailer")
 def figures() -> str:
-    """The partner's requests, answers and tasks done in the chosen months, "<5" hidden."""
+    """The partner's requests, answers and tasks done in the chosen months."""
     partner = _partner()
     period = period_from(request.args, service_today())
     dashboard = partner_dashboard(partner.id, period.start, period.end)
@@ -211,3 +212,22 @@ def figures_csv(key: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# --- the stop link in the owner's messages ----------------------------------------------------
+
+
+@bp.errorhandler(InvalidLink)
+def invalid_link(error: InvalidLink) -> tuple[str, int]:
+    """A forged, damaged or expired stop link: nothing changed, say so plainly."""
+    message = _("This link is not valid. Please use the link from the message exactly as it is.")
+    return actions.render_template("actions/invalid.html", message=message), 403
+
+
+@bp.route("/sr/<token>/stop", methods=["GET", "POST"])
+@csrf.exempt
+def stop_messages(token: str) -> str:
+    """No more messages about this request: a button, or the mail client's one-click POST."""
+    row = resolve_stop(token)
+    changed = stop_owner_messages(row, now_utc()) if request.method == "POST" else None
+    return actions.render_template("partners/stop.html", owner=row.owner, row=row, changed=changed)

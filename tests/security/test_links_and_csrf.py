@@ -138,6 +138,7 @@ def test_bad_short_links_are_403(app: Flask, client: FlaskClient, reminder: Remi
 CSRF_EXEMPT = {
     "actions.do_unsubscribe": "RFC 8058 one-click unsubscribe; the signed token authenticates",
     "notice_pages.stop": "RFC 8058 one-click stop of a notice's messages; the token authenticates",
+    "partners.stop_messages": "RFC 8058 one-click stop of a request's messages; signed token",
 }
 
 

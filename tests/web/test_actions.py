@@ -15,8 +15,8 @@ from maintenance.notify import Channel
 from maintenance.services.reminders.dispatch import dispatch_once
 from maintenance.services.reminders.materialise import materialise_due
 from tests.builders import make_owner, make_planned_unit, own, set_due
-from tests.conftest import csrf_token
-from tests.fakes import FakeSmtpServer
+from tests.conftest import EN, csrf_token
+from tests.fakes import FakeSmtpServer, link_in
 
 TODAY = date(2025, 3, 10)
 
@@ -166,3 +166,70 @@ def test_sms_short_link_page_lists_the_tasks_with_buttons(
     assert "Clean the filter" in html and "Refill the salt" in html
     assert html.count('action="http://localhost/a/done/') == 2
     assert client.get("/r/1.forged.sig").status_code == 403
+
+
+def test_a_professional_tasks_partner_link_leads_to_the_partner_page_via_login(
+    client: FlaskClient, db: object, channels: dict[str, Channel], mail: FakeSmtpServer
+) -> None:
+    owner = make_owner(language="en", email="anna@example.nl")
+    unit = make_planned_unit(TODAY, professional=("check-hoses",))
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY, check_hoses=TODAY)
+    materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))
+    dispatch_once(datetime(2025, 3, 10, 8, tzinfo=UTC), channels=channels)
+    [message] = mail.messages
+    text = message.get_body(("plain",)).get_content()
+    assert text.count("Find a service partner") == 1
+    link = _link(text, "partners")
+    find = f"/me/units/{unit.id}/tasks/check-hoses/partners"
+
+    # Not signed in: the link is no key to the page that shares contact details; log in first.
+    first = client.get(link, headers=EN)
+    assert first.status_code == 302 and first.location.endswith("/me/login")
+    token = csrf_token(client, "/me/login")
+    client.post("/me/login", data={"csrf_token": token, "contact": "anna@example.nl"})
+    confirm = link_in(mail.messages[-1])
+    confirmed = client.post(confirm, data={"csrf_token": csrf_token(client, confirm)})
+    assert confirmed.status_code == 303 and confirmed.location.endswith(find)
+    page = client.get(find, headers=EN)
+    assert page.status_code == 200 and "Find a service partner" in page.get_data(as_text=True)
+
+    # Signed in: straight there.
+    again = client.get(link, headers=EN)
+    assert again.status_code == 302 and again.location.endswith(find)
+
+
+def test_the_steps_page_offers_a_partner_only_for_a_professional_task(
+    client: FlaskClient, db: object, channels: dict[str, Channel], mail: FakeSmtpServer
+) -> None:
+    owner = make_owner(language="en")
+    unit = make_planned_unit(TODAY, professional=("check-hoses",))
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY, check_hoses=TODAY)
+    materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))
+    dispatch_once(datetime(2025, 3, 10, 8, tzinfo=UTC), channels=channels)
+    text = mail.messages[0].get_body(("plain",)).get_content()
+    steps = re.findall(r"http://localhost(/a/steps/\S+)", text)
+    pages = [client.get(path, headers=EN).get_data(as_text=True) for path in steps]
+
+    offers = {("Check the hoses" in page, "/a/partners/" in page) for page in pages}
+    assert offers == {(True, True), (False, False)}
+
+
+def test_the_sms_page_offers_a_partner_for_the_professional_task_only(
+    client: FlaskClient, db: object
+) -> None:
+    from maintenance.services.reminders.links import short_url
+
+    owner = make_owner(channel="sms", language="en")
+    unit = make_planned_unit(TODAY, professional=("check-hoses",))
+    own(owner, unit)
+    set_due(unit, clean_filter=TODAY, check_hoses=TODAY)
+    materialise_due(datetime(2025, 3, 10, 6, tzinfo=UTC))
+    reminder = db.session.scalar(select(Reminder))  # type: ignore[attr-defined]
+
+    html = client.get(short_url(reminder.id).removeprefix("http://localhost"), headers=EN)
+    sections = html.get_data(as_text=True).split('<section class="appliance">')[1:]
+
+    offers = {("Check the hoses" in s, "Find a service partner" in s) for s in sections}
+    assert offers == {(True, True), (False, False)}

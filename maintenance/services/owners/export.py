@@ -83,6 +83,7 @@ def export_data(owner: Owner) -> dict[str, Any]:
             "digest": owner.digest,
             "paused": owner.paused,
             "calendar_feed": owner.calendar_token is not None,
+            "postcode": owner.postcode,
             "created_at": _iso(owner.created_at),
         },
         "consents": [

@@ -1,4 +1,4 @@
-"""An owner's message settings: channel, language, hour, time zone, digest, pause."""
+"""An owner's settings: channel, language, hour, time zone, digest, pause; a remembered postcode."""
 
 from __future__ import annotations
 
@@ -68,3 +68,12 @@ def update_settings(owner: Owner, settings: Settings) -> Owner:
     db.session.flush()
     wake_owner(owner.id)  # resumed or on another channel: remind what is due now
     return owner
+
+
+@transactional
+def forget_postcode(owner: Owner) -> bool:
+    """Remove the postcode the owner asked us to remember; False if there was none."""
+    if owner.postcode is None:
+        return False
+    owner.postcode = None
+    return True

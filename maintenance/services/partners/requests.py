@@ -3,6 +3,7 @@ marks the task done, which logs it through the same path as the owner marking it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +47,15 @@ def task_keys(unit: Unit) -> list[str]:
     return [task.key for task in version.tasks] if version is not None else []
 
 
+def task_title(unit: Unit, task_key: str) -> Mapping[str, str]:
+    """A task's title per language in the unit's protocol version in force ({} if it has none)."""
+    version = current_version(unit)
+    for task in version.tasks if version is not None else []:
+        if task.key == task_key:
+            return task.spec.get("title") or {}
+    return {}
+
+
 @transactional
 def create_request(
     owner: Owner,
@@ -58,8 +68,12 @@ def create_request(
     now: datetime,
     preferred_days: str | None = None,
     note: str | None = None,
+    remember_postcode: bool = False,
 ) -> ServiceRequest:
-    """Store a request to one partner, sharing the owner's contact only with explicit consent."""
+    """Store a request to one partner, sharing the owner's contact only with explicit consent.
+
+    The postcode is kept on the owner for next time only when they ticked `remember_postcode`.
+    """
     unit = owned_unit(owner, unit_id)
     if unit is None:
         raise RequestError("unit", _("this is not one of your appliances"))
@@ -89,6 +103,8 @@ def create_request(
         consented_at=now,
         created_at=now,
     )
+    if remember_postcode:
+        owner.postcode = request.postcode
     db.session.add(request)
     db.session.flush()
     return request
@@ -207,6 +223,9 @@ def export_requests(owner: Owner) -> list[dict[str, Any]]:
             "proposed_time": row.proposed_time,
             "decline_reason": row.decline_reason,
             "done_on": row.done_on.isoformat() if row.done_on else None,
+            "messages_stopped_at": (
+                row.owner_stopped_at.isoformat() if row.owner_stopped_at else None
+            ),
         }
         for row in requests_of_owner(owner)
     ]

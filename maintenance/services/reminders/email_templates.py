@@ -51,6 +51,9 @@ class TaskLine:
     slower_url: str
     stop_url: str
     keep_url: str
+    # A task for a professional: the link to find a service partner ("" for the others).
+    professional: bool = False
+    partners_url: str = ""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ ACTION_PATHS = {
     "snooze": "/a/snooze/",
     "steps": "/a/steps/",
     "pace": "/a/pace/",
+    # A professional task's "Find a service partner": to the owner's find page, via login.
+    "partners": "/a/partners/",
     "unsubscribe": "/a/unsubscribe/",
 }
 SHORT_PATH = "/r/"

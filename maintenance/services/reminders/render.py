@@ -129,6 +129,7 @@ def _lines(
             if entry.ask
             else ["", "", ""]
         )
+        professional = entry.task.spec.get("difficulty") == "professional"
         lines.append(
             TaskLine(
                 title=localized(entry.task.spec.get("title"), language),
@@ -144,6 +145,8 @@ def _lines(
                 slower_url=pace_urls[0],
                 stop_url=pace_urls[1],
                 keep_url=pace_urls[2],
+                professional=professional,
+                partners_url=links.action_url("partners", payload) if professional else "",
             )
         )
     return lines

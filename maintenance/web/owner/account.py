@@ -13,7 +13,12 @@ from maintenance.services import calendar_feed
 from maintenance.services.owners.contacts import OwnerError
 from maintenance.services.owners.erase import delete_owner
 from maintenance.services.owners.export import export_data
-from maintenance.services.owners.settings import Settings, canonical_time_zones, update_settings
+from maintenance.services.owners.settings import (
+    Settings,
+    canonical_time_zones,
+    forget_postcode,
+    update_settings,
+)
 from maintenance.web.owner import bp
 from maintenance.web.owner.session import (
     forget_owner,
@@ -51,6 +56,15 @@ def settings() -> BaseResponse | str | tuple[str, int]:
         flash(_("Your settings were saved."))
         return see_other(url_for("owner.settings"))
     return render_template("owner/settings.html", owner=owner, zones=TIME_ZONES)
+
+
+@bp.post("/me/settings/postcode")
+@owner_required
+def forget_my_postcode() -> BaseResponse:
+    """Remove the postcode kept for finding a service partner."""
+    if forget_postcode(signed_in_owner()):
+        flash(_("We no longer keep your postcode."))
+    return see_other(url_for("owner.settings"))
 
 
 @bp.get("/me/export")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import abort, flash, render_template, request, url_for
@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from maintenance.clock import now_utc
 from maintenance.models import TaskSchedule, Unit
 from maintenance.services.catalog import task_titles_by_version
+from maintenance.services.due_dates import DIGEST_DAYS
 from maintenance.services.identifiers import IdentifierError, parse_digital_link_path
 from maintenance.services.owners.contacts import OwnerError, check_role
 from maintenance.services.owners.ownership import (
@@ -48,7 +49,11 @@ def appliances() -> str:
         tasks = upcoming(ownership.unit, today)
         rows.append((ownership, tasks))
     rows.sort(key=lambda row: (row[1][0].next_due if row[1] else date.max, row[0].id))
-    return render_template("owner/appliances.html", owner=owner, rows=rows, today=today)
+    # A task counts as due from the day a reminder would bring it up (the digest's week ahead).
+    due_by = today + timedelta(days=DIGEST_DAYS)
+    return render_template(
+        "owner/appliances.html", owner=owner, rows=rows, today=today, due_by=due_by
+    )
 
 
 def _my_unit(unit_id: int) -> Unit:

@@ -21,6 +21,7 @@ from maintenance.services.owners.login import request_login
 from maintenance.web.owner import bp
 from maintenance.web.owner.session import (
     PENDING_SESSION_KEY,
+    after_login,
     forget_owner,
     ip_limit,
     log_in,
@@ -50,7 +51,7 @@ def code() -> BaseResponse | tuple[str, int]:
         return render_template("owner/check.html", channel="sms", error=str(exc)), 400
     log_in(owner)
     flash(_("Confirmed. Welcome!"))
-    return see_other(url_for("owner.appliances"))
+    return see_other(after_login())
 
 
 @bp.get("/me/confirm/<token>")
@@ -72,7 +73,7 @@ def confirm(token: str) -> BaseResponse | tuple[str, int]:
         return render_template("owner/confirm.html", error=str(exc)), 400
     log_in(owner)
     flash(_("Confirmed. Welcome!"))
-    return see_other(url_for("owner.appliances"))
+    return see_other(after_login())
 
 
 @bp.route("/me/login", methods=["GET", "POST"])

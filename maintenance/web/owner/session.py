@@ -20,6 +20,8 @@ from maintenance.web.visitors import OWNER_SECRET_KEY, OWNER_SESSION_KEY
 
 # The sign-up or login waiting for its code or link: {"handle": ..., "channel": ...}.
 PENDING_SESSION_KEY = "owner_pending"
+# Where to go once logged in, when a link from a message needed a login first (a path on /me/).
+NEXT_SESSION_KEY = "owner_next"
 # Per IP (Flask-Limiter), on the sign-up and login forms. The budget per address and per number
 # is counted from the database by the owners service (confirmations.MESSAGE_BUDGET), over both
 # forms and every process.
@@ -68,6 +70,21 @@ def log_in(owner: Owner) -> None:
     session[OWNER_SESSION_KEY] = owner.id
     session[OWNER_SECRET_KEY] = owner.session_secret
     session.permanent = True
+
+
+def log_in_first(target: str) -> BaseResponse:
+    """To the login page, coming back to `target` (a path on /me/) once logged in."""
+    session[NEXT_SESSION_KEY] = target
+    return redirect(url_for("owner.login"))
+
+
+def after_login() -> str:
+    """Where a fresh login goes: the page that asked for it, else My appliances."""
+    target = session.pop(NEXT_SESSION_KEY, None)
+    # Only our own owner pages: the session is signed, but a path is the one safe thing to trust.
+    if isinstance(target, str) and target.startswith("/me/"):
+        return target
+    return url_for("owner.appliances")
 
 
 def today_for(owner: Owner | None) -> date:

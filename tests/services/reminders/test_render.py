@@ -37,6 +37,9 @@ AWKWARD = [
 ]
 
 
+DUE = date(2025, 3, 10)
+
+
 @dataclass
 class _Reminder:
     id: int = 41
@@ -62,6 +65,8 @@ def _line(number: int, text: str, overdue: bool) -> TaskLine:
         slower_url=f"https://example.test/a/pace/slower{text}{number}",
         stop_url=f"https://example.test/a/pace/stopped{text}{number}",
         keep_url=f"https://example.test/a/pace/kept{text}{number}",
+        professional=number % 2 == 1,
+        partners_url=f"https://example.test/a/partners/{text}{number}" if number % 2 else "",
     )
 
 
@@ -70,7 +75,7 @@ def test_prerendered_parts_read_exactly_as_jinja_renders_them(app: Flask, langua
     with app.app_context():
         templates = for_language(language)
         for follow_up, count, text in itertools.product([False, True], range(5), AWKWARD):
-            # Overdue, missed and asking tasks mixed with plain ones in one message.
+            # Overdue, missed, asking and professional tasks mixed with plain ones in one message.
             lines = [_line(n, text, overdue=n % 2 == 0) for n in range(count)]
             values = {
                 "subject": f"{text} subject",
@@ -107,6 +112,34 @@ def test_manufacturer_texts_are_escaped_in_the_html_part_only(app: Flask) -> Non
     assert '<script>alert("x")</script>' in message.text
     assert "Filter <reinigen> & spoelen (Merk & Zn <X1>)" in message.text
     assert message.subject == "Tijd voor onderhoud: Filter <reinigen> & spoelen"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("nl", "Zoek een servicepartner"), ("en", "Find a service partner")]
+)
+def test_only_a_professional_task_links_to_finding_a_service_partner(
+    app: Flask, language: str, words: str
+) -> None:
+    def task(key: str, difficulty: str) -> Task:
+        spec = {"title": {"nl": key, "en": key}, "why": {"nl": "-"}, "difficulty": difficulty}
+        return Task(key=key, position=0, spec=spec)
+
+    owner = Owner(id=7, email="owner@example.test", language=language)
+    entries = [
+        Entry(schedule_id=3, task=task("clean-filter", "easy"), appliance="A", next_due=DUE),
+        Entry(schedule_id=4, task=task("check-gas", "professional"), appliance="A", next_due=DUE),
+    ]
+    with app.app_context():
+        message = render_email(_Reminder(), owner, entries)
+        assert message.html is not None
+        for part in (message.text, message.html):
+            assert part.count(words) == 1
+            # Under the professional task, not the other one.
+            assert part.index("check-gas") < part.index(words)
+            assert part.index("clean-filter") < part.index("check-gas")
+        [url] = [u for u in message.text.split() if "/a/partners/" in u]
+        assert url in message.html
+        assert read_token("partners", url.rsplit("/", 1)[1]) == {"r": 41, "s": 4}
 
 
 def test_a_link_token_is_the_one_itsdangerous_makes_and_opens(
