@@ -1,8 +1,8 @@
 """A heat pump's yearly service through a partner, end to end in headless Chromium.
 
-The owner (on SMS) finds a partner by postcode and asks for a visit; the partner (by email)
-accepts in its inbox and later marks the service done; the owner's page shows it done by the
-partner with the next service a year on.
+The owner (on SMS) follows the reminder, finds a partner by postcode and asks for a visit; the
+partner (by email) accepts in its inbox and later marks the service done; the owner's page shows
+it done by the partner with the next service a year on.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from sqlalchemy import select
 from maintenance.extensions import db as _db
 from maintenance.models import MaintenanceLog, ServiceRequest, TaskSchedule
 from maintenance.services.partners.profiles import approve_partner, register_partner
+from maintenance.services.reminders.dispatch import dispatch_once
+from maintenance.services.reminders.materialise import materialise_due
 from maintenance.services.schedules.plan import ensure_schedules
 from tests.browser.fixtures import staff_login
 from tests.builders import gtin, make_model, make_owner, make_unit, own, set_due
@@ -28,6 +30,8 @@ PARTNER = "Warmte Service Utrecht"
 PARTNER_EMAIL = "planning@warmteservice.nl"
 OWNER_PHONE = "+31612345678"
 APPROVED = datetime(2025, 1, 1, tzinfo=UTC)
+# The scheduler's pass on the morning the service fell due (12:00 in Amsterdam).
+REMINDED_AT = datetime(2025, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def heat_pump_with_due_service(owner_phone: str) -> int:
@@ -58,24 +62,32 @@ def partners_around_utrecht() -> None:
         approve_partner(profile, APPROVED)
 
 
-def owner_signs_in_by_sms(page, live_server: str, sms) -> None:
-    """No password: the owner types their number and the code the SMS brings."""
-    page.goto(live_server + "/me/login")
+def reminder_arrives(app, sms) -> str:
+    """The scheduler's pass on the day the service is due: the owner's SMS and its link."""
+    with app.app_context():
+        materialise_due(REMINDED_AT)
+        dispatch_once(REMINDED_AT)
+    [reminder] = sms.messages
+    assert reminder["to"] == OWNER_PHONE
+    return re.search(r"https?://\S+", reminder["body"]).group(0)
+
+
+def owner_follows_the_reminder(page, link: str, sms) -> None:
+    """From the SMS to the find-a-partner page, signing in with a code on the way."""
+    page.goto(link)
+    assert "Onderhoud door een installateur" in page.locator("main").inner_text()
+    page.get_by_role("link", name="Zoek een servicepartner").click()
+    page.wait_for_url("**/me/login**")
     page.fill("#contact", "06 12345678")
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/me/check")
     page.fill("#code", code_in(sms.messages[-1]["body"]))
     page.locator("main form button[type=submit]").click()
-    page.wait_for_url("**/me")
+    page.wait_for_url("**/tasks/professional-service/partners")
 
 
 def owner_asks_for_a_visit(page, unit_id: int) -> None:
-    """From the due service on the appliance's page: postcode, pick the partner, consent, send."""
-    page.locator(f'a[href="/me/units/{unit_id}"]').first.click()
-    page.wait_for_url(f"**/me/units/{unit_id}")
-    task = page.locator("#task-professional-service")
-    assert "Te laat sinds 1 mei 2025" in task.inner_text()
-    task.locator('a[href$="/tasks/professional-service/partners"]').click()
+    """Postcode, pick the partner, consent, send; back on the appliance's page."""
     page.fill("#postcode", "3511 ab")
     page.locator("main form.stack button[type=submit]").first.click()
     offered = page.locator("ul.partners").inner_text()
@@ -95,6 +107,8 @@ def owner_asks_for_a_visit(page, unit_id: int) -> None:
     page.locator("main form[method=post] button[type=submit]").last.click()
     page.wait_for_url(f"**/me/units/{unit_id}")
     assert PARTNER in page.locator(".flash").inner_text()
+    task = page.locator("#task-professional-service")
+    assert "Te laat sinds 1 mei 2025" in task.inner_text()
 
 
 def partner_signs_in(browser, live_server: str, email: str):
@@ -109,14 +123,14 @@ def partner_signs_in(browser, live_server: str, email: str):
 
 
 def test_heat_pump_service_through_a_partner(
-    ctx, page, browser, live_server: str, library, make_user, mail, sms
+    ctx, app, page, browser, live_server: str, library, make_user, mail, sms
 ) -> None:
     unit_id = heat_pump_with_due_service(OWNER_PHONE)
     partners_around_utrecht()
     staff = make_user(role="partner", organisation=PARTNER).email
     _db.session.remove()
 
-    owner_signs_in_by_sms(page, live_server, sms)
+    owner_follows_the_reminder(page, reminder_arrives(app, sms), sms)
     owner_asks_for_a_visit(page, unit_id)
 
     [announcement] = [m for m in mail.messages if m["To"] == PARTNER_EMAIL]
@@ -165,7 +179,6 @@ def test_heat_pump_service_through_a_partner(
     assert schedule.next_due == next_service
     _db.session.remove()
     # Owner and partner each got exactly their messages: one email to the partner, and the
-    # owner's code, "accepted" and "done" by SMS.
+    # owner's reminder, code, "accepted" and "done" by SMS.
     assert [m["To"] for m in mail.messages] == [PARTNER_EMAIL]
-    assert [m["to"] for m in sms.messages] == [OWNER_PHONE] * 3
-    assert re.search(r"\d{6}", sms.messages[0]["body"])
+    assert [m["to"] for m in sms.messages] == [OWNER_PHONE] * 4
