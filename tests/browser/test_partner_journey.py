@@ -137,6 +137,7 @@ def test_heat_pump_service_through_a_partner(
     text = announcement.get_body(("plain",)).get_content()
     assert "WP 8" in text and "meer lawaai" in text and "/partner/requests" in text
     assert OWNER_PHONE not in text  # the contact is shown in the signed-in inbox only
+    assert "WP 8" in announcement.get_body(("html",)).get_content()
     assert not [m for m in mail.messages if m["To"] == "planning@warmtenoord.nl"]
     request_id = _db.session.scalar(select(ServiceRequest.id))
     _db.session.remove()
