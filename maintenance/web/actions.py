@@ -1,5 +1,4 @@
-"""The targets of the links in reminders: done, snooze, steps, pace, partners, unsubscribe, the SMS
-page."""
+"""Targets of the links in reminders: done, snooze, steps, pace, partners, unsubscribe, SMS page."""
 
 # A GET never changes anything (mail scanners and link previews follow links): it shows a page
 # with a button, and the POST does the work. Forged or expired links get a readable 403 page.
