@@ -57,6 +57,8 @@ class MaintenanceLog(Model):
     """A task done or skipped on a unit, linked to the protocol version in force then."""
 
     __tablename__ = "maintenance_log"
+    # The partner figures count a partner's logged tasks by visit date (migration 0018).
+    __table_args__ = (Index("ix_maintenance_log_partner_done", "partner_id", "done_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
