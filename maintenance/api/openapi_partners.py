@@ -53,19 +53,20 @@ PARTNER_SCHEMAS: dict[str, Any] = {
 }
 
 
+REQUEST_ID = {
+    "name": "request_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+}
+
+
 def _answer(operation: str, summary: str, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "post": {
             "operationId": operation,
             "summary": summary,
-            "parameters": [
-                {
-                    "name": "request_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                }
-            ],
+            "parameters": [REQUEST_ID],
             "requestBody": {"required": True, "content": json_content(body)},
             "responses": {
                 "200": {
@@ -104,6 +105,20 @@ PARTNER_PATHS: dict[str, Any] = {
                     "content": json_content(ref("ServiceRequestPage")),
                 },
                 **error_responses(401, 403, 422),
+            },
+        }
+    },
+    "/api/v1/service-requests/{request_id}": {
+        "get": {
+            "operationId": "getServiceRequest",
+            "summary": "One of the partner's service requests (as a webhook names it).",
+            "parameters": [REQUEST_ID],
+            "responses": {
+                "200": {
+                    "description": "The request as it is now.",
+                    "content": json_content(ref("ServiceRequest")),
+                },
+                **error_responses(401, 403, 404),
             },
         }
     },

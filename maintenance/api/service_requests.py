@@ -1,4 +1,4 @@
-"""Service requests for a partner's planning system: list them, accept, decline, mark done."""
+"""Service requests for a partner's planning system: list, read one, accept, decline, mark done."""
 
 from __future__ import annotations
 
@@ -60,6 +60,13 @@ def _own(request_id: int) -> ServiceRequest:
     if row is None:
         raise ApiError(404, f"there is no service request {request_id}")
     return row
+
+
+@api.get("/service-requests/<int:request_id>")
+@token_required("partner", "retailer")
+def get_service_request(request_id: int) -> dict[str, Any]:
+    """One request, as a service_request.created webhook names it."""
+    return _own(request_id).as_json()
 
 
 def _answered(row: ServiceRequest) -> dict[str, Any]:

@@ -27,9 +27,12 @@ class LoginForm(FlaskForm):
 
 def home_for(role: str) -> str:
     """Where a staff member starts after logging in."""
-    return {"manufacturer": "manufacturer.index", "retailer": "retailer.till"}.get(
-        role, "dashboards.index"
-    )
+    homes = {
+        "manufacturer": "manufacturer.index",
+        "retailer": "retailer.till",
+        "partner": "partners.inbox",
+    }
+    return homes.get(role, "dashboards.index")
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -120,6 +120,8 @@ def index() -> BaseResponse:
     """Send staff to the dashboard of their role."""
     if current_user.role in ("manufacturer", "retailer") and not current_user.is_admin:
         return redirect(url_for("dashboards.show", kind=current_user.role))
+    if current_user.role == "partner":
+        return redirect(url_for("partners.figures"))
     return redirect(url_for("dashboards.show", kind="sector"))
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from maintenance.extensions import db
 from maintenance.models import Organisation
 from maintenance.services.product_links import LinksInvalid, set_supplies_pattern
-from maintenance.services.webhooks import EVENT_TYPES
+from maintenance.services.webhooks import events_for
 from maintenance.services.webhooks.endpoints import (
     endpoint_of,
     remove_endpoint,
@@ -23,7 +23,7 @@ from maintenance.services.webhooks.urls import WebhookUrlError
 from maintenance.web.access import role_required
 
 bp = Blueprint("organisation", __name__, url_prefix="/organisation")
-STAFF = ("manufacturer", "retailer")
+STAFF = ("manufacturer", "retailer", "partner")
 
 
 def _organisation(organisation_id: int) -> Organisation:
@@ -47,7 +47,7 @@ def _page(
         "organisation/integrations.html",
         organisation=organisation,
         endpoint=endpoint_of(organisation.id),
-        events=EVENT_TYPES,
+        events=events_for(organisation),
         secret=secret,
         error=error,
         supplies_error=supplies_error,

@@ -40,6 +40,12 @@ def test_the_partner_lists_accepts_and_completes(client, make_user, token_for, s
         (sent.id, "Leaks", "anna@example.nl")
     ]
     base = f"/api/v1/service-requests/{sent.id}"
+    one = client.get(base, headers=headers).get_json()
+    assert (one["id"], one["status"], one["contact"]["email"]) == (
+        sent.id,
+        "open",
+        "anna@example.nl",
+    )
     accepted = client.post(f"{base}/accept", json={"proposed_time": "Friday 9:00"}, headers=headers)
     assert accepted.get_json()["status"] == "accepted"
     done = client.post(f"{base}/done", json={"done_on": "2026-01-09"}, headers=headers)
@@ -70,5 +76,6 @@ def test_another_partner_cannot_see_or_answer(client, make_user, token_for, sent
         f"/api/v1/service-requests/{sent.id}/decline", json={"reason": "no"}, headers=headers
     )
     assert response.status_code == 404
+    assert client.get(f"/api/v1/service-requests/{sent.id}", headers=headers).status_code == 404
     shop = token_for(make_user(role="retailer"))
     assert client.get("/api/v1/service-requests", headers=shop).status_code == 403

@@ -254,3 +254,21 @@ def test_delete_me_erases_the_kept_postcode(owner_client, partner_client) -> Non
     db.session.expire_all()
     assert db.session.query(Owner).filter(Owner.postcode.is_not(None)).count() == 0
     assert db.session.query(ServiceRequest).one().postcode is None
+
+
+def test_partner_staff_start_at_their_inbox_and_find_their_pages(app, make_user) -> None:
+    profile = register_partner("Desk Service", areas=["3500-3599"], email="desk@ds.nl")
+    approve_partner(profile, datetime(2026, 1, 1, tzinfo=UTC))
+    user = make_user(role="partner", organisation="Desk Service")
+    staff = app.test_client()
+    token = csrf_token(staff, "/login")
+    form = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    assert staff.post("/login", data=form).location == "/partner/requests"
+    inbox = staff.get("/partner/requests").get_data(as_text=True)  # staff pages: Dutch
+    assert 'href="/partner/requests">Serviceverzoeken</a>' in inbox
+    assert staff.get("/dashboards/").location == "/partner/figures"
+    integrations = staff.get("/organisation/", follow_redirects=True)
+    page = integrations.get_data(as_text=True)
+    assert integrations.status_code == 200
+    assert "service_request.created, service_request.withdrawn" in page
+    assert "unit.registered" not in page

@@ -21,6 +21,7 @@ from maintenance.services.partners.matching import partner_for
 from maintenance.services.partners.profiles import PartnerError, parse_postcode
 from maintenance.services.schedules.plan import current_version
 from maintenance.services.schedules.records import record_done
+from maintenance.services.webhooks import service_request_created, service_request_withdrawn
 
 # The version of the consent text the request form shows; stored with each request.
 CONSENT_TEXT = "service-request/1"
@@ -107,6 +108,7 @@ def create_request(
         owner.postcode = request.postcode
     db.session.add(request)
     db.session.flush()
+    service_request_created(request)
     return request
 
 
@@ -192,9 +194,13 @@ def complete_request(
 def erase_owner_requests(owner_ids: list[int]) -> None:
     """For "delete me": withdraw open requests and erase the contact from every request."""
     mine = ServiceRequest.owner_id.in_(owner_ids)
+    still_open = db.session.scalars(
+        select(ServiceRequest).where(mine, ServiceRequest.status.in_(OPEN_STATES))
+    ).all()
+    service_request_withdrawn(still_open)
     db.session.execute(
         update(ServiceRequest)
-        .where(mine, ServiceRequest.status.in_(OPEN_STATES))
+        .where(ServiceRequest.id.in_([row.id for row in still_open]))
         .values(status="withdrawn", closed_at=utcnow())
         .execution_options(synchronize_session=False)
     )

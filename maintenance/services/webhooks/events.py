@@ -1,4 +1,4 @@
-"""The events an organisation's endpoint receives; aggregate facts only, never personal data."""
+"""The events an organisation's endpoint receives: what happened, never who (no personal data)."""
 
 # Each is queued in the caller's transaction, so an event exists exactly when its change does,
 # and sent later by the delivery job (delivery.py).
@@ -13,10 +13,31 @@ from sqlalchemy import distinct, func, select
 
 from maintenance.clock import now_utc
 from maintenance.extensions import db
-from maintenance.models import Protocol, TaskSchedule, Unit, WebhookDelivery
+from maintenance.models import (
+    Organisation,
+    PartnerProfile,
+    Protocol,
+    ServiceRequest,
+    TaskSchedule,
+    Unit,
+    WebhookDelivery,
+)
 from maintenance.services.webhooks.endpoints import endpoint_of
 
-EVENT_TYPES = ("unit.registered", "unit.voided", "protocol.replanned")
+# Which events reach which kind of organisation; a partner profile adds the service requests.
+_BY_KIND = {
+    "retailer": ("unit.registered", "unit.voided"),
+    "manufacturer": ("protocol.replanned",),
+}
+_PARTNER_EVENTS = ("service_request.created", "service_request.withdrawn")
+
+
+def events_for(organisation: Organisation) -> tuple[str, ...]:
+    """The event types this organisation's endpoint can receive."""
+    events = _BY_KIND.get(organisation.kind, ())
+    if db.session.get(PartnerProfile, organisation.id) is not None:
+        events += _PARTNER_EVENTS
+    return events
 
 
 def emit(organisation_id: int | None, event: str, items: Sequence[dict[str, Any]]) -> int:
@@ -74,3 +95,22 @@ def protocol_replanned(protocol_id: int) -> None:
     )
     data = {"protocol_id": protocol.id, "version": version.number, "units_replanned": units or 0}
     emit(protocol.organisation_id, "protocol.replanned", [data])
+
+
+def _request_data(request: ServiceRequest) -> dict[str, Any]:
+    # Which request, appliance and task; who asked stays behind the partner's API token.
+    return {"request_id": request.id, **_unit_data(request.unit), "task": request.task_key}
+
+
+def service_request_created(request: ServiceRequest) -> None:
+    """Tell the partner's planning system that a request arrived (it fetches it by the API)."""
+    data = {**_request_data(request), "created_at": request.created_at.isoformat()}
+    emit(request.partner_id, "service_request.created", [data])
+
+
+def service_request_withdrawn(requests: Sequence[ServiceRequest]) -> None:
+    """Tell each partner which of its open requests an owner withdrew (by deleting their data)."""
+    at = now_utc().isoformat()
+    for request in requests:
+        data = {**_request_data(request), "withdrawn_at": at}
+        emit(request.partner_id, "service_request.withdrawn", [data])

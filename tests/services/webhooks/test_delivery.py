@@ -180,6 +180,54 @@ def test_a_finished_replan_tells_the_manufacturer_how_many_units_follow(
     assert event["data"]["version"] == 2 and event["data"]["units_replanned"] == 2
 
 
+def test_a_partner_hears_of_new_and_withdrawn_requests_without_who_asked(
+    db, loopback_allowed
+) -> None:
+    from datetime import UTC, date
+
+    from maintenance.services.owners.erase import delete_owner
+    from maintenance.services.partners.profiles import approve_partner, register_partner
+    from maintenance.services.partners.requests import create_request
+    from tests.builders import make_owner, make_planned_unit, own
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    unit = make_planned_unit(date(2026, 3, 2))
+    owner = make_owner(email="anna@example.nl")
+    own(owner, unit)
+    profile = register_partner("Fix It", areas=["3500-3599"], email="desk@fixit.example")
+    approve_partner(profile, now)
+    with receiver([200]) as hook:
+        set_endpoint(profile.organisation, hook.url)
+        asked = create_request(
+            owner,
+            unit.id,
+            "check-hoses",
+            partner_id=profile.organisation_id,
+            postcode="3511 AB",
+            consent=True,
+            now=now,
+            note="Leaks under the door",
+        )
+        delete_owner(owner)
+        deliver_due(max(d.next_attempt_at for d in deliveries(db)))
+    events = [json.loads(r.body) for r in hook.requests]
+    assert [event["type"] for event in events] == [
+        "service_request.created",
+        "service_request.withdrawn",
+    ]
+    assert events[0]["data"] == {
+        "request_id": asked.id,
+        "unit_id": unit.id,
+        "gtin": GTIN,
+        "serial": "SN0001",
+        "task": "check-hoses",
+        "created_at": now.isoformat(),
+    }
+    for request in hook.requests:
+        for private in (b"anna@example.nl", b"3511", b"Leaks"):
+            assert private not in request.body
+
+
 @pytest.mark.skipif(
     "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""),
     reason="needs PostgreSQL (set TEST_DATABASE_URL): SQLite has no row locks to skip",
