@@ -94,6 +94,8 @@ class ServiceRequest(Model):
     consent_text: Mapped[str] = mapped_column(String(40))
     consented_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The day it arrived in the service's time zone: the figures count requests by it.
+    created_on: Mapped[date] = mapped_column(Date)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     proposed_time: Mapped[str | None] = mapped_column(String(200))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

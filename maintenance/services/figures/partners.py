@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from statistics import median
 from typing import Any, Literal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from maintenance.extensions import db
@@ -35,7 +35,6 @@ from maintenance.services.figures.queries import (
     Grouped,
     Measure,
     category_name,
-    dialect,
     grouped,
     month_of,
     months_between,
@@ -89,23 +88,9 @@ def request_columns() -> list[str]:
     ]
 
 
-def _start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _utc_month(column: Any) -> Any:
-    """'YYYY-MM' of a stored UTC time, whatever time zone the PostgreSQL session is in."""
-    if dialect() == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return month_of(column)
-
-
 def _request_where(since: date, until: date, partner_id: int | None) -> ColumnElement[bool]:
-    """Requests that arrived from `since` up to and including `until` (UTC days)."""
-    clauses = [
-        ServiceRequest.created_at >= _start(since),
-        ServiceRequest.created_at < _start(until + timedelta(days=1)),
-    ]
+    """Requests that arrived from `since` up to and including `until` (the service zone's days)."""
+    clauses = [ServiceRequest.created_on >= since, ServiceRequest.created_on <= until]
     if partner_id is not None:
         clauses.append(ServiceRequest.partner_id == partner_id)
     return and_(*clauses)
@@ -172,7 +157,7 @@ def request_figures(
         request_groups: list[Any] = [ServiceRequest.partner_id]
         log_groups: list[Any] = [MaintenanceLog.partner_id]
     elif by == "month":
-        request_groups = [_utc_month(ServiceRequest.created_at)]
+        request_groups = [month_of(ServiceRequest.created_on)]
         log_groups = [month_of(MaintenanceLog.done_on)]
     else:
         request_groups, log_groups = [], []

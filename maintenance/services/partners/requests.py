@@ -103,6 +103,7 @@ def create_request(
         consent_text=CONSENT_TEXT,
         consented_at=now,
         created_at=now,
+        created_on=service_date(now),
     )
     if remember_postcode:
         owner.postcode = request.postcode
@@ -181,7 +182,7 @@ def complete_request(
     # The partner's today is the service zone's: at 00:30 in Amsterdam it is still yesterday in UTC.
     if done_on > service_date(now):
         raise RequestError("done_on", _("the visit date cannot be in the future"))
-    if done_on < request.created_at.date():
+    if done_on < request.created_on:
         raise RequestError("done_on", _("the visit date is before the request was made"))
     cleaned = _text(note, "note", MAX_NOTE)
     recorded = record_done(request.unit, request.task_key, done_on, source="partner", note=cleaned)
