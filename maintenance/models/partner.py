@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maintenance.extensions import Model
@@ -40,8 +40,10 @@ class PartnerProfile(Model):
     booking_mode: Mapped[str] = mapped_column(String(10), default="request")
     booking_url: Mapped[str | None] = mapped_column(String(500))
     phone: Mapped[str | None] = mapped_column(String(30))
-    # Where new requests are announced.
+    # Where new requests are announced, unless the partner stopped those emails (the inbox and
+    # webhooks still get every request).
     email: Mapped[str | None] = mapped_column(String(320))
+    email_requests: Mapped[bool] = mapped_column(default=True, server_default=true())
     repair_cafe: Mapped[bool] = mapped_column(default=False)
     opening_days: Mapped[str | None] = mapped_column(String(200))
     free: Mapped[bool] = mapped_column(default=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -29,7 +30,12 @@ from maintenance.services.partners.requests import (
     task_keys,
     task_title,
 )
-from maintenance.services.partners.stops import resolve_stop, stop_owner_messages
+from maintenance.services.partners.stops import (
+    resolve_partner_stop,
+    resolve_stop,
+    set_request_emails,
+    stop_owner_messages,
+)
 from maintenance.services.reminders.links import InvalidLink
 from maintenance.web import actions
 from maintenance.web.access import role_required
@@ -117,19 +123,30 @@ def ask(unit_id: int, task_key: str) -> BaseResponse | tuple[str, int] | str:
 # --- the partner's inbox --------------------------------------------------------------------
 
 
+def _profile() -> PartnerProfile:
+    """The signed-in staff member's partner profile (403 when their organisation has none)."""
+    profile = db.session.get(PartnerProfile, current_user.organisation.id)
+    if profile is None:
+        abort(403)
+    return profile
+
+
 def _partner() -> Organisation:
     """The signed-in staff member's organisation, if it is a partner (else 403)."""
-    organisation = current_user.organisation
-    if db.session.get(PartnerProfile, organisation.id) is None:
-        abort(403)
-    return organisation
+    return _profile().organisation
 
 
 def _inbox_page(partner: Organisation, **context: object) -> str:
     rows = requests_for_partner(partner)
     titles = {row.id: task_title(row.unit, row.task_key) for row in rows}
+    profile = db.session.get(PartnerProfile, partner.id)
     return render_template(
-        "partners/inbox.html", partner=partner, rows=rows, titles=titles, **context
+        "partners/inbox.html",
+        partner=partner,
+        profile=profile,
+        rows=rows,
+        titles=titles,
+        **context,
     )
 
 
@@ -231,3 +248,24 @@ def stop_messages(token: str) -> str:
     row = resolve_stop(token)
     changed = stop_owner_messages(row, now_utc()) if request.method == "POST" else None
     return actions.render_template("partners/stop.html", owner=row.owner, row=row, changed=changed)
+
+
+@bp.route("/sp/<token>/stop", methods=["GET", "POST"])
+@csrf.exempt
+def stop_request_emails(token: str) -> str:
+    """No more emails about new requests: a button, or the mail client's one-click POST."""
+    profile = resolve_partner_stop(token)
+    changed = set_request_emails(profile, False) if request.method == "POST" else None
+    with force_locale(profile.organisation.language):
+        return render_template("partners/stop_emails.html", profile=profile, changed=changed)
+
+
+@bp.post("/partner/requests/emails")
+@role_required("partner", "retailer")
+def request_emails() -> BaseResponse:
+    """The inbox's switch for the emails about new requests (the inbox gets every request)."""
+    profile = _profile()
+    wanted = request.form.get("emails") == "on"
+    if set_request_emails(profile, wanted):
+        flash(_("We email you new requests again.") if wanted else _("We stopped those emails."))
+    return see_other(url_for("partners.inbox"))

@@ -139,6 +139,7 @@ CSRF_EXEMPT = {
     "actions.do_unsubscribe": "RFC 8058 one-click unsubscribe; the signed token authenticates",
     "notice_pages.stop": "RFC 8058 one-click stop of a notice's messages; the token authenticates",
     "partners.stop_messages": "RFC 8058 one-click stop of a request's messages; signed token",
+    "partners.stop_request_emails": "RFC 8058 one-click stop of a partner's request emails",
 }
 
 

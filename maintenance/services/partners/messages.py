@@ -23,7 +23,7 @@ from maintenance.i18n import localized
 from maintenance.models import PartnerProfile, ServiceRequest
 from maintenance.notify import EmailMessage, SendError, SmsMessage, channels_from_settings
 from maintenance.services.partners.requests import task_title
-from maintenance.services.partners.stops import stop_url
+from maintenance.services.partners.stops import partner_stop_url, stop_url
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +66,29 @@ def _context(request: ServiceRequest, language: str) -> dict[str, Any]:
 def tell_partner(request: ServiceRequest) -> bool:
     """Announce a new request to the partner's request address, in the partner's language."""
     profile = db.session.get(PartnerProfile, request.partner_id)
-    if profile is None or profile.email is None:
+    if profile is None or profile.email is None or not profile.email_requests:
         return False
     language = request.partner.language
     with force_locale(language):
         subject = _("New service request %(number)s", number=request.id)
-        context = _context(request, language)
-        headers = {"Content-Language": language}
+        stop = partner_stop_url(profile.organisation_id)
+        context = {**_context(request, language), "stop_url": stop}
+        headers = {
+            **_stop_headers(_("New service requests"), "new-requests", stop),
+            "Content-Language": language,
+        }
         message = _email(profile.email, subject, "service_request_new", context, headers)
     return _send("email", message, request)
+
+
+def _stop_headers(list_name: str, list_key: str, stop: str) -> dict[str, str]:
+    """List-Id and one-click List-Unsubscribe (RFC 8058) for a stream of messages."""
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+    return {
+        "List-Id": f"{list_name} <{list_key}.{host}>",
+        "List-Unsubscribe": f"<{stop}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def _owner_line(request: ServiceRequest) -> str | None:
@@ -118,11 +132,8 @@ def tell_owner(request: ServiceRequest) -> bool:
         subject = _("Your service request: %(partner)s", partner=request.partner.name)
         stop = stop_url(request.id)
         context = {**_context(request, owner.language), "line": line, "stop_url": stop}
-        host = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
         headers = {
-            "List-Id": f"{_('Service requests')} <service-requests.{host}>",
-            "List-Unsubscribe": f"<{stop}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            **_stop_headers(_("Service requests"), "service-requests", stop),
             "Content-Language": owner.language,
         }
         message = _email(owner.email, subject, "service_request_owner", context, headers)

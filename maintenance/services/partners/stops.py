@@ -1,8 +1,9 @@
-"""The stop link in the owner's messages about a service request: no more messages about it."""
+"""The stop links in service-request emails: the owner's for one request, the partner's for all.
 
-# Signed like the notice links (services/notices/links.py): SECRET_KEY under a salt of its own,
-# timestamped, and kept valid for over a year, because a one-click stop (List-Unsubscribe) must
-# keep working however long the request runs.
+Signed like the notice links (services/notices/links.py): SECRET_KEY under a salt per kind of
+stop, timestamped, and kept valid for over a year, because a one-click stop (List-Unsubscribe)
+must keep working however long a request runs or an email lies in an inbox.
+"""
 
 from __future__ import annotations
 
@@ -14,37 +15,47 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
-from maintenance.models import ServiceRequest
+from maintenance.models import PartnerProfile, ServiceRequest
 from maintenance.services.reminders.links import InvalidLink
 
 MAX_AGE_DAYS = 400
 STOP_PATH = "/sr/"
-_SALT = "service-request-stop"
+PARTNER_STOP_PATH = "/sp/"
+_REQUEST_SALT = "service-request-stop"
+_PARTNER_SALT = "partner-email-stop"
 
 
 @lru_cache(maxsize=16)
-def _signer(secret: str) -> TimestampSigner:
-    return TimestampSigner(secret, salt=_SALT)
+def _signer(secret: str, salt: str) -> TimestampSigner:
+    return TimestampSigner(secret, salt=salt)
 
 
-def stop_url(request_id: int) -> str:
-    """The absolute URL that stops the owner's messages about one request."""
-    token = _signer(current_app.config["SECRET_KEY"]).sign(f"{request_id:x}").decode()
-    return f"{current_app.config['BASE_URL']}{STOP_PATH}{token}/stop"
+def _url(path: str, salt: str, number: int) -> str:
+    token = _signer(current_app.config["SECRET_KEY"], salt).sign(f"{number:x}").decode()
+    return f"{current_app.config['BASE_URL']}{path}{token}/stop"
 
 
-def resolve_stop(token: str) -> ServiceRequest:
-    """The request a stop token names, or InvalidLink."""
+def _number(token: str, salt: str) -> int:
+    """The id a token names, or InvalidLink."""
     try:
-        value = _signer(current_app.config["SECRET_KEY"]).unsign(
+        value = _signer(current_app.config["SECRET_KEY"], salt).unsign(
             token, max_age=MAX_AGE_DAYS * 24 * 3600
         )
-        request_id = int(value.decode(), 16)
+        return int(value.decode(), 16)
     except SignatureExpired as exc:
         raise InvalidLink("expired", expired=True) from exc
     except (BadSignature, ValueError, UnicodeDecodeError) as exc:
         raise InvalidLink("bad signature") from exc
-    request = db.session.get(ServiceRequest, request_id)
+
+
+def stop_url(request_id: int) -> str:
+    """The absolute URL that stops the owner's messages about one request."""
+    return _url(STOP_PATH, _REQUEST_SALT, request_id)
+
+
+def resolve_stop(token: str) -> ServiceRequest:
+    """The request a stop token names, or InvalidLink."""
+    request = db.session.get(ServiceRequest, _number(token, _REQUEST_SALT))
     if request is None:
         raise InvalidLink("unknown request")
     return request
@@ -56,4 +67,26 @@ def stop_owner_messages(request: ServiceRequest, now: datetime) -> bool:
     if request.owner_stopped_at is not None:
         return False
     request.owner_stopped_at = now
+    return True
+
+
+def partner_stop_url(partner_id: int) -> str:
+    """The absolute URL that stops the emails announcing new requests to a partner."""
+    return _url(PARTNER_STOP_PATH, _PARTNER_SALT, partner_id)
+
+
+def resolve_partner_stop(token: str) -> PartnerProfile:
+    """The partner profile a stop token names, or InvalidLink."""
+    profile = db.session.get(PartnerProfile, _number(token, _PARTNER_SALT))
+    if profile is None:
+        raise InvalidLink("unknown partner")
+    return profile
+
+
+@transactional
+def set_request_emails(profile: PartnerProfile, wanted: bool) -> bool:
+    """Turn the partner's emails about new requests on or off; False if nothing changed."""
+    if profile.email_requests == wanted:
+        return False
+    profile.email_requests = wanted
     return True

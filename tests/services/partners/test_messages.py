@@ -195,3 +195,37 @@ def test_an_sms_owner_gets_a_text(ctx, sms) -> None:
         "Utrecht Service accepted your service request and proposes: Tuesday 9:00"
         in sms.messages[-1]["body"]
     )
+
+
+def test_a_partner_stops_the_request_emails_in_one_step_and_turns_them_back_on(
+    ctx, mail, client: FlaskClient, make_user, login
+) -> None:
+    unit = make_planned_unit(TODAY)
+    owner = make_owner(email="anna@example.nl")
+    own(owner, unit)
+    first = _request(unit, owner)
+    assert tell_partner(first)
+    announcement = mail.messages[-1]
+    path = announcement["List-Unsubscribe"].strip("<>").removeprefix("http://localhost")
+    text, html = _parts(announcement)
+    assert f"http://localhost{path}" in text and path in html
+
+    # Opening the link changes nothing; the mail client's one-click POST stops them.
+    assert "Stop deze e-mails" in client.get(path).get_data(as_text=True)
+    assert tell_partner(first)
+    stopped = client.post(path, data={"List-Unsubscribe": "One-Click"}).get_data(as_text=True)
+    assert "nieuwe verzoeken worden niet meer gemaild" in stopped
+    sent = len(mail.messages)
+    db.session.expire_all()
+    assert not tell_partner(db.session.get(ServiceRequest, first.id))
+    assert len(mail.messages) == sent
+
+    # The request itself still arrives in the inbox, where a switch turns the emails back on.
+    login(make_user(role="partner", organisation="Utrecht Service"))
+    inbox = client.get("/partner/requests").get_data(as_text=True)
+    assert f'id="request-{first.id}"' in inbox and "Mail mij nieuwe verzoeken" in inbox
+    token = inbox.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    client.post("/partner/requests/emails", data={"emails": "on", "csrf_token": token})
+    db.session.expire_all()
+    assert tell_partner(db.session.get(ServiceRequest, first.id))
+    assert len(mail.messages) == sent + 1
