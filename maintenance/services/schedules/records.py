@@ -69,6 +69,7 @@ def _record(
     source: str,
     reminder_id: int | None,
     note: str | None,
+    partner_id: int | None = None,
 ) -> Recorded:
     """Log a done or skipped task once per unit, task, action and day; move its schedule."""
     schedule, task = _schedule_and_task(unit, task_key, done_on)
@@ -81,7 +82,9 @@ def _record(
         )
     )
     if existing is not None:
-        # A second tap on the same message link, or two household members on the same day.
+        # A second tap on the same message link, or two household members on the same day; a
+        # partner's visit logged by the owner too still says who did it.
+        existing.partner_id = existing.partner_id or partner_id
         return Recorded(existing, created=False)
     log = MaintenanceLog(
         unit_id=unit.id,
@@ -93,6 +96,7 @@ def _record(
         note=(note or "").strip() or None,
         source=source,
         reminder_id=reminder_id,
+        partner_id=partner_id,
     )
     db.session.add(log)
     record_task_logged(log, due_on=schedule.next_due)
@@ -134,8 +138,12 @@ def record_done(
     source: str = "page",
     reminder: object | None = None,
     note: str | None = None,
+    partner_id: int | None = None,
 ) -> Recorded:
-    """Log a task as done (with the version in force) and move its next due date by the rule."""
+    """Log a task as done (with the version in force) and move its next due date by the rule.
+
+    `partner_id`: the service partner that did it, which the unit's history names.
+    """
     return _record(
         unit,
         task_key,
@@ -145,6 +153,7 @@ def record_done(
         source=source,
         reminder_id=_id(reminder),
         note=note,
+        partner_id=partner_id,
     )
 
 
