@@ -29,6 +29,7 @@ from maintenance.services.partners.requests import (
     requests_for_partner,
     task_keys,
     task_title,
+    task_titles,
 )
 from maintenance.services.partners.stops import (
     resolve_partner_stop,
@@ -138,7 +139,7 @@ def _partner() -> Organisation:
 
 def _inbox_page(partner: Organisation, **context: object) -> str:
     rows = requests_for_partner(partner)
-    titles = {row.id: task_title(row.unit, row.task_key) for row in rows}
+    titles = task_titles(rows)
     profile = db.session.get(PartnerProfile, partner.id)
     return render_template(
         "partners/inbox.html",

@@ -3,19 +3,28 @@ marks the task done, which logs it through the same path as the owner marking it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from maintenance.clock import service_date
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
-from maintenance.models import MaintenanceLog, Organisation, Owner, ServiceRequest, Unit
+from maintenance.models import (
+    MaintenanceLog,
+    Organisation,
+    Owner,
+    ProductModel,
+    ServiceRequest,
+    Unit,
+)
 from maintenance.models._base import utcnow
 from maintenance.models.partner import OPEN_STATES
+from maintenance.services.catalog import task_titles_by_version, version_in_force_id
 from maintenance.services.owners.ownership import owned_unit
 from maintenance.services.partners.matching import partner_for
 from maintenance.services.partners.profiles import PartnerError, parse_postcode
@@ -114,10 +123,32 @@ def create_request(
 
 
 def requests_for_partner(partner: Organisation) -> list[ServiceRequest]:
-    """A partner's requests for its inbox, open ones first, newest first."""
-    query = select(ServiceRequest).where(ServiceRequest.partner_id == partner.id)
+    """A partner's requests for its inbox, open ones first, newest first, with their units."""
+    query = (
+        select(ServiceRequest)
+        .where(ServiceRequest.partner_id == partner.id)
+        .options(selectinload(ServiceRequest.unit).selectinload(Unit.product_model))
+    )
     rows = db.session.scalars(query.order_by(ServiceRequest.id.desc())).all()
     return sorted(rows, key=lambda row: row.status not in OPEN_STATES)
+
+
+def task_titles(rows: Sequence[ServiceRequest]) -> dict[int, Mapping[str, str]]:
+    """Each request's task title per language, by request id, in two queries for any number."""
+    model_ids = {row.unit.product_model_id for row in rows}
+    in_force: dict[int, int | None] = dict(
+        db.session.execute(
+            select(ProductModel.id, version_in_force_id()).where(ProductModel.id.in_(model_ids))
+        )
+        .tuples()
+        .all()
+    )
+    titles = task_titles_by_version({version for version in in_force.values() if version})
+    found: dict[int, Mapping[str, str]] = {}
+    for row in rows:
+        version = in_force.get(row.unit.product_model_id)
+        found[row.id] = titles.get((version, row.task_key), {}) if version else {}
+    return found
 
 
 def requests_page(
@@ -185,8 +216,14 @@ def complete_request(
     if done_on < request.created_on:
         raise RequestError("done_on", _("the visit date is before the request was made"))
     cleaned = _text(note, "note", MAX_NOTE)
-    recorded = record_done(request.unit, request.task_key, done_on, source="partner", note=cleaned)
-    recorded.log.partner_id = recorded.log.partner_id or request.partner_id
+    recorded = record_done(
+        request.unit,
+        request.task_key,
+        done_on,
+        source="partner",
+        note=cleaned,
+        partner_id=request.partner_id,
+    )
     request.status, request.closed_at = "done", now
     request.done_on, request.done_note, request.log_id = done_on, cleaned, recorded.log.id
     return recorded.log
