@@ -6,39 +6,23 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-from maintenance.services.reminders.links import InvalidLink
+from maintenance.services.signed_ids import read_id, sign_id
 
 MAX_AGE_DAYS = 400
 NOTICE_PATH = "/n/"
 _SALT = "notice-delivery"
 
 
-@lru_cache(maxsize=16)
-def _signer(secret: str) -> TimestampSigner:
-    return TimestampSigner(secret, salt=_SALT)
-
-
 def make_token(delivery_id: int) -> str:
     """A short token naming one delivery."""
-    return _signer(current_app.config["SECRET_KEY"]).sign(f"{delivery_id:x}").decode()
+    return sign_id(_SALT, delivery_id)
 
 
 def read_token(token: str) -> int:
     """The delivery id in a token, or InvalidLink."""
-    try:
-        value = _signer(current_app.config["SECRET_KEY"]).unsign(
-            token, max_age=MAX_AGE_DAYS * 24 * 3600
-        )
-        return int(value.decode(), 16)
-    except SignatureExpired as exc:
-        raise InvalidLink("expired", expired=True) from exc
-    except (BadSignature, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidLink("bad signature") from exc
+    return read_id(_SALT, token, MAX_AGE_DAYS)
 
 
 def notice_url(delivery_id: int, action: str = "") -> str:

@@ -1,22 +1,21 @@
 """The stop links in service-request emails: the owner's for one request, the partner's for all.
 
-Signed like the notice links (services/notices/links.py): SECRET_KEY under a salt per kind of
-stop, timestamped, and kept valid for over a year, because a one-click stop (List-Unsubscribe)
-must keep working however long a request runs or an email lies in an inbox.
+Signed like the notice links (services/signed_ids.py), a salt per kind of stop, and kept valid
+for over a year, because a one-click stop (List-Unsubscribe) must keep working however long a
+request runs or an email lies in an inbox.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 from maintenance.db.transactions import transactional
 from maintenance.extensions import db
 from maintenance.models import PartnerProfile, ServiceRequest
 from maintenance.services.reminders.links import InvalidLink
+from maintenance.services.signed_ids import read_id, sign_id
 
 MAX_AGE_DAYS = 400
 STOP_PATH = "/sr/"
@@ -25,27 +24,8 @@ _REQUEST_SALT = "service-request-stop"
 _PARTNER_SALT = "partner-email-stop"
 
 
-@lru_cache(maxsize=16)
-def _signer(secret: str, salt: str) -> TimestampSigner:
-    return TimestampSigner(secret, salt=salt)
-
-
 def _url(path: str, salt: str, number: int) -> str:
-    token = _signer(current_app.config["SECRET_KEY"], salt).sign(f"{number:x}").decode()
-    return f"{current_app.config['BASE_URL']}{path}{token}/stop"
-
-
-def _number(token: str, salt: str) -> int:
-    """The id a token names, or InvalidLink."""
-    try:
-        value = _signer(current_app.config["SECRET_KEY"], salt).unsign(
-            token, max_age=MAX_AGE_DAYS * 24 * 3600
-        )
-        return int(value.decode(), 16)
-    except SignatureExpired as exc:
-        raise InvalidLink("expired", expired=True) from exc
-    except (BadSignature, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidLink("bad signature") from exc
+    return f"{current_app.config['BASE_URL']}{path}{sign_id(salt, number)}/stop"
 
 
 def stop_url(request_id: int) -> str:
@@ -55,7 +35,7 @@ def stop_url(request_id: int) -> str:
 
 def resolve_stop(token: str) -> ServiceRequest:
     """The request a stop token names, or InvalidLink."""
-    request = db.session.get(ServiceRequest, _number(token, _REQUEST_SALT))
+    request = db.session.get(ServiceRequest, read_id(_REQUEST_SALT, token, MAX_AGE_DAYS))
     if request is None:
         raise InvalidLink("unknown request")
     return request
@@ -77,7 +57,7 @@ def partner_stop_url(partner_id: int) -> str:
 
 def resolve_partner_stop(token: str) -> PartnerProfile:
     """The partner profile a stop token names, or InvalidLink."""
-    profile = db.session.get(PartnerProfile, _number(token, _PARTNER_SALT))
+    profile = db.session.get(PartnerProfile, read_id(_PARTNER_SALT, token, MAX_AGE_DAYS))
     if profile is None:
         raise InvalidLink("unknown partner")
     return profile
