@@ -23,12 +23,14 @@ from maintenance.models import (
     ProductModel,
     Reminder,
     ScanEvent,
+    ServiceRequest,
     TaskSchedule,
     Unit,
 )
 from maintenance.services.accounts import get_or_create_organisation
 from maintenance.services.events import record_event
 from maintenance.services.identifiers import gtin_check_digit
+from maintenance.services.partners.requests import create_request
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
 from maintenance.services.schedules.plan import ensure_schedules
@@ -236,6 +238,29 @@ def set_due(unit: Unit, **dues: date) -> None:
         schedule.next_due = wanted.get(schedule.task_key, date(2099, 1, 1))
         # As every change of a due date does: the scheduler looks at it on its reminder date.
         schedule.next_action_on = schedule.next_due
+
+
+def make_request(
+    *,
+    owner: Owner,
+    unit: Unit,
+    partner_id: int,
+    now: datetime,
+    task: str = "check-hoses",
+    postcode: str = "3511 AB",
+    **details: str,
+) -> ServiceRequest:
+    """A service request the owner consented to, from a Utrecht postcode (details: note, ...)."""
+    return create_request(
+        owner,
+        unit.id,
+        task,
+        partner_id=partner_id,
+        postcode=postcode,
+        consent=True,
+        now=now,
+        **details,
+    )
 
 
 def count(model: type) -> int:

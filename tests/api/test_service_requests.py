@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from maintenance.services.partners.profiles import approve_partner, register_partner
-from maintenance.services.partners.requests import create_request
 from maintenance.services.schedules.plan import find_schedule
-from tests.builders import make_owner, make_planned_unit, own
+from tests.builders import make_owner, make_planned_unit, make_request, own
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -21,15 +20,8 @@ def sent(ctx):
     own(owner, unit)
     profile = register_partner("Fix It", areas=["3500-3599"], email="desk@fixit.example")
     approve_partner(profile, NOW)
-    return create_request(
-        owner,
-        unit.id,
-        "check-hoses",
-        partner_id=profile.organisation_id,
-        postcode="3511 AB",
-        consent=True,
-        now=NOW,
-        note="Leaks",
+    return make_request(
+        owner=owner, unit=unit, partner_id=profile.organisation_id, now=NOW, note="Leaks"
     )
 
 

@@ -12,10 +12,17 @@ from flask.testing import FlaskClient
 from maintenance.extensions import db
 from maintenance.models import Owner, RepairOutcome, ServiceRequest, Unit
 from maintenance.services.partners.profiles import approve_partner, profile_named, register_partner
-from maintenance.services.partners.requests import create_request, decline_request
+from maintenance.services.partners.requests import decline_request
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
-from tests.builders import GTIN, make_planned_unit, make_unit, professional_protocol, set_due
+from tests.builders import (
+    GTIN,
+    make_planned_unit,
+    make_request,
+    make_unit,
+    professional_protocol,
+    set_due,
+)
 from tests.conftest import EN, PASSWORD, csrf_token, sign_in
 
 
@@ -95,13 +102,11 @@ def test_the_partner_gets_a_located_error_for_a_bad_date(owner_client, partner_c
     owner = db.session.query(Owner).one()
     unit = db.session.query(Unit).one()
     partner = profile_named("Utrecht Service")
-    sent = create_request(
-        owner,
-        unit.id,
-        "check-hoses",
+    sent = make_request(
+        owner=owner,
+        unit=unit,
         partner_id=partner.organisation_id,
         postcode="3511AB",
-        consent=True,
         now=datetime(2026, 1, 5, 9, tzinfo=UTC),
     )
     token = csrf_token(partner_client, "/partner/requests")
@@ -158,13 +163,11 @@ def _request(status: str) -> None:
     owner = db.session.query(Owner).one()
     unit = db.session.query(Unit).one()
     partner = profile_named("Utrecht Service")
-    sent = create_request(
-        owner,
-        unit.id,
-        "check-hoses",
+    sent = make_request(
+        owner=owner,
+        unit=unit,
         partner_id=partner.organisation_id,
         postcode="3511AB",
-        consent=True,
         now=datetime(2026, 1, 5, 9, tzinfo=UTC),
     )
     if status == "declined":

@@ -30,14 +30,21 @@ from maintenance.services.partners.profiles import approve_partner, register_par
 from maintenance.services.partners.requests import (
     accept_request,
     complete_request,
-    create_request,
     decline_request,
 )
 from maintenance.services.protocols import load_protocol
 from maintenance.services.protocols.publish import publish_protocol
 from maintenance.services.schedules.plan import ensure_schedules
 from maintenance.services.schedules.records import record_done
-from tests.builders import gtin, make_model, make_owner, make_unit, own, professional_protocol
+from tests.builders import (
+    gtin,
+    make_model,
+    make_owner,
+    make_request,
+    make_unit,
+    own,
+    professional_protocol,
+)
 
 MARCH = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MARCH_START, MARCH_END = date(2026, 3, 1), date(2026, 3, 31)
@@ -64,15 +71,7 @@ def _partner(name: str) -> Organisation:
 
 
 def _ask(world: PartnerWorld, n: int, partner: Organisation, at: datetime):
-    return create_request(
-        world.owners[n],
-        world.units[n].id,
-        "check-hoses",
-        partner_id=partner.id,
-        postcode="3511 AB",
-        consent=True,
-        now=at,
-    )
+    return make_request(owner=world.owners[n], unit=world.units[n], partner_id=partner.id, now=at)
 
 
 def build_partner_world() -> PartnerWorld:

@@ -101,21 +101,17 @@ def test_a_request_counts_on_the_day_it_arrived_in_amsterdam(ctx) -> None:
     from datetime import UTC, datetime
 
     from maintenance.services.partners.profiles import approve_partner, register_partner
-    from maintenance.services.partners.requests import create_request
-    from tests.builders import make_owner, make_planned_unit, own
+    from tests.builders import make_owner, make_planned_unit, make_request, own
 
     unit = make_planned_unit(date(2026, 3, 2))
     owner = make_owner()
     own(owner, unit)
     profile = register_partner("Late Desk", areas=["3500-3599"], email="desk@late.example")
     approve_partner(profile, datetime(2026, 3, 1, tzinfo=UTC))
-    create_request(
-        owner,
-        unit.id,
-        "check-hoses",
+    make_request(
+        owner=owner,
+        unit=unit,
         partner_id=profile.organisation_id,
-        postcode="3511 AB",
-        consent=True,
         now=datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # 00:30 on 1 April in Amsterdam
     )
     months = request_figures(

@@ -16,10 +16,9 @@ from maintenance.services.partners.messages import tell_owner, tell_partner
 from maintenance.services.partners.requests import (
     accept_request,
     complete_request,
-    create_request,
     decline_request,
 )
-from tests.builders import make_owner, make_planned_unit, own
+from tests.builders import make_owner, make_planned_unit, make_request, own
 from tests.services.partners.conftest import NOW, TODAY, partner
 
 
@@ -33,13 +32,10 @@ def _parts(message: MimeMessage) -> tuple[str, str]:
 
 def _request(unit: Unit, owner: Owner, name: str = "Utrecht Service") -> ServiceRequest:
     profile = partner(name, email="desk@us.nl")
-    return create_request(
-        owner,
-        unit.id,
-        "check-hoses",
+    return make_request(
+        owner=owner,
+        unit=unit,
         partner_id=profile.organisation_id,
-        postcode="3511 AB",
-        consent=True,
         now=NOW,
         preferred_days="Mondays",
         note="Drips <under> the door",

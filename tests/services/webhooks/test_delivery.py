@@ -187,8 +187,7 @@ def test_a_partner_hears_of_new_and_withdrawn_requests_without_who_asked(
 
     from maintenance.services.owners.erase import delete_owner
     from maintenance.services.partners.profiles import approve_partner, register_partner
-    from maintenance.services.partners.requests import create_request
-    from tests.builders import make_owner, make_planned_unit, own
+    from tests.builders import make_owner, make_planned_unit, make_request, own
 
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     unit = make_planned_unit(date(2026, 3, 2))
@@ -198,13 +197,10 @@ def test_a_partner_hears_of_new_and_withdrawn_requests_without_who_asked(
     approve_partner(profile, now)
     with receiver([200]) as hook:
         set_endpoint(profile.organisation, hook.url)
-        asked = create_request(
-            owner,
-            unit.id,
-            "check-hoses",
+        asked = make_request(
+            owner=owner,
+            unit=unit,
             partner_id=profile.organisation_id,
-            postcode="3511 AB",
-            consent=True,
             now=now,
             note="Leaks under the door",
         )
